@@ -1,0 +1,62 @@
+# leaksnoop: BPF objects with clang, skeletons with bpftool, the loader with gcc.
+CC ?= gcc
+CLANG ?= clang
+BPFTOOL ?= $(shell command -v bpftool || echo /usr/sbin/bpftool)
+OUT := build
+PREFIX ?= /usr/local
+
+CFLAGS ?= -O2 -g
+CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation -std=gnu11 -D_GNU_SOURCE \
+	  -Iinclude -Iuser -I$(OUT)
+LDLIBS := -lbpf -lelf -ldw -lz -lcapstone -lstdc++
+BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Ivmlinux -Iinclude -Wall
+
+BPF_SRCS := $(wildcard bpf/*.bpf.c)
+SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
+# Userspace logic without BPF (unit-testable), and the parts that load BPF.
+LIB_SRCS := user/options.c user/procmaps.c user/elf_module.c user/debuginfo.c \
+	    user/symbolize.c user/probe_point.c user/allocator.c user/aggregate.c \
+	    user/json_writer.c user/report_text.c user/report_json.c user/report_folded.c
+TOOL_SRCS := user/main.c user/tracer.c user/collect.c user/launch.c user/session.c
+LIB_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(LIB_SRCS))
+TOOL_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(TOOL_SRCS))
+
+.PHONY: all clean test unit integration demo deps vmlinux bench install
+all: leaksnoop
+
+$(OUT):
+	mkdir -p $(OUT)
+
+$(OUT)/%.bpf.o: bpf/%.bpf.c include/leaksnoop.h vmlinux/vmlinux.h | $(OUT)
+	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
+
+$(OUT)/%.skel.h: $(OUT)/%.bpf.o
+	$(BPFTOOL) gen skeleton $< > $@
+
+$(OUT)/%.o: user/%.c $(wildcard user/*.h) include/leaksnoop.h $(SKELS) | $(OUT)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(OUT)/libleaksnoop.a: $(LIB_OBJS)
+	ar rcs $@ $^
+
+leaksnoop: $(TOOL_OBJS) $(OUT)/libleaksnoop.a
+	$(CC) $(CFLAGS) $^ $(LDLIBS) -o $@
+
+# vmlinux.h is committed; regenerate it from the running kernel's BTF.
+vmlinux:
+	$(BPFTOOL) btf dump file /sys/kernel/btf/vmlinux format c > vmlinux/vmlinux.h
+
+deps:
+	scripts/install-deps.sh
+
+include tests/tests.mk
+
+# Build everything, then trace the bundled leaky demo for a few seconds.
+demo: leaksnoop $(OUT)/progs/demo
+	./leaksnoop -c $(OUT)/progs/demo 2 2
+
+install: leaksnoop
+	install -D -m 0755 leaksnoop $(DESTDIR)$(PREFIX)/sbin/leaksnoop
+
+clean:
+	rm -rf $(OUT) leaksnoop

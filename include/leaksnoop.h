@@ -1,0 +1,101 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Everything the BPF side (bpf/) and the user side (user/) both see: map keys
+ * and values, counters, limits.  Fixed-width types only, so that clang -target
+ * bpf and the host compiler lay the structs out identically.
+ *
+ * Flow of a record: a probe in bpf/heap.bpf.c sees an allocation, keeps one
+ * `struct alloc_record` per outstanding block (map `allocs`/`mmaps`) and folds
+ * it into the `struct stack_stats` of its stack (map `stack_stats`), whose
+ * frames live once in map `stack_traces`.  User space reads only
+ * `stack_stats`, `stack_traces` and `counters`, so a report costs O(stacks).
+ */
+#ifndef LEAKSNOOP_H
+#define LEAKSNOOP_H
+
+#ifndef __VMLINUX_H__
+#include <linux/types.h>
+#endif
+
+/* Frames kept per stack; deeper stacks are truncated (innermost kept). */
+#define LS_MAX_STACK_DEPTH 64
+
+/* Default map sizes; each can be changed before load (see user/options.c). */
+#define LS_DEFAULT_MAX_ALLOCS (1u << 20) /* outstanding blocks tracked */
+#define LS_DEFAULT_MAX_STACKS (1u << 14) /* distinct allocation stacks */
+#define LS_MAX_THREADS (1u << 16)        /* threads inside an allocator call */
+
+/*
+ * Young-allocation ring per stack, for the age filter (-o MS) without a walk
+ * over every block: time is cut into epochs of MS/LS_AGE_EPOCHS_PER_WINDOW,
+ * and slot (epoch % LS_AGE_SLOTS) counts what that epoch allocated and still
+ * holds.  A report subtracts the slots younger than MS from the stack's
+ * outstanding total.  Frees stop touching a slot LS_AGE_GUARD_EPOCHS before
+ * its reuse, so a reset never races a late decrement.
+ */
+#define LS_AGE_SLOTS 8
+#define LS_AGE_EPOCHS_PER_WINDOW 4
+#define LS_AGE_GUARD_EPOCHS 2
+
+/* Stack hash used when the stack could not be captured or stored. */
+#define LS_UNKNOWN_STACK 0ULL
+
+enum ls_kind {
+	LS_KIND_HEAP = 0, /* malloc family, C++ new */
+	LS_KIND_MMAP = 1, /* anonymous mmap not yet unmapped */
+	LS_KIND_MAX,
+};
+
+/* Key of map `stack_stats`. */
+struct stack_key {
+	__u64 stack_hash; /* key into `stack_traces`, or LS_UNKNOWN_STACK */
+	__u32 kind;       /* enum ls_kind */
+	__u32 pad;
+};
+
+struct age_slot {
+	__u64 epoch; /* which epoch the slot currently counts */
+	__s64 bytes;
+	__s64 count;
+};
+
+/* Value of map `stack_stats`: kept current by every alloc and free. */
+struct stack_stats {
+	__s64 outstanding_bytes;
+	__s64 outstanding_count;
+	__u64 alloc_bytes; /* since attach */
+	__u64 alloc_count;
+	__u64 outstanding_since_ns; /* when outstanding_count last left zero */
+	struct age_slot young[LS_AGE_SLOTS];
+};
+
+/* Value of maps `allocs` (key: block address) and `mmaps` (key: region start). */
+struct alloc_record {
+	__u64 size;
+	__u64 stack_hash;
+	__u64 time_ns;
+};
+
+/* Value of map `stack_traces` (key: stack hash). */
+struct stack_trace {
+	__u32 depth;
+	__u32 pad;
+	__u64 ips[LS_MAX_STACK_DEPTH];
+};
+
+/* Per-CPU event counters, map `counters`; user space sums the CPUs. */
+enum ls_counter {
+	LS_CNT_ALLOCS,          /* blocks recorded */
+	LS_CNT_ALLOC_BYTES,
+	LS_CNT_FREES,           /* frees of recorded blocks */
+	LS_CNT_FREE_BYTES,
+	LS_CNT_FREES_UNTRACKED, /* frees of blocks never recorded (e.g. older than attach) */
+	LS_CNT_DROP_ALLOC_FULL, /* block not recorded: `allocs`/`mmaps` full */
+	LS_CNT_DROP_STATS_FULL, /* block not recorded: `stack_stats` full */
+	LS_CNT_DROP_STACK,      /* stack lost (unwind failed or `stack_traces` full) */
+	LS_CNT_DROP_STATE,      /* call lost: no per-thread slot for the arguments */
+	LS_CNT_REALLOC_FAILED,  /* realloc returned NULL and kept the old block */
+	LS_CNT_MAX,
+};
+
+#endif /* LEAKSNOOP_H */

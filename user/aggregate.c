@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+#include <stdlib.h>
+#include <string.h>
+
+#include "aggregate.h"
+
+uint64_t age_epoch_ns_for(unsigned older_ms)
+{
+	uint64_t older_ns = (uint64_t)older_ms * 1000000ULL;
+
+	if (!older_ns)
+		return 0;
+	return (older_ns + LS_AGE_EPOCHS_PER_WINDOW - 1) / LS_AGE_EPOCHS_PER_WINDOW;
+}
+
+/*
+ * A slot for epoch e holds blocks allocated in [e*L, (e+1)*L).  It is young
+ * if any of them may be younger than the threshold; so blocks up to one epoch
+ * (a quarter of the threshold) older than it can still count as young.
+ */
+void age_young_part(const struct stack_stats *stats, const struct age_filter *filter,
+		    uint64_t now_ns, int64_t *bytes, int64_t *count)
+{
+	uint64_t now_epoch, first_young;
+
+	*bytes = 0;
+	*count = 0;
+	if (!filter->epoch_ns)
+		return;
+	now_epoch = now_ns / filter->epoch_ns;
+	first_young = now_ns > filter->older_ns ? (now_ns - filter->older_ns) / filter->epoch_ns : 0;
+	for (int i = 0; i < LS_AGE_SLOTS; i++) {
+		const struct age_slot *slot = &stats->young[i];
+
+		if (slot->epoch < first_young || slot->count <= 0)
+			continue;
+		if (slot->epoch < now_epoch &&
+		    now_epoch - slot->epoch > LS_AGE_SLOTS - LS_AGE_GUARD_EPOCHS)
+			continue;
+		*bytes += slot->bytes;
+		*count += slot->count;
+	}
+}
+
+/* Open-addressing table of (stack key -> bytes at the previous report). */
+struct history_entry {
+	struct stack_key key;
+	int64_t bytes;
+	bool used;
+};
+
+struct growth_history {
+	struct history_entry *entries;
+	size_t capacity, used;
+};
+
+struct growth_history *growth_history_new(void)
+{
+	return calloc(1, sizeof(struct growth_history));
+}
+
+void growth_history_free(struct growth_history *h)
+{
+	if (!h)
+		return;
+	free(h->entries);
+	free(h);
+}
+
+static size_t key_hash(const struct stack_key *key)
+{
+	uint64_t h = key->stack_hash ^ ((uint64_t)key->kind * 0x9e3779b97f4a7c15ULL);
+
+	h ^= h >> 31;
+	h *= 0xbf58476d1ce4e5b9ULL;
+	return (size_t)(h ^ (h >> 29));
+}
+
+static struct history_entry *history_slot(struct growth_history *h, const struct stack_key *key)
+{
+	size_t i = key_hash(key) & (h->capacity - 1);
+
+	while (h->entries[i].used && memcmp(&h->entries[i].key, key, sizeof(*key)))
+		i = (i + 1) & (h->capacity - 1);
+	return &h->entries[i];
+}
+
+static int history_reserve(struct growth_history *h, size_t more)
+{
+	struct history_entry *old = h->entries;
+	size_t old_capacity = h->capacity, capacity = old_capacity ? old_capacity : 64;
+
+	while ((h->used + more) * 2 > capacity)
+		capacity *= 2;
+	if (capacity == old_capacity)
+		return 0;
+	h->entries = calloc(capacity, sizeof(*h->entries));
+	if (!h->entries) {
+		h->entries = old;
+		return -1;
+	}
+	h->capacity = capacity;
+	for (size_t i = 0; i < old_capacity; i++)
+		if (old[i].used)
+			*history_slot(h, &old[i].key) = old[i];
+	free(old);
+	return 0;
+}
+
+static int compare_rows(const void *a, const void *b)
+{
+	const struct stack_row *x = a, *y = b;
+
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	if (x->sample->stats.alloc_bytes != y->sample->stats.alloc_bytes)
+		return x->sample->stats.alloc_bytes > y->sample->stats.alloc_bytes ? -1 : 1;
+	if (x->sample->key.stack_hash != y->sample->key.stack_hash)
+		return x->sample->key.stack_hash < y->sample->key.stack_hash ? -1 : 1;
+	return (int)x->sample->key.kind - (int)y->sample->key.kind;
+}
+
+size_t aggregate_rows(const struct snapshot *snap, const struct age_filter *filter,
+		      struct growth_history *history, uint64_t prev_time_ns,
+		      struct stack_row *rows)
+{
+	double interval_s = snap->time_ns > prev_time_ns ?
+		(double)(snap->time_ns - prev_time_ns) / 1e9 : 0.0;
+	bool remember = history && history_reserve(history, snap->count) == 0;
+
+	for (size_t i = 0; i < snap->count; i++) {
+		const struct stack_sample *s = &snap->stacks[i];
+		struct stack_row *row = &rows[i];
+		int64_t young_bytes, young_count;
+		struct history_entry *prev = remember ? history_slot(history, &s->key) : NULL;
+		int64_t prev_bytes = prev && prev->used ? prev->bytes : 0;
+
+		age_young_part(&s->stats, filter, snap->time_ns, &young_bytes, &young_count);
+		row->sample = s;
+		row->bytes = s->stats.outstanding_bytes - young_bytes;
+		row->count = s->stats.outstanding_count - young_count;
+		if (row->bytes < 0 || row->count <= 0) {
+			row->bytes = 0;
+			row->count = 0;
+		}
+		row->growth_bytes_per_s = interval_s > 0 ? (double)(row->bytes - prev_bytes) / interval_s : 0;
+		row->oldest_age_ms = row->count && snap->time_ns > s->stats.outstanding_since_ns ?
+			(snap->time_ns - s->stats.outstanding_since_ns) / 1000000ULL : 0;
+		if (prev) {
+			if (!prev->used)
+				history->used++;
+			*prev = (struct history_entry){ .key = s->key, .bytes = row->bytes, .used = true };
+		}
+	}
+	qsort(rows, snap->count, sizeof(*rows), compare_rows);
+	return snap->count;
+}
+
+void aggregate_totals(const struct stack_row *rows, size_t count, int64_t *bytes,
+		      int64_t *allocs, size_t *stacks_holding)
+{
+	*bytes = 0;
+	*allocs = 0;
+	*stacks_holding = 0;
+	for (size_t i = 0; i < count; i++) {
+		*bytes += rows[i].bytes;
+		*allocs += rows[i].count;
+		if (rows[i].count)
+			(*stacks_holding)++;
+	}
+}

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LS_AGGREGATE_H
+#define LS_AGGREGATE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "leaksnoop.h"
+
+/* One stack as read from the maps (user/collect.c), before any policy. */
+struct stack_sample {
+	struct stack_key key;
+	struct stack_stats stats;
+	const struct stack_trace *trace; /* NULL for LS_UNKNOWN_STACK or when missing */
+};
+
+/* Everything read from the maps at one instant. */
+struct snapshot {
+	uint64_t time_ns; /* CLOCK_MONOTONIC, the clock of bpf_ktime_get_ns() */
+	struct stack_sample *stacks;
+	size_t count;
+	uint64_t counters[LS_CNT_MAX];
+};
+
+/* A stack as reported: what it holds now (after the age filter) and its trend. */
+struct stack_row {
+	const struct stack_sample *sample;
+	int64_t bytes;        /* outstanding, older than the age threshold */
+	int64_t count;
+	double growth_bytes_per_s; /* since the previous report */
+	uint64_t oldest_age_ms;
+};
+
+/* Age-filter parameters shared with the BPF side. */
+struct age_filter {
+	uint64_t older_ns; /* report blocks at least this old */
+	uint64_t epoch_ns; /* 0: no young slots kept (older_ns == 0) */
+};
+
+/* The epoch length the BPF side uses for a threshold of older_ms. */
+uint64_t age_epoch_ns_for(unsigned older_ms);
+
+/* Bytes and blocks of a stack younger than the threshold at time now_ns. */
+void age_young_part(const struct stack_stats *stats, const struct age_filter *filter,
+		    uint64_t now_ns, int64_t *bytes, int64_t *count);
+
+/* Per-stack memory of the previous report, for growth rates. */
+struct growth_history;
+
+struct growth_history *growth_history_new(void);
+void growth_history_free(struct growth_history *h);
+
+/*
+ * Turn a snapshot into rows, one per stack, sorted by outstanding bytes (then
+ * total allocated bytes), and remember this report's bytes for the next
+ * growth rate.  prev_time_ns is when the previous report was taken (attach
+ * time for the first one).  rows must hold snap->count entries.
+ */
+size_t aggregate_rows(const struct snapshot *snap, const struct age_filter *filter,
+		      struct growth_history *history, uint64_t prev_time_ns,
+		      struct stack_row *rows);
+
+/* Totals over rows (after the age filter). */
+void aggregate_totals(const struct stack_row *rows, size_t count, int64_t *bytes,
+		      int64_t *allocs, size_t *stacks_holding);
+
+#endif

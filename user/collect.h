@@ -1,0 +1,21 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LS_COLLECT_H
+#define LS_COLLECT_H
+
+#include "aggregate.h"
+
+/*
+ * Reads the per-stack maps into a snapshot: O(stacks) in batches, whatever
+ * the number of outstanding blocks.  Stack frames never change once stored,
+ * so each is fetched from the kernel once and cached here.
+ */
+struct collector;
+
+struct collector *collector_new(int stats_fd, int traces_fd, int counters_fd,
+				 uint32_t max_stacks);
+void collector_free(struct collector *c);
+
+/* Fill snap (valid until the next call).  Returns 0 or -errno. */
+int collector_read(struct collector *c, struct snapshot *snap);
+
+#endif

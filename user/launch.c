@@ -1,0 +1,106 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <wordexp.h>
+
+#include "launch.h"
+
+static int resolve_exe(const char *name, char *out, size_t size)
+{
+	const char *path = getenv("PATH");
+	char *dirs, *dir, *save = NULL;
+
+	if (strchr(name, '/')) {
+		snprintf(out, size, "%s", name);
+		return access(out, X_OK) ? -errno : 0;
+	}
+	dirs = strdup(path ? path : "/usr/local/bin:/usr/bin:/bin");
+	if (!dirs)
+		return -ENOMEM;
+	for (dir = strtok_r(dirs, ":", &save); dir; dir = strtok_r(NULL, ":", &save)) {
+		snprintf(out, size, "%s/%s", *dir ? dir : ".", name);
+		if (!access(out, X_OK)) {
+			free(dirs);
+			return 0;
+		}
+	}
+	free(dirs);
+	return -ENOENT;
+}
+
+static void run_child(int gate, char **argv, const char *exe)
+{
+	char go;
+
+	/* Never outlive the tracer waiting to release us. */
+	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	if (read(gate, &go, 1) != 1)
+		_exit(127);
+	close(gate);
+	execv(exe, argv);
+	fprintf(stderr, "leaksnoop: cannot run %s: %s\n", exe, strerror(errno));
+	_exit(127);
+}
+
+int launch_prepare(const char *cmd, struct launched *child)
+{
+	wordexp_t words;
+	int gate[2], err;
+
+	memset(child, 0, sizeof(*child));
+	child->release_fd = -1;
+	if (wordexp(cmd, &words, WRDE_NOCMD | WRDE_UNDEF) || words.we_wordc == 0)
+		return -EINVAL;
+	err = resolve_exe(words.we_wordv[0], child->exe, sizeof(child->exe));
+	if (err)
+		goto out;
+	if (pipe2(gate, O_CLOEXEC)) {
+		err = -errno;
+		goto out;
+	}
+	child->pid = fork();
+	if (child->pid < 0) {
+		err = -errno;
+		close(gate[0]);
+		close(gate[1]);
+		goto out;
+	}
+	if (child->pid == 0) {
+		close(gate[1]);
+		run_child(gate[0], words.we_wordv, child->exe);
+	}
+	close(gate[0]);
+	child->release_fd = gate[1];
+out:
+	wordfree(&words);
+	return err;
+}
+
+int launch_release(struct launched *child)
+{
+	int err = 0;
+
+	if (write(child->release_fd, "g", 1) != 1)
+		err = -errno;
+	close(child->release_fd);
+	child->release_fd = -1;
+	return err;
+}
+
+void launch_abort(struct launched *child)
+{
+	if (child->release_fd >= 0)
+		close(child->release_fd);
+	child->release_fd = -1;
+	if (child->pid > 0) {
+		kill(child->pid, SIGKILL);
+		waitpid(child->pid, NULL, 0);
+	}
+}

@@ -1,0 +1,301 @@
+// SPDX-License-Identifier: MIT
+/*
+ * leaksnoop: which call stacks hold memory a process has not freed.
+ *
+ * main() only wires the pieces together: options -> checks -> allocator
+ * discovery -> BPF load and attach (tracer.c) -> reporting loop (session.c).
+ */
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/capability.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mount.h>
+#include <sys/syscall.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "aggregate.h"
+#include "allocator.h"
+#include "collect.h"
+#include "launch.h"
+#include "options.h"
+#include "session.h"
+#include "symbolize.h"
+#include "tracer.h"
+
+#ifndef CAP_PERFMON
+#define CAP_PERFMON 38
+#endif
+#ifndef CAP_BPF
+#define CAP_BPF 39
+#endif
+
+static bool verbose;
+
+static int libbpf_log(enum libbpf_print_level level, const char *fmt, va_list args)
+{
+	if (level == LIBBPF_DEBUG || !verbose)
+		return 0;
+	return vfprintf(stderr, fmt, args);
+}
+
+static int fail(int status, const char *fmt, ...)
+{
+	va_list args;
+
+	fputs("leaksnoop: ", stderr);
+	va_start(args, fmt);
+	vfprintf(stderr, fmt, args);
+	va_end(args);
+	fputc('\n', stderr);
+	return status;
+}
+
+static bool has_capability(int cap)
+{
+	struct __user_cap_header_struct header = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct data[2] = { 0 };
+
+	if (syscall(SYS_capget, &header, data))
+		return false;
+	return data[cap / 32].effective & (1u << (cap % 32));
+}
+
+/* Root, or CAP_BPF + CAP_PERFMON (CAP_SYS_ADMIN covers both). */
+static int check_privileges(void)
+{
+	bool admin = has_capability(CAP_SYS_ADMIN);
+	bool bpf = admin || has_capability(CAP_BPF);
+	bool perfmon = admin || has_capability(CAP_PERFMON);
+
+	if (bpf && perfmon)
+		return 0;
+	return fail(EXIT_RUNTIME, "missing %s%s%s: run as root (sudo leaksnoop ...) or grant "
+		    "CAP_BPF and CAP_PERFMON", bpf ? "" : "CAP_BPF",
+		    !bpf && !perfmon ? " and " : "", perfmon ? "" : "CAP_PERFMON");
+}
+
+static int check_kernel(void)
+{
+	if (access("/sys/kernel/btf/vmlinux", R_OK))
+		return fail(EXIT_RUNTIME, "this kernel has no BTF (/sys/kernel/btf/vmlinux): "
+			    "it needs CONFIG_DEBUG_INFO_BTF=y");
+	if (access("/sys/bus/event_source/devices/uprobe/type", R_OK))
+		return fail(EXIT_RUNTIME, "this kernel has no uprobes: it needs CONFIG_UPROBES=y "
+			    "and CONFIG_UPROBE_EVENTS=y");
+	return 0;
+}
+
+/* Tracepoints are found through tracefs; mount it where the kernel expects it. */
+static int ensure_tracefs(void)
+{
+	if (!access("/sys/kernel/tracing/events", F_OK) ||
+	    !access("/sys/kernel/debug/tracing/events", F_OK))
+		return 0;
+	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL))
+		return fail(EXIT_RUNTIME, "tracefs is not mounted and mounting it on "
+			    "/sys/kernel/tracing failed: %s (or use --no-mmap)", strerror(errno));
+	if (verbose)
+		fprintf(stderr, "leaksnoop: mounted tracefs on /sys/kernel/tracing\n");
+	return 0;
+}
+
+static int check_pid(pid_t pid)
+{
+	char path[64];
+
+	if (kill(pid, 0) && errno == ESRCH)
+		return fail(EXIT_RUNTIME, "PID %d not found (is the process running?)", (int)pid);
+	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
+	if (access(path, R_OK))
+		return fail(EXIT_RUNTIME, "cannot read %s: %s (run as root to trace another "
+			    "user's process)", path, strerror(errno));
+	return 0;
+}
+
+static int find_allocator(const struct options *o, pid_t pid, const char *exe,
+			  struct allocator *alloc)
+{
+	int err = exe ? allocator_find_for_exe(exe, o->obj_path, alloc) :
+			allocator_find_for_pid(pid, o->obj_path, alloc);
+
+	if (err == -ESRCH)
+		return fail(EXIT_RUNTIME, "PID %d has no user memory to trace (kernel thread or "
+			    "zombie?)", (int)pid);
+	if (err && o->obj_path)
+		return fail(EXIT_RUNTIME, "-O %s: %s", o->obj_path,
+			    err == -ENOEXEC ? "not an ELF file that defines malloc and free" :
+					      strerror(-err));
+	if (err)
+		return fail(EXIT_RUNTIME, "no recognizable allocator (malloc and free) in %s; name "
+			    "it with -O PATH", exe ? exe : "the target's mappings");
+	err = allocator_resolve(alloc);
+	if (err)
+		return fail(EXIT_RUNTIME, "cannot resolve malloc/free in %s: %s (stripped of "
+			    ".dynsym? name another file with -O)", alloc->shown_path,
+			    strerror(-err));
+	return 0;
+}
+
+static FILE *open_output(const struct options *o)
+{
+	int fd;
+
+	if (!o->output_path)
+		return stdout;
+	fd = open(o->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	return fd < 0 ? NULL : fdopen(fd, "w");
+}
+
+static unsigned long long monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+struct run {
+	struct options opts;
+	struct launched child;
+	struct allocator alloc;
+	struct tracer tracer;
+	struct collector *collector;
+	struct symbolizer *symbolizer;
+	FILE *out;
+	pid_t pid;
+};
+
+static int attach_all(struct run *run)
+{
+	const struct options *o = &run->opts;
+	struct tracer_config cfg = {
+		.tgid = run->pid,
+		.min_size = o->min_size,
+		.max_size = o->max_size,
+		.age_epoch_ns = age_epoch_ns_for(o->older_ms),
+		.max_allocs = o->max_allocs,
+		.max_stacks = o->max_stacks,
+		.track_mmap = !o->no_mmap,
+		.verbose = o->verbose,
+	};
+	int err = tracer_load(&run->tracer, &cfg);
+
+	if (err)
+		return fail(EXIT_RUNTIME, "cannot load the BPF programs: %s (run with -v for the "
+			    "verifier's log)", strerror(-err));
+	if (o->verbose)
+		fprintf(stderr, "leaksnoop: allocator %s (%s), pid %d\n", run->alloc.shown_path,
+			run->alloc.name, (int)run->pid);
+	if (tracer_attach_allocator(&run->tracer, run->pid, &run->alloc, o->verbose))
+		return EXIT_RUNTIME;
+	if (!o->no_mmap && tracer_attach_mmap(&run->tracer, o->verbose))
+		return EXIT_RUNTIME;
+	run->collector = collector_new(tracer_stats_fd(&run->tracer),
+				       tracer_traces_fd(&run->tracer),
+				       tracer_counters_fd(&run->tracer), o->max_stacks);
+	run->symbolizer = symbolizer_new(run->pid);
+	if (!run->collector || !run->symbolizer)
+		return fail(EXIT_RUNTIME, "out of memory");
+	return 0;
+}
+
+static int start_target(struct run *run)
+{
+	const struct options *o = &run->opts;
+	int err;
+
+	if (!o->command) {
+		run->pid = o->pid;
+		err = check_pid(run->pid);
+		return err ? err : find_allocator(o, run->pid, NULL, &run->alloc);
+	}
+	err = launch_prepare(o->command, &run->child);
+	if (err == -EINVAL)
+		return fail(EXIT_USAGE, "cannot parse command '%s'", o->command);
+	if (err)
+		return fail(EXIT_RUNTIME, "cannot run '%s': %s", o->command, strerror(-err));
+	run->pid = run->child.pid;
+	return find_allocator(o, run->pid, run->child.exe, &run->alloc);
+}
+
+static void announce(const struct run *run)
+{
+	const struct options *o = &run->opts;
+
+	fprintf(stderr, "Tracing %s %d (%s malloc%s), reports every %u s%s... Ctrl-C to end.\n",
+		o->command ? "command, PID" : "PID", (int)run->pid, run->alloc.name,
+		o->no_mmap ? "" : ", anonymous mmap", o->interval_s,
+		o->older_ms ? ", blocks older than the age threshold" : "");
+}
+
+static int trace(struct run *run)
+{
+	struct session s = { 0 };
+	int err;
+
+	err = start_target(run);
+	if (!err)
+		err = attach_all(run);
+	if (!err && session_stop_requested())
+		err = fail(EXIT_OK, "interrupted while attaching; nothing traced");
+	if (err)
+		return err;
+	s.attach_ns = monotonic_ns();
+	if (run->opts.command && launch_release(&run->child))
+		return fail(EXIT_RUNTIME, "cannot start '%s'", run->opts.command);
+	symbolizer_refresh(run->symbolizer);
+	announce(run);
+	s.opts = &run->opts;
+	s.pid = run->pid;
+	s.own_child = run->opts.command != NULL;
+	s.allocator = run->alloc.name;
+	s.collector = run->collector;
+	s.symbolizer = run->symbolizer;
+	s.out = run->out;
+	err = session_run(&s);
+	if (err)
+		return fail(EXIT_RUNTIME, "reading the maps failed: %s", strerror(-err));
+	return EXIT_OK;
+}
+
+int main(int argc, char **argv)
+{
+	struct run run = { .child = { .release_fd = -1 } };
+	int status, parsed = options_parse(argc, argv, &run.opts);
+
+	if (parsed)
+		return parsed > 0 ? EXIT_OK : EXIT_USAGE;
+	verbose = run.opts.verbose;
+	libbpf_set_print(libbpf_log);
+	status = check_privileges();
+	if (!status)
+		status = check_kernel();
+	if (!status && !run.opts.no_mmap)
+		status = ensure_tracefs();
+	if (status)
+		return status;
+	run.out = open_output(&run.opts);
+	if (!run.out)
+		return fail(EXIT_RUNTIME, "cannot write %s: %s", run.opts.output_path,
+			    strerror(errno));
+	if (session_block_signals())
+		return fail(EXIT_RUNTIME, "cannot block signals: %s", strerror(errno));
+
+	status = trace(&run);
+
+	/* Probes go first, so the target runs untraced while we tidy up. */
+	tracer_destroy(&run.tracer);
+	if (run.child.pid > 0 && (status || run.child.release_fd >= 0))
+		launch_abort(&run.child);
+	collector_free(run.collector);
+	symbolizer_free(run.symbolizer);
+	if (run.out != stdout)
+		fclose(run.out);
+	return status;
+}

@@ -1,0 +1,243 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "leaksnoop.h"
+#include "options.h"
+#include "version.h"
+
+static const char usage_text[] =
+"Usage: leaksnoop [OPTIONS] [INTERVAL [COUNT]]\n"
+"Report the call stacks holding memory that a running process has not freed.\n"
+"\n"
+"  -p, --pid PID          attach to running process PID (no restart)\n"
+"  -c, --command \"CMD\"    start CMD with the probes already attached\n"
+"  INTERVAL               seconds between reports (default 5)\n"
+"  COUNT                  reports to print, then exit (default: until Ctrl-C\n"
+"                         or the target exits)\n"
+"  -o, --older MS         report only allocations older than MS ms (default 500)\n"
+"  -T, --top N            show the N biggest stacks (default 10)\n"
+"  -f, --format FMT       text (default), json (one object per line), folded\n"
+"  -w, --output PATH      write reports to PATH instead of stdout\n"
+"  -z, --min-size BYTES   ignore allocations smaller than BYTES\n"
+"  -Z, --max-size BYTES   ignore allocations larger than BYTES\n"
+"  -O, --obj PATH         allocator library/binary to probe (default: detected)\n"
+"      --no-mmap          do not track anonymous mmap regions\n"
+"      --max-allocs N     outstanding blocks tracked (default 1048576)\n"
+"      --max-stacks N     distinct stacks tracked (default 16384)\n"
+"  -v, --verbose          say what is attached and why\n"
+"  -h, --help             this text\n"
+"      --version          print the version\n"
+"\n"
+"Examples:\n"
+"  sudo leaksnoop -p $(pidof server) 10     report every 10 s until Ctrl-C\n"
+"  sudo leaksnoop -c ./demo 2 3 -f json      three JSON reports, 2 s apart\n";
+
+enum long_only {
+	OPT_VERSION = 0x100,
+	OPT_NO_THREADS,
+	OPT_NO_MMAP,
+	OPT_MAX_ALLOCS,
+	OPT_MAX_STACKS,
+};
+
+static const struct option long_options[] = {
+	{ "pid", required_argument, NULL, 'p' },
+	{ "command", required_argument, NULL, 'c' },
+	{ "older", required_argument, NULL, 'o' },
+	{ "top", required_argument, NULL, 'T' },
+	{ "format", required_argument, NULL, 'f' },
+	{ "output", required_argument, NULL, 'w' },
+	{ "min-size", required_argument, NULL, 'z' },
+	{ "max-size", required_argument, NULL, 'Z' },
+	{ "obj", required_argument, NULL, 'O' },
+	{ "verbose", no_argument, NULL, 'v' },
+	{ "help", no_argument, NULL, 'h' },
+	{ "version", no_argument, NULL, OPT_VERSION },
+	{ "no-threads", no_argument, NULL, OPT_NO_THREADS },
+	{ "no-mmap", no_argument, NULL, OPT_NO_MMAP },
+	{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
+	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
+	{ 0 },
+};
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "leaksnoop: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, " (see leaksnoop --help)\n");
+	return -EINVAL;
+}
+
+static int parse_u64(const char *text, uint64_t *value)
+{
+	char *end;
+	unsigned long long parsed;
+
+	if (!text || !*text || *text == '-')
+		return -EINVAL;
+	errno = 0;
+	parsed = strtoull(text, &end, 10);
+	if (errno || *end)
+		return -EINVAL;
+	*value = parsed;
+	return 0;
+}
+
+int parse_positive(const char *text, unsigned *value)
+{
+	uint64_t parsed;
+
+	if (parse_u64(text, &parsed) || parsed == 0 || parsed > UINT_MAX)
+		return -EINVAL;
+	*value = parsed;
+	return 0;
+}
+
+static int parse_unsigned(const char *text, unsigned *value)
+{
+	uint64_t parsed;
+
+	if (parse_u64(text, &parsed) || parsed > UINT_MAX)
+		return -EINVAL;
+	*value = parsed;
+	return 0;
+}
+
+static int parse_format(const char *text, enum output_format *format)
+{
+	if (!strcmp(text, "text"))
+		*format = FORMAT_TEXT;
+	else if (!strcmp(text, "json"))
+		*format = FORMAT_JSON;
+	else if (!strcmp(text, "folded"))
+		*format = FORMAT_FOLDED;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+static void set_defaults(struct options *opts)
+{
+	memset(opts, 0, sizeof(*opts));
+	opts->interval_s = 5;
+	opts->older_ms = 500;
+	opts->top = 10;
+	opts->max_size = UINT64_MAX;
+	opts->max_allocs = LS_DEFAULT_MAX_ALLOCS;
+	opts->max_stacks = LS_DEFAULT_MAX_STACKS;
+}
+
+static int parse_option(int opt, const char *arg, struct options *opts)
+{
+	unsigned number;
+
+	switch (opt) {
+	case 'p':
+		if (parse_positive(arg, &number) || number > INT_MAX)
+			return usage_error("invalid PID '%s': expected a positive number", arg);
+		opts->pid = number;
+		return 0;
+	case 'c':
+		if (!*arg)
+			return usage_error("%s-c needs a command to run", "");
+		opts->command = arg;
+		return 0;
+	case 'o':
+		if (parse_unsigned(arg, &opts->older_ms))
+			return usage_error("invalid age '%s': expected milliseconds >= 0", arg);
+		return 0;
+	case 'T':
+		if (parse_positive(arg, &opts->top))
+			return usage_error("invalid top count '%s': expected a positive number", arg);
+		return 0;
+	case 'f':
+		if (parse_format(arg, &opts->format))
+			return usage_error("unknown format '%s': use text, json or folded", arg);
+		return 0;
+	case 'w':
+		opts->output_path = arg;
+		return 0;
+	case 'z':
+		if (parse_u64(arg, &opts->min_size))
+			return usage_error("invalid size '%s': expected bytes", arg);
+		return 0;
+	case 'Z':
+		if (parse_u64(arg, &opts->max_size))
+			return usage_error("invalid size '%s': expected bytes", arg);
+		return 0;
+	case 'O':
+		opts->obj_path = arg;
+		return 0;
+	case 'v':
+		opts->verbose = true;
+		return 0;
+	case OPT_NO_THREADS:
+		opts->no_threads = true;
+		return 0;
+	case OPT_NO_MMAP:
+		opts->no_mmap = true;
+		return 0;
+	case OPT_MAX_ALLOCS:
+		if (parse_positive(arg, &opts->max_allocs))
+			return usage_error("invalid --max-allocs '%s': expected a positive number", arg);
+		return 0;
+	case OPT_MAX_STACKS:
+		if (parse_positive(arg, &opts->max_stacks))
+			return usage_error("invalid --max-stacks '%s': expected a positive number", arg);
+		return 0;
+	}
+	return -EINVAL;
+}
+
+static int parse_positionals(int argc, char **argv, struct options *opts)
+{
+	if (argc > 2)
+		return usage_error("unexpected argument '%s'", argv[2]);
+	if (argc >= 1 && parse_positive(argv[0], &opts->interval_s))
+		return usage_error("invalid INTERVAL '%s': expected a positive number of seconds", argv[0]);
+	if (argc == 2 && parse_positive(argv[1], &opts->count))
+		return usage_error("invalid COUNT '%s': expected a positive number", argv[1]);
+	return 0;
+}
+
+int options_parse(int argc, char **argv, struct options *opts)
+{
+	int opt;
+
+	set_defaults(opts);
+	opterr = 0;
+	optind = 1;
+	while ((opt = getopt_long(argc, argv, ":p:c:o:T:f:w:z:Z:O:vh", long_options, NULL)) != -1) {
+		if (opt == 'h') {
+			fputs(usage_text, stdout);
+			return 1;
+		}
+		if (opt == OPT_VERSION) {
+			printf("leaksnoop %s\n", LEAKSNOOP_VERSION);
+			return 1;
+		}
+		if (opt == '?') {
+			if (optopt)
+				return usage_error("unknown option '-%c'", (char[]){ (char)optopt, 0 });
+			return usage_error("unknown option '%s'", argv[optind - 1]);
+		}
+		if (opt == ':')
+			return usage_error("option '%s' needs a value", argv[optind - 1]);
+		if (parse_option(opt, optarg, opts))
+			return -EINVAL;
+	}
+	if (parse_positionals(argc - optind, argv + optind, opts))
+		return -EINVAL;
+	if (opts->pid && opts->command)
+		return usage_error("%suse either -p PID or -c CMD, not both", "");
+	if (!opts->pid && !opts->command)
+		return usage_error("%sname a target: -p PID or -c \"CMD\" (system-wide mode is not available yet)", "");
+	if (opts->min_size > opts->max_size)
+		return usage_error("%s--min-size is larger than --max-size", "");
+	return 0;
+}

@@ -1,0 +1,50 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LS_OPTIONS_H
+#define LS_OPTIONS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+enum output_format {
+	FORMAT_TEXT,
+	FORMAT_JSON,
+	FORMAT_FOLDED,
+};
+
+struct options {
+	pid_t pid;               /* -p; 0 when -c */
+	const char *command;     /* -c */
+	unsigned interval_s;     /* seconds between reports */
+	unsigned count;          /* reports before exiting; 0: until the end */
+	unsigned older_ms;       /* -o: report blocks older than this */
+	unsigned top;            /* -T */
+	enum output_format format;
+	const char *output_path; /* -w */
+	uint64_t min_size;       /* -z */
+	uint64_t max_size;       /* -Z */
+	const char *obj_path;    /* -O */
+	bool verbose;
+	bool no_threads;
+	bool no_mmap;
+	uint32_t max_allocs;     /* --max-allocs: size of the outstanding-block map */
+	uint32_t max_stacks;     /* --max-stacks: size of the per-stack maps */
+};
+
+/* Exit statuses of the command (INTERFACE.md). */
+enum {
+	EXIT_OK = 0,
+	EXIT_RUNTIME = 1,
+	EXIT_USAGE = 2,
+};
+
+/*
+ * Parse argv into *opts.  Returns 0 to go on, 1 when the request was served
+ * (--help, --version), or -EINVAL after printing one line about the problem.
+ */
+int options_parse(int argc, char **argv, struct options *opts);
+
+/* Parse a decimal count >= 1 that fits in unsigned; returns -EINVAL if not. */
+int parse_positive(const char *text, unsigned *value);
+
+#endif

@@ -1,0 +1,55 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LS_REPORT_H
+#define LS_REPORT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "aggregate.h"
+#include "symbolize.h"
+
+/* A stack ready to print: its row and its symbolized frames, innermost first. */
+struct report_stack {
+	const struct stack_row *row;
+	struct frame frames[LS_MAX_STACK_DEPTH];
+	size_t depth;
+};
+
+/* One periodic report, independent of the output format. */
+struct report {
+	unsigned seq;
+	struct timespec wall_time;
+	double elapsed_s;
+	bool final;
+	pid_t pid;
+	char comm[32];
+	const char *allocator;  /* "glibc", "jemalloc", ... */
+	unsigned older_ms;
+
+	int64_t outstanding_bytes;  /* after the age filter, over every stack */
+	int64_t outstanding_allocs;
+	size_t stacks_holding;      /* stacks with outstanding blocks */
+	uint64_t alloc_bytes;       /* since attach */
+	uint64_t allocs;
+	uint64_t frees;
+	uint64_t frees_untracked;   /* frees of blocks allocated before attach */
+	uint64_t dropped_events;
+	uint64_t dropped_stacks;
+
+	struct report_stack *stacks; /* top N */
+	size_t stack_count;
+};
+
+const char *kind_name(uint32_t kind);
+
+/* "1.2 MiB" style, into buf. */
+const char *human_bytes(double bytes, char *buf, size_t size);
+
+void report_write_text(FILE *out, const struct report *r);
+void report_write_json(FILE *out, const struct report *r);
+void report_write_folded(FILE *out, const struct report *r);
+
+#endif

@@ -1,0 +1,102 @@
+// SPDX-License-Identifier: MIT
+/* -f json: one object per report, one line each, as ../INTERFACE.md defines. */
+#include <stdio.h>
+#include <time.h>
+
+#include "json_writer.h"
+#include "report.h"
+
+static void write_frames(struct json_writer *w, const struct report_stack *stack)
+{
+	char addr[32];
+
+	json_array_begin(w, "frames");
+	for (size_t i = 0; i < stack->depth; i++) {
+		const struct frame *f = &stack->frames[i];
+
+		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)f->addr);
+		json_object_begin(w, NULL);
+		json_string(w, "addr", addr);
+		json_string(w, "symbol", f->symbol ? f->symbol : "[unknown]");
+		json_uint(w, "offset", f->offset);
+		if (f->module)
+			json_string(w, "module", f->module);
+		if (f->file) {
+			json_string(w, "file", f->file);
+			json_int(w, "line", f->line);
+		}
+		json_object_end(w);
+	}
+	json_array_end(w);
+}
+
+static void write_stack(struct json_writer *w, const struct report_stack *stack)
+{
+	const struct stack_row *row = stack->row;
+	const struct stack_stats *stats = &row->sample->stats;
+	char id[24];
+
+	snprintf(id, sizeof(id), "%016llx", (unsigned long long)row->sample->key.stack_hash);
+	json_object_begin(w, NULL);
+	json_string(w, "kind", kind_name(row->sample->key.kind));
+	json_string(w, "stack_id", id);
+	json_int(w, "outstanding_bytes", row->bytes);
+	json_int(w, "outstanding_allocs", row->count);
+	json_int(w, "outstanding_bytes_all_ages", stats->outstanding_bytes);
+	json_int(w, "outstanding_allocs_all_ages", stats->outstanding_count);
+	json_uint(w, "alloc_bytes", stats->alloc_bytes);
+	json_uint(w, "allocs", stats->alloc_count);
+	json_double(w, "growth_bytes_per_s", row->growth_bytes_per_s);
+	json_uint(w, "oldest_age_ms", row->oldest_age_ms);
+	write_frames(w, stack);
+	json_object_end(w);
+}
+
+void report_write_json(FILE *out, const struct report *r)
+{
+	struct json_writer w;
+	char when[32];
+	struct tm tm;
+
+	gmtime_r(&r->wall_time.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_init(&w, out);
+	json_object_begin(&w, NULL);
+	json_string(&w, "type", "report");
+	json_uint(&w, "seq", r->seq);
+	json_string(&w, "time", when);
+	json_double(&w, "elapsed_s", r->elapsed_s);
+	json_int(&w, "pid", r->pid);
+	json_string(&w, "comm", r->comm);
+	json_bool(&w, "final", r->final);
+	json_string(&w, "mode", "exact");
+	json_string(&w, "allocator", r->allocator);
+	json_uint(&w, "older_than_ms", r->older_ms);
+
+	json_object_begin(&w, "totals");
+	json_int(&w, "outstanding_bytes", r->outstanding_bytes);
+	json_int(&w, "outstanding_allocs", r->outstanding_allocs);
+	json_uint(&w, "alloc_bytes", r->alloc_bytes);
+	json_uint(&w, "allocs", r->allocs);
+	json_uint(&w, "frees", r->frees);
+	json_uint(&w, "frees_untracked", r->frees_untracked);
+	json_uint(&w, "stacks", r->stacks_holding);
+	json_int(&w, "threads_live", 0);
+	json_int(&w, "threads_leaked", 0);
+	json_object_end(&w);
+
+	json_array_begin(&w, "stacks");
+	for (size_t i = 0; i < r->stack_count; i++)
+		write_stack(&w, &r->stacks[i]);
+	json_array_end(&w);
+	json_array_begin(&w, "threads");
+	json_array_end(&w);
+
+	json_object_begin(&w, "dropped");
+	json_uint(&w, "events", r->dropped_events);
+	json_uint(&w, "stacks", r->dropped_stacks);
+	json_object_end(&w);
+	json_object_end(&w);
+	fputc('\n', out);
+	fflush(out);
+}

@@ -1,0 +1,98 @@
+// SPDX-License-Identifier: MIT
+/* -f text: a header line with totals, then the top stacks with their frames. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "report.h"
+
+const char *kind_name(uint32_t kind)
+{
+	switch (kind) {
+	case LS_KIND_HEAP: return "heap";
+	case LS_KIND_MMAP: return "mmap";
+	}
+	return "unknown";
+}
+
+const char *human_bytes(double bytes, char *buf, size_t size)
+{
+	static const char *const units[] = { "B", "KiB", "MiB", "GiB", "TiB" };
+	double magnitude = bytes < 0 ? -bytes : bytes;
+	int unit = 0;
+
+	while (magnitude >= 1024 && unit < 4) {
+		magnitude /= 1024;
+		bytes /= 1024;
+		unit++;
+	}
+	if (unit == 0)
+		snprintf(buf, size, "%.0f B", bytes);
+	else
+		snprintf(buf, size, "%.1f %s", bytes, units[unit]);
+	return buf;
+}
+
+static void write_frame(FILE *out, size_t index, const struct frame *f)
+{
+	fprintf(out, "        #%-2zu 0x%016" PRIx64 " ", index, f->addr);
+	if (f->symbol)
+		fprintf(out, "%s+0x%" PRIx64, f->symbol, f->offset);
+	else
+		fputs("[unknown]", out);
+	if (f->module && f->symbol)
+		fprintf(out, " (%s)", f->module);
+	else if (f->module)
+		fprintf(out, " (%s+0x%" PRIx64 ")", f->module, f->offset);
+	if (f->file)
+		fprintf(out, " %s:%d", f->file, f->line);
+	fputc('\n', out);
+}
+
+static void write_stack(FILE *out, const struct report_stack *stack, size_t rank)
+{
+	const struct stack_row *row = stack->row;
+	const struct stack_stats *stats = &row->sample->stats;
+	char held[32], rate[32], total[32];
+
+	fprintf(out, "\n  #%zu %s held: %s (%" PRId64 " bytes) in %" PRId64 " allocations"
+		" | growth %s/s | oldest %.1f s | allocated %s in %llu since attach\n",
+		rank, kind_name(row->sample->key.kind),
+		human_bytes((double)row->bytes, held, sizeof(held)), row->bytes, row->count,
+		human_bytes(row->growth_bytes_per_s, rate, sizeof(rate)),
+		(double)row->oldest_age_ms / 1000.0,
+		human_bytes((double)stats->alloc_bytes, total, sizeof(total)),
+		(unsigned long long)stats->alloc_count);
+	if (!stack->depth)
+		fputs("        [stack not captured]\n", out);
+	for (size_t i = 0; i < stack->depth; i++)
+		write_frame(out, i, &stack->frames[i]);
+}
+
+void report_write_text(FILE *out, const struct report *r)
+{
+	char clock[16], held[32], allocated[32];
+	struct tm tm;
+	size_t shown = 0;
+
+	localtime_r(&r->wall_time.tv_sec, &tm);
+	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
+	fprintf(out, "[%s] %s#%u pid %d (%s), %s: %s held in %" PRId64
+		" allocations older than %u ms, from %zu stacks | since attach: %s in %llu"
+		" allocations, %llu frees | dropped: %llu events, %llu stacks\n",
+		clock, r->final ? "final report " : "report ", r->seq, (int)r->pid, r->comm,
+		r->allocator, human_bytes((double)r->outstanding_bytes, held, sizeof(held)),
+		r->outstanding_allocs, r->older_ms, r->stacks_holding,
+		human_bytes((double)r->alloc_bytes, allocated, sizeof(allocated)),
+		(unsigned long long)r->allocs, (unsigned long long)r->frees,
+		(unsigned long long)r->dropped_events, (unsigned long long)r->dropped_stacks);
+	for (size_t i = 0; i < r->stack_count; i++) {
+		if (!r->stacks[i].row->count)
+			continue;
+		write_stack(out, &r->stacks[i], ++shown);
+	}
+	if (!shown)
+		fputs("  no outstanding allocations\n", out);
+	fputc('\n', out);
+	fflush(out);
+}

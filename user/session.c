@@ -1,0 +1,217 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/signalfd.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "collect.h"
+#include "report.h"
+#include "session.h"
+#include "symbolize.h"
+
+static unsigned long long monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+int session_block_signals(void)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGCHLD);
+	return sigprocmask(SIG_BLOCK, &set, NULL) ? -errno : 0;
+}
+
+bool session_stop_requested(void)
+{
+	sigset_t pending;
+
+	sigpending(&pending);
+	return sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM);
+}
+
+static void read_comm(pid_t pid, char *comm, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return; /* keep the name we had: the target may be gone */
+	if (fgets(comm, (int)size, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+}
+
+static void symbolize_stack(struct symbolizer *sym, struct report_stack *out)
+{
+	const struct stack_trace *trace = out->row->sample->trace;
+
+	out->depth = trace ? trace->depth : 0;
+	for (size_t i = 0; i < out->depth; i++)
+		symbolize_address(sym, trace->ips[i], true, &out->frames[i]);
+}
+
+struct report_state {
+	struct growth_history *history;
+	struct stack_row *rows;
+	struct report_stack *stacks;
+	unsigned long long prev_ns;
+	unsigned seq;
+	char comm[32];
+};
+
+static int write_report(struct session *s, struct report_state *st, bool final)
+{
+	const struct options *o = s->opts;
+	struct age_filter filter = {
+		.older_ns = (uint64_t)o->older_ms * 1000000ULL,
+		.epoch_ns = age_epoch_ns_for(o->older_ms),
+	};
+	struct snapshot snap;
+	struct report r = { 0 };
+	size_t n;
+	int err = collector_read(s->collector, &snap);
+
+	if (err)
+		return err;
+	n = aggregate_rows(&snap, &filter, st->history, st->prev_ns, st->rows);
+	st->prev_ns = snap.time_ns;
+	symbolizer_refresh(s->symbolizer);
+	read_comm(s->pid, st->comm, sizeof(st->comm));
+
+	r.seq = ++st->seq;
+	clock_gettime(CLOCK_REALTIME, &r.wall_time);
+	r.elapsed_s = (double)(snap.time_ns - s->attach_ns) / 1e9;
+	r.final = final;
+	r.pid = s->pid;
+	snprintf(r.comm, sizeof(r.comm), "%s", st->comm);
+	r.allocator = s->allocator;
+	r.older_ms = o->older_ms;
+	aggregate_totals(st->rows, n, &r.outstanding_bytes, &r.outstanding_allocs,
+			 &r.stacks_holding);
+	r.alloc_bytes = snap.counters[LS_CNT_ALLOC_BYTES];
+	r.allocs = snap.counters[LS_CNT_ALLOCS];
+	r.frees = snap.counters[LS_CNT_FREES];
+	r.frees_untracked = snap.counters[LS_CNT_FREES_UNTRACKED];
+	r.dropped_events = snap.counters[LS_CNT_DROP_ALLOC_FULL] +
+			   snap.counters[LS_CNT_DROP_STATS_FULL] + snap.counters[LS_CNT_DROP_STATE];
+	r.dropped_stacks = snap.counters[LS_CNT_DROP_STACK];
+	r.stack_count = n < o->top ? n : o->top;
+	r.stacks = st->stacks;
+	for (size_t i = 0; i < r.stack_count; i++) {
+		st->stacks[i].row = &st->rows[i];
+		symbolize_stack(s->symbolizer, &st->stacks[i]);
+	}
+	switch (o->format) {
+	case FORMAT_TEXT: report_write_text(s->out, &r); break;
+	case FORMAT_JSON: report_write_json(s->out, &r); break;
+	case FORMAT_FOLDED: report_write_folded(s->out, &r); break;
+	}
+	if (o->verbose && r.frees_untracked)
+		fprintf(stderr, "leaksnoop: %llu frees of blocks allocated before attach were "
+			"ignored (never counted)\n", (unsigned long long)r.frees_untracked);
+	return 0;
+}
+
+/* pidfd of the target: readable once it exits.  -1 when unsupported. */
+static int open_pidfd(pid_t pid)
+{
+#ifdef SYS_pidfd_open
+	return (int)syscall(SYS_pidfd_open, pid, 0);
+#else
+	return -1;
+#endif
+}
+
+static bool target_gone(struct session *s)
+{
+	if (s->own_child) {
+		int status;
+
+		return waitpid(s->pid, &status, WNOHANG) == s->pid;
+	}
+	return kill(s->pid, 0) && errno == ESRCH;
+}
+
+int session_run(struct session *s)
+{
+	const struct options *o = s->opts;
+	struct report_state st = { 0 };
+	unsigned long long interval_ns = (unsigned long long)o->interval_s * 1000000000ULL;
+	unsigned long long next_ns;
+	struct pollfd fds[2];
+	sigset_t set;
+	int sfd, pidfd, err = 0;
+	size_t max = 0;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGCHLD);
+	sfd = signalfd(-1, &set, SFD_CLOEXEC);
+	pidfd = open_pidfd(s->pid);
+	max = o->max_stacks;
+	st.history = growth_history_new();
+	st.rows = calloc(max, sizeof(*st.rows));
+	st.stacks = calloc(o->top < max ? o->top : max, sizeof(*st.stacks));
+	if (sfd < 0 || !st.history || !st.rows || !st.stacks) {
+		err = -ENOMEM;
+		goto out;
+	}
+	read_comm(s->pid, st.comm, sizeof(st.comm));
+	st.prev_ns = s->attach_ns;
+	next_ns = s->attach_ns + interval_ns;
+	fds[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
+	fds[1] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+	for (;;) {
+		unsigned long long now = monotonic_ns();
+		int timeout_ms = now >= next_ns ? 0 : (int)((next_ns - now + 999999) / 1000000);
+		bool final = false;
+		int ready = poll(fds, pidfd >= 0 ? 2 : 1, timeout_ms);
+
+		if (ready < 0 && errno != EINTR) {
+			err = -errno;
+			break;
+		}
+		if (ready > 0 && (fds[0].revents & POLLIN)) {
+			struct signalfd_siginfo info;
+
+			if (read(sfd, &info, sizeof(info)) == sizeof(info) &&
+			    info.ssi_signo != SIGCHLD)
+				final = true;
+		}
+		if ((ready > 0 && pidfd >= 0 && (fds[1].revents & POLLIN)) || target_gone(s))
+			final = true;
+		if (!final && monotonic_ns() < next_ns)
+			continue;
+		if (!final && o->count && st.seq + 1 >= o->count)
+			final = true;
+		err = write_report(s, &st, final);
+		if (err || final)
+			break;
+		next_ns += interval_ns;
+	}
+out:
+	if (pidfd >= 0)
+		close(pidfd);
+	if (sfd >= 0)
+		close(sfd);
+	free(st.stacks);
+	free(st.rows);
+	growth_history_free(st.history);
+	return err;
+}

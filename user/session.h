@@ -1,0 +1,39 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LS_SESSION_H
+#define LS_SESSION_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "options.h"
+
+struct collector;
+struct symbolizer;
+
+/* What the reporting loop needs once the probes are attached. */
+struct session {
+	const struct options *opts;
+	pid_t pid;
+	bool own_child;          /* -c: reap it when it exits */
+	const char *allocator;
+	struct collector *collector;
+	struct symbolizer *symbolizer;
+	FILE *out;
+	unsigned long long attach_ns; /* CLOCK_MONOTONIC at attach */
+};
+
+/*
+ * Report every interval until COUNT reports, SIGINT/SIGTERM or the target's
+ * exit; the last report is marked final.  Signals must already be blocked
+ * (session_block_signals) so none is lost during attach.  Returns 0 or -errno.
+ */
+int session_run(struct session *s);
+
+/* Block SIGINT, SIGTERM and SIGCHLD; they are read through a signalfd. */
+int session_block_signals(void);
+
+/* True when SIGINT or SIGTERM is pending (e.g. Ctrl-C during attach). */
+bool session_stop_requested(void);
+
+#endif

@@ -1,0 +1,240 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "debuginfo.h"
+#include "elf_module.h"
+#include "symbolize.h"
+
+/* libstdc++'s demangler, the one the C++ toolchain itself uses. */
+extern char *__cxa_demangle(const char *mangled, char *out, size_t *length, int *status);
+
+/* A file loaded once, shared by every mapping of the same build id (or inode). */
+struct module_entry {
+	unsigned dev_major, dev_minor;
+	uint64_t inode;
+	struct elf_module *elf;  /* NULL when the file could not be read */
+	struct line_table *lines;
+	struct module_entry *same_build; /* entry that owns elf/lines, or NULL if this one does */
+};
+
+struct symbolizer {
+	pid_t pid;
+	char root[64];
+	struct mapping_list mappings;
+	struct module_entry *modules;
+	size_t module_count, module_cap;
+};
+
+const char *demangle(const char *name, char *buf, size_t size)
+{
+	char *out;
+	int status = -1;
+
+	if (strncmp(name, "_Z", 2))
+		return name;
+	out = __cxa_demangle(name, NULL, NULL, &status);
+	if (status || !out) {
+		free(out);
+		return name;
+	}
+	snprintf(buf, size, "%s", out);
+	free(out);
+	return buf;
+}
+
+/* Replace mangled names in place so each is demangled once per module. */
+static void demangle_module(struct elf_module *mod)
+{
+	char buf[1024];
+
+	for (size_t i = 0; i < mod->string_count; i++) {
+		const char *pretty = demangle(mod->string_pool[i], buf, sizeof(buf));
+		char *copy;
+
+		if (pretty == mod->string_pool[i] || !(copy = strdup(pretty)))
+			continue;
+		for (size_t s = 0; s < mod->symbol_count; s++)
+			if (mod->symbols[s].name == mod->string_pool[i])
+				mod->symbols[s].name = copy;
+		free(mod->string_pool[i]);
+		mod->string_pool[i] = copy;
+	}
+}
+
+struct symbolizer *symbolizer_new(pid_t pid)
+{
+	struct symbolizer *sym = calloc(1, sizeof(*sym));
+
+	if (!sym)
+		return NULL;
+	sym->pid = pid;
+	snprintf(sym->root, sizeof(sym->root), "/proc/%d/root", (int)pid);
+	return sym;
+}
+
+void symbolizer_free(struct symbolizer *sym)
+{
+	if (!sym)
+		return;
+	for (size_t i = 0; i < sym->module_count; i++) {
+		if (sym->modules[i].same_build)
+			continue;
+		line_table_close(sym->modules[i].lines);
+		elf_module_close(sym->modules[i].elf);
+	}
+	free(sym->modules);
+	mappings_free(&sym->mappings);
+	free(sym);
+}
+
+static struct module_entry *find_module(struct symbolizer *sym, const struct mapping *m)
+{
+	for (size_t i = 0; i < sym->module_count; i++) {
+		struct module_entry *e = &sym->modules[i];
+
+		if (e->inode == m->inode && e->dev_major == m->dev_major &&
+		    e->dev_minor == m->dev_minor)
+			return e->same_build ? e->same_build : e;
+	}
+	return NULL;
+}
+
+static struct module_entry *find_build_id(struct symbolizer *sym, const char *build_id)
+{
+	for (size_t i = 0; i < sym->module_count; i++) {
+		struct module_entry *e = &sym->modules[i];
+
+		if (!e->same_build && e->elf && e->elf->build_id[0] &&
+		    !strcmp(e->elf->build_id, build_id))
+			return e;
+	}
+	return NULL;
+}
+
+/* Path through which this process can read the file the target mapped. */
+static void module_open_path(const struct symbolizer *sym, const struct mapping *m,
+			     char *buf, size_t size)
+{
+	if (mapping_is_deleted(m))
+		snprintf(buf, size, "/proc/%d/map_files/%llx-%llx", (int)sym->pid,
+			 (unsigned long long)m->start, (unsigned long long)m->end);
+	else
+		snprintf(buf, size, "%s%s", sym->root, m->path);
+}
+
+static void load_debug_info(struct symbolizer *sym, struct module_entry *entry,
+			    const struct mapping *m)
+{
+	struct elf_module *mod = entry->elf;
+	char debug_path[4096];
+
+	if (!debuginfo_find(mod, sym->root, m->path, debug_path, sizeof(debug_path))) {
+		elf_module_merge_symbols(mod, debug_path);
+		entry->lines = line_table_open(debug_path);
+	}
+	if (!entry->lines && mod->has_dwarf)
+		entry->lines = line_table_open(mod->path);
+}
+
+static int load_module(struct symbolizer *sym, const struct mapping *m)
+{
+	struct module_entry entry = {
+		.dev_major = m->dev_major, .dev_minor = m->dev_minor, .inode = m->inode,
+	};
+	char path[4096];
+
+	if (sym->module_count == sym->module_cap) {
+		size_t grown = sym->module_cap ? sym->module_cap * 2 : 32;
+		struct module_entry *mods = realloc(sym->modules, grown * sizeof(*mods));
+
+		if (!mods)
+			return -ENOMEM;
+		sym->modules = mods;
+		sym->module_cap = grown;
+	}
+	module_open_path(sym, m, path, sizeof(path));
+	if (elf_module_open(path, &entry.elf) == 0) {
+		struct module_entry *twin = entry.elf->build_id[0] ?
+			find_build_id(sym, entry.elf->build_id) : NULL;
+
+		if (twin) {
+			elf_module_close(entry.elf);
+			entry.elf = twin->elf;
+			entry.same_build = twin;
+		} else {
+			load_debug_info(sym, &entry, m);
+			demangle_module(entry.elf);
+		}
+	}
+	sym->modules[sym->module_count++] = entry;
+	return 0;
+}
+
+static int load_new_modules(struct symbolizer *sym)
+{
+	for (size_t i = 0; i < sym->mappings.count; i++) {
+		const struct mapping *m = &sym->mappings.items[i];
+		int err;
+
+		if (!m->executable || !mapping_is_file(m) || find_module(sym, m))
+			continue;
+		err = load_module(sym, m);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
+int symbolizer_refresh(struct symbolizer *sym)
+{
+	struct mapping_list fresh;
+	int err = mappings_read_pid(sym->pid, &fresh);
+
+	if (err)
+		return err; /* keep what we had: the target may have exited */
+	mappings_free(&sym->mappings);
+	sym->mappings = fresh;
+	return load_new_modules(sym);
+}
+
+void symbolizer_set_mappings(struct symbolizer *sym, struct mapping_list *list, const char *root)
+{
+	mappings_free(&sym->mappings);
+	sym->mappings = *list;
+	list->items = NULL;
+	list->count = 0;
+	snprintf(sym->root, sizeof(sym->root), "%s", root);
+	load_new_modules(sym);
+}
+
+void symbolize_address(struct symbolizer *sym, uint64_t addr, bool return_address,
+		       struct frame *frame)
+{
+	uint64_t lookup = return_address && addr ? addr - 1 : addr;
+	const struct mapping *m = mappings_find(&sym->mappings, lookup);
+	const struct module_entry *entry;
+	const struct elf_symbol *found;
+	uint64_t vaddr, sym_offset;
+
+	memset(frame, 0, sizeof(*frame));
+	frame->addr = addr;
+	if (!m || !mapping_is_file(m)) {
+		frame->offset = addr;
+		return;
+	}
+	frame->module = m->path;
+	frame->offset = addr - m->start + m->file_offset; /* module+offset when unresolved */
+	entry = find_module(sym, m);
+	if (!entry || !entry->elf ||
+	    elf_module_offset_to_vaddr(entry->elf, lookup - m->start + m->file_offset, &vaddr))
+		return;
+	found = elf_module_lookup(entry->elf, vaddr, &sym_offset);
+	if (found) {
+		frame->symbol = found->name;
+		frame->offset = sym_offset + (addr - lookup);
+	}
+	line_table_lookup(entry->lines, vaddr, &frame->file, &frame->line);
+}

@@ -1,0 +1,47 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LS_SYMBOLIZE_H
+#define LS_SYMBOLIZE_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "procmaps.h"
+
+/* One resolved frame; strings are owned by the symbolizer and live as long as it. */
+struct frame {
+	uint64_t addr;
+	const char *symbol; /* demangled; NULL when unknown */
+	uint64_t offset;    /* from the symbol's start, or from the module's start when unknown */
+	const char *module; /* path as the target sees it; NULL when not in any file mapping */
+	const char *file;   /* NULL without DWARF */
+	int line;
+};
+
+struct symbolizer;
+
+/* A symbolizer for the address space of pid (opened through /proc/PID/root). */
+struct symbolizer *symbolizer_new(pid_t pid);
+void symbolizer_free(struct symbolizer *sym);
+
+/*
+ * Re-read the target's mappings and load modules not seen yet.  When the
+ * target has gone, the last mappings and every loaded module stay usable, so
+ * a final report after exit is still symbolized.  Returns 0 or -errno.
+ */
+int symbolizer_refresh(struct symbolizer *sym);
+
+/* Use this list of mappings (for tests); the symbolizer takes ownership. */
+void symbolizer_set_mappings(struct symbolizer *sym, struct mapping_list *list, const char *root);
+
+/*
+ * Resolve one address.  Stack frames are return addresses, so the symbol and
+ * line are those of addr - 1 (the call), while frame->offset is that of addr.
+ */
+void symbolize_address(struct symbolizer *sym, uint64_t addr, bool return_address,
+		       struct frame *frame);
+
+/* Demangle a C++ name into buf; returns buf, or name itself when not mangled. */
+const char *demangle(const char *name, char *buf, size_t size);
+
+#endif

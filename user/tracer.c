@@ -1,0 +1,172 @@
+// SPDX-License-Identifier: MIT
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heap.skel.h"
+#include "tracer.h"
+
+static int keep_link(struct tracer *t, struct bpf_link *link)
+{
+	if (t->link_count == t->link_cap) {
+		size_t grown = t->link_cap ? t->link_cap * 2 : 32;
+		struct bpf_link **links = realloc(t->links, grown * sizeof(*links));
+
+		if (!links) {
+			bpf_link__destroy(link);
+			return -ENOMEM;
+		}
+		t->links = links;
+		t->link_cap = grown;
+	}
+	t->links[t->link_count++] = link;
+	return 0;
+}
+
+int tracer_load(struct tracer *t, const struct tracer_config *cfg)
+{
+	struct heap_bpf *skel;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	skel = heap_bpf__open();
+	if (!skel)
+		return -errno;
+	skel->rodata->target_tgid = cfg->tgid;
+	skel->rodata->min_size = cfg->min_size;
+	skel->rodata->max_size = cfg->max_size;
+	skel->rodata->age_epoch_ns = cfg->age_epoch_ns;
+	bpf_map__set_max_entries(skel->maps.allocs, cfg->max_allocs);
+	bpf_map__set_max_entries(skel->maps.mmaps, cfg->max_allocs);
+	bpf_map__set_max_entries(skel->maps.stack_stats, cfg->max_stacks);
+	bpf_map__set_max_entries(skel->maps.stack_traces, cfg->max_stacks);
+	if (!cfg->track_mmap) {
+		bpf_program__set_autoload(skel->progs.mmap_enter, false);
+		bpf_program__set_autoload(skel->progs.mmap_exit, false);
+		bpf_program__set_autoload(skel->progs.munmap_enter, false);
+		bpf_program__set_autoload(skel->progs.mremap_enter, false);
+		bpf_program__set_autoload(skel->progs.mremap_exit, false);
+	}
+	err = heap_bpf__load(skel);
+	if (err) {
+		heap_bpf__destroy(skel);
+		return err;
+	}
+	t->skel = skel;
+	return 0;
+}
+
+static struct bpf_program *entry_program(struct heap_bpf *skel, enum alloc_handler handler)
+{
+	switch (handler) {
+	case HANDLER_MALLOC: return skel->progs.malloc_enter;
+	case HANDLER_CALLOC: return skel->progs.calloc_enter;
+	case HANDLER_MEMALIGN: return skel->progs.memalign_enter;
+	case HANDLER_POSIX_MEMALIGN: return skel->progs.posix_memalign_enter;
+	case HANDLER_REALLOC: return skel->progs.realloc_enter;
+	case HANDLER_REALLOCARRAY: return skel->progs.reallocarray_enter;
+	case HANDLER_FREE: return skel->progs.free_enter;
+	}
+	return NULL;
+}
+
+static int attach_one(struct tracer *t, struct bpf_program *prog, pid_t pid, const char *path,
+		      uint64_t offset, bool retprobe)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe);
+	struct bpf_link *link = bpf_program__attach_uprobe_opts(prog, pid, path, offset, &opts);
+
+	if (!link)
+		return -errno;
+	return keep_link(t, link);
+}
+
+int tracer_attach_allocator(struct tracer *t, pid_t pid, const struct allocator *alloc,
+			    bool verbose)
+{
+	for (size_t i = 0; i < alloc->probe_count; i++) {
+		const struct alloc_probe *p = &alloc->probes[i];
+		int err;
+
+		if (p->alias_of) {
+			if (verbose)
+				fprintf(stderr, "leaksnoop: %s is %s (same address), probed once\n",
+					p->name, p->alias_of);
+			continue;
+		}
+		err = attach_one(t, entry_program(t->skel, p->handler), pid, alloc->path,
+				 p->file_offset, false);
+		/* The return probe shares the entry's point: one trap serves both. */
+		if (!err && p->has_return)
+			err = attach_one(t, t->skel->progs.alloc_exit, pid, alloc->path,
+					 p->file_offset, true);
+		if (err) {
+			fprintf(stderr, "leaksnoop: cannot attach to %s in %s: %s\n", p->name,
+				alloc->shown_path, strerror(-err));
+			return err;
+		}
+		if (verbose)
+			fprintf(stderr, "leaksnoop: %s%s at %s+0x%llx (entry+%llu: %s)\n", p->name,
+				p->has_return ? " (entry and return)" : "", alloc->shown_path,
+				(unsigned long long)p->file_offset, (unsigned long long)p->delta,
+				p->placement);
+	}
+	return 0;
+}
+
+int tracer_attach_mmap(struct tracer *t, bool verbose)
+{
+	struct bpf_program *progs[] = {
+		t->skel->progs.mmap_enter, t->skel->progs.mmap_exit, t->skel->progs.munmap_enter,
+		t->skel->progs.mremap_enter, t->skel->progs.mremap_exit,
+	};
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(*progs); i++) {
+		struct bpf_link *link = bpf_program__attach(progs[i]);
+		int err;
+
+		if (!link) {
+			err = -errno;
+			fprintf(stderr, "leaksnoop: cannot attach tracepoint %s: %s\n",
+				bpf_program__section_name(progs[i]), strerror(-err));
+			return err;
+		}
+		err = keep_link(t, link);
+		if (err)
+			return err;
+		if (verbose)
+			fprintf(stderr, "leaksnoop: %s (anonymous regions as kind mmap)\n",
+				bpf_program__section_name(progs[i]));
+	}
+	return 0;
+}
+
+int tracer_stats_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.stack_stats);
+}
+
+int tracer_traces_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.stack_traces);
+}
+
+int tracer_counters_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.counters);
+}
+
+void tracer_destroy(struct tracer *t)
+{
+	for (size_t i = t->link_count; i-- > 0;)
+		bpf_link__destroy(t->links[i]);
+	free(t->links);
+	t->links = NULL;
+	t->link_count = t->link_cap = 0;
+	if (t->skel)
+		heap_bpf__destroy(t->skel);
+	t->skel = NULL;
+}

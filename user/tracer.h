@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LS_TRACER_H
+#define LS_TRACER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "allocator.h"
+
+struct heap_bpf;
+struct bpf_link;
+
+struct tracer_config {
+	pid_t tgid;             /* process whose syscalls the tracepoints keep */
+	uint64_t min_size, max_size;
+	uint64_t age_epoch_ns;
+	uint32_t max_allocs, max_stacks;
+	bool track_mmap;
+	bool verbose;
+};
+
+/* The loaded BPF programs and every link attached so far. */
+struct tracer {
+	struct heap_bpf *skel;
+	struct bpf_link **links;
+	size_t link_count, link_cap;
+};
+
+/* Open, size and load the BPF object; nothing attached yet. */
+int tracer_load(struct tracer *t, const struct tracer_config *cfg);
+
+/* Attach the allocator's entry and return probes for process pid. */
+int tracer_attach_allocator(struct tracer *t, pid_t pid, const struct allocator *alloc,
+			    bool verbose);
+
+/* Attach the anonymous mmap/munmap/mremap syscall tracepoints. */
+int tracer_attach_mmap(struct tracer *t, bool verbose);
+
+/* Map fds the collector reads. */
+int tracer_stats_fd(const struct tracer *t);
+int tracer_traces_fd(const struct tracer *t);
+int tracer_counters_fd(const struct tracer *t);
+
+/* Detach every probe (links first), then unload. */
+void tracer_destroy(struct tracer *t);
+
+#endif

@@ -1,0 +1,5 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LS_VERSION_H
+#define LS_VERSION_H
+#define LEAKSNOOP_VERSION "0.1.0"
+#endif
