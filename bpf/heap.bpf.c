@@ -11,6 +11,7 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include <bpf/bpf_core_read.h>
 #include "leaksnoop.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
@@ -124,8 +125,45 @@ static __always_inline __u64 hash_frames(const struct stack_trace *trace)
 	return hash == LS_UNKNOWN_STACK ? 1 : hash;
 }
 
+/* True when the bytes before addr end with a call instruction. */
+static __always_inline bool follows_call(__u64 addr)
+{
+	__u8 code[8];
+
+	if (bpf_probe_read_user(code, sizeof(code), (void *)(addr - sizeof(code))))
+		return false;
+	return code[3] == 0xe8 ||                               /* call rel32 */
+	       (code[6] == 0xff && (code[7] & 0x38) == 0x10) || /* call *%reg */
+	       (code[5] == 0xff && (code[6] & 0x38) == 0x10) || /* call *(%reg),+disp8 */
+	       (code[2] == 0xff && (code[3] & 0x38) == 0x10);   /* call *disp32(%rip) */
+}
+
+/*
+ * In a syscall the innermost frame is a libc wrapper that keeps no frame
+ * pointer, so the frame-pointer walk skips its caller.  The wrapper is a leaf:
+ * its return address is the word at %rsp, which is put back as frame 1 when
+ * it follows a call instruction and is not there already.
+ */
+static __always_inline void restore_leaf_caller(struct stack_trace *trace)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	__u64 ret;
+
+	if (!regs || trace->depth < 1 || trace->depth >= LS_MAX_STACK_DEPTH)
+		return;
+	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)BPF_CORE_READ(regs, sp)))
+		return;
+	if ((trace->depth > 1 && trace->ips[1] == ret) || !follows_call(ret))
+		return;
+	for (int i = LS_MAX_STACK_DEPTH - 1; i > 1; i--)
+		trace->ips[i] = trace->ips[i - 1];
+	trace->ips[1] = ret;
+	trace->depth++;
+}
+
 /* The user stack of the current call, stored once; returns its hash. */
-static __always_inline __u64 capture_stack(void *ctx, struct thread_state *state)
+static __always_inline __u64 capture_stack(void *ctx, struct thread_state *state,
+					   bool in_syscall)
 {
 	struct stack_trace *trace = &state->trace;
 	long bytes = bpf_get_stack(ctx, trace->ips, sizeof(trace->ips), BPF_F_USER_STACK);
@@ -136,6 +174,8 @@ static __always_inline __u64 capture_stack(void *ctx, struct thread_state *state
 		return LS_UNKNOWN_STACK;
 	}
 	trace->depth = bytes / sizeof(__u64);
+	if (in_syscall)
+		restore_leaf_caller(trace);
 	hash = hash_frames(trace);
 	if (bpf_map_lookup_elem(&stack_traces, &hash))
 		return hash;
@@ -248,7 +288,7 @@ static __always_inline void record_block(void *ctx, struct thread_state *state,
 	struct alloc_record stale;
 	struct stack_stats *stats;
 
-	rec.stack_hash = capture_stack(ctx, state);
+	rec.stack_hash = capture_stack(ctx, state, kind == LS_KIND_MMAP);
 	stats = stats_of(rec.stack_hash, kind);
 	if (!stats) {
 		count(LS_CNT_DROP_STATS_FULL, 1);
@@ -433,9 +473,10 @@ SEC("tracepoint/syscalls/sys_enter_mmap")
 int mmap_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	struct thread_state *state;
-	__u64 len = ctx->args[1], flags = ctx->args[3];
+	__u64 len = ctx->args[1], prot = ctx->args[2], flags = ctx->args[3];
 
-	if (!is_target() || !(flags & MAP_ANONYMOUS) || !size_wanted(len))
+	/* PROT_NONE is a reservation of address space (an arena, a guard), not memory. */
+	if (!is_target() || !(flags & MAP_ANONYMOUS) || !prot || !size_wanted(len))
 		return 0;
 	state = thread_state(true);
 	if (state && !state->in_allocator)
@@ -462,21 +503,41 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	return 0;
 }
 
+/* The head of a region was unmapped: the rest stays charged to the same stack. */
+static __always_inline void shrink_region(__u64 addr, __u64 len, struct alloc_record *rec)
+{
+	struct alloc_record rest = *rec;
+	struct stack_stats *stats;
+	__u64 rest_addr = addr + len;
+
+	if (bpf_map_delete_elem(&mmaps, &addr))
+		return;
+	stats = stats_of(rec->stack_hash, LS_KIND_MMAP);
+	rest.size = rec->size - len;
+	if (bpf_map_update_elem(&mmaps, &rest_addr, &rest, BPF_NOEXIST)) {
+		count(LS_CNT_DROP_ALLOC_FULL, 1);
+		if (stats)
+			stats_sub(stats, rec);
+		return;
+	}
+	if (stats)
+		__sync_fetch_and_add(&stats->outstanding_bytes, -(__s64)len);
+}
+
 SEC("tracepoint/syscalls/sys_enter_munmap")
 int munmap_enter(struct trace_event_raw_sys_enter *ctx)
 {
-	struct alloc_record released;
+	struct alloc_record released, *rec;
 	__u64 addr = ctx->args[0], len = ctx->args[1];
-	struct thread_state *state;
 
-	if (!is_target() || !release_block(&mmaps, addr, LS_KIND_MMAP, &released))
+	if (!is_target() || !(rec = bpf_map_lookup_elem(&mmaps, &addr)))
 		return 0;
-	if (len >= released.size)
+	if (len < rec->size) {
+		released = *rec;
+		shrink_region(addr, len, &released);
 		return 0;
-	/* The head was unmapped: the tail stays charged to the same stack. */
-	state = thread_state(true);
-	if (state)
-		record_block(ctx, state, &mmaps, addr + len, released.size - len, LS_KIND_MMAP);
+	}
+	release_block(&mmaps, addr, LS_KIND_MMAP, &released);
 	return 0;
 }
 

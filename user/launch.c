@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/ptrace.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <wordexp.h>
@@ -78,6 +79,9 @@ int launch_prepare(const char *cmd, struct launched *child)
 	}
 	close(gate[0]);
 	child->release_fd = gate[1];
+	/* Not fatal: without it, a command that exits quickly may stay unsymbolized. */
+	ptrace(PTRACE_SEIZE, child->pid, NULL,
+	       (void *)(long)(PTRACE_O_TRACEEXIT | PTRACE_O_TRACEEXEC));
 out:
 	wordfree(&words);
 	return err;
@@ -92,6 +96,34 @@ int launch_release(struct launched *child)
 	close(child->release_fd);
 	child->release_fd = -1;
 	return err;
+}
+
+bool launch_poll(struct launched *child, void (*on_image)(void *arg), void *arg)
+{
+	int status;
+
+	while (waitpid(child->pid, &status, WNOHANG | __WALL) == child->pid) {
+		int event = status >> 16;
+
+		if (WIFEXITED(status) || WIFSIGNALED(status)) {
+			child->pid = -1;
+			return true;
+		}
+		if (!WIFSTOPPED(status))
+			continue;
+		if (event == PTRACE_EVENT_EXIT || event == PTRACE_EVENT_EXEC) {
+			on_image(arg);
+			if (event == PTRACE_EVENT_EXIT)
+				ptrace(PTRACE_DETACH, child->pid, NULL, NULL);
+			else
+				ptrace(PTRACE_CONT, child->pid, NULL, NULL);
+		} else if (event == PTRACE_EVENT_STOP) {
+			ptrace(PTRACE_LISTEN, child->pid, NULL, NULL); /* a job-control stop */
+		} else {
+			ptrace(PTRACE_CONT, child->pid, NULL, (void *)(long)WSTOPSIG(status));
+		}
+	}
+	return false;
 }
 
 void launch_abort(struct launched *child)

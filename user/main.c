@@ -253,7 +253,7 @@ static int trace(struct run *run)
 	announce(run);
 	s.opts = &run->opts;
 	s.pid = run->pid;
-	s.own_child = run->opts.command != NULL;
+	s.child = run->opts.command ? &run->child : NULL;
 	s.allocator = run->alloc.name;
 	s.collector = run->collector;
 	s.symbolizer = run->symbolizer;

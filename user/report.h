@@ -24,6 +24,7 @@ struct report {
 	struct timespec wall_time;
 	double elapsed_s;
 	bool final;
+	bool target_exited;     /* the final report after the target's exit */
 	pid_t pid;
 	char comm[32];
 	const char *allocator;  /* "glibc", "jemalloc", ... */

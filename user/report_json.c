@@ -69,6 +69,7 @@ void report_write_json(FILE *out, const struct report *r)
 	json_int(&w, "pid", r->pid);
 	json_string(&w, "comm", r->comm);
 	json_bool(&w, "final", r->final);
+	json_bool(&w, "target_exited", r->target_exited);
 	json_string(&w, "mode", "exact");
 	json_string(&w, "allocator", r->allocator);
 	json_uint(&w, "older_than_ms", r->older_ms);

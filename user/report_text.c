@@ -77,10 +77,11 @@ void report_write_text(FILE *out, const struct report *r)
 
 	localtime_r(&r->wall_time.tv_sec, &tm);
 	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
-	fprintf(out, "[%s] %s#%u pid %d (%s), %s: %s held in %" PRId64
+	fprintf(out, "[%s] %s#%u pid %d (%s%s), %s: %s held in %" PRId64
 		" allocations older than %u ms, from %zu stacks | since attach: %s in %llu"
 		" allocations, %llu frees | dropped: %llu events, %llu stacks\n",
 		clock, r->final ? "final report " : "report ", r->seq, (int)r->pid, r->comm,
+		r->target_exited ? ", exited" : "",
 		r->allocator, human_bytes((double)r->outstanding_bytes, held, sizeof(held)),
 		r->outstanding_allocs, r->older_ms, r->stacks_holding,
 		human_bytes((double)r->alloc_bytes, allocated, sizeof(allocated)),

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "collect.h"
+#include "launch.h"
 #include "report.h"
 #include "session.h"
 #include "symbolize.h"
@@ -60,9 +61,11 @@ static void symbolize_stack(struct symbolizer *sym, struct report_stack *out)
 {
 	const struct stack_trace *trace = out->row->sample->trace;
 
-	out->depth = trace ? trace->depth : 0;
-	for (size_t i = 0; i < out->depth; i++)
-		symbolize_address(sym, trace->ips[i], true, &out->frames[i]);
+	size_t depth = trace ? trace->depth : 0;
+
+	/* A zero return address ends the frame chain (the unwinder's sentinel). */
+	for (out->depth = 0; out->depth < depth && trace->ips[out->depth]; out->depth++)
+		symbolize_address(sym, trace->ips[out->depth], true, &out->frames[out->depth]);
 }
 
 struct report_state {
@@ -74,12 +77,17 @@ struct report_state {
 	char comm[32];
 };
 
-static int write_report(struct session *s, struct report_state *st, bool final)
+/*
+ * exited: the target has gone, so whatever it still held was never freed and
+ * the age threshold no longer applies.
+ */
+static int write_report(struct session *s, struct report_state *st, bool final, bool exited)
 {
 	const struct options *o = s->opts;
+	unsigned older_ms = exited ? 0 : o->older_ms;
 	struct age_filter filter = {
-		.older_ns = (uint64_t)o->older_ms * 1000000ULL,
-		.epoch_ns = age_epoch_ns_for(o->older_ms),
+		.older_ns = (uint64_t)older_ms * 1000000ULL,
+		.epoch_ns = exited ? 0 : age_epoch_ns_for(o->older_ms),
 	};
 	struct snapshot snap;
 	struct report r = { 0 };
@@ -100,7 +108,8 @@ static int write_report(struct session *s, struct report_state *st, bool final)
 	r.pid = s->pid;
 	snprintf(r.comm, sizeof(r.comm), "%s", st->comm);
 	r.allocator = s->allocator;
-	r.older_ms = o->older_ms;
+	r.older_ms = older_ms;
+	r.target_exited = exited;
 	aggregate_totals(st->rows, n, &r.outstanding_bytes, &r.outstanding_allocs,
 			 &r.stacks_holding);
 	r.alloc_bytes = snap.counters[LS_CNT_ALLOC_BYTES];
@@ -137,13 +146,15 @@ static int open_pidfd(pid_t pid)
 #endif
 }
 
+static void reload_mappings(void *symbolizer)
+{
+	symbolizer_refresh(symbolizer);
+}
+
 static bool target_gone(struct session *s)
 {
-	if (s->own_child) {
-		int status;
-
-		return waitpid(s->pid, &status, WNOHANG) == s->pid;
-	}
+	if (s->child)
+		return launch_poll(s->child, reload_mappings, s->symbolizer);
 	return kill(s->pid, 0) && errno == ESRCH;
 }
 
@@ -180,7 +191,7 @@ int session_run(struct session *s)
 	for (;;) {
 		unsigned long long now = monotonic_ns();
 		int timeout_ms = now >= next_ns ? 0 : (int)((next_ns - now + 999999) / 1000000);
-		bool final = false;
+		bool final = false, exited = false;
 		int ready = poll(fds, pidfd >= 0 ? 2 : 1, timeout_ms);
 
 		if (ready < 0 && errno != EINTR) {
@@ -195,12 +206,12 @@ int session_run(struct session *s)
 				final = true;
 		}
 		if ((ready > 0 && pidfd >= 0 && (fds[1].revents & POLLIN)) || target_gone(s))
-			final = true;
+			final = exited = true;
 		if (!final && monotonic_ns() < next_ns)
 			continue;
 		if (!final && o->count && st.seq + 1 >= o->count)
 			final = true;
-		err = write_report(s, &st, final);
+		err = write_report(s, &st, final, exited);
 		if (err || final)
 			break;
 		next_ns += interval_ns;

@@ -10,12 +10,13 @@
 
 struct collector;
 struct symbolizer;
+struct launched;
 
 /* What the reporting loop needs once the probes are attached. */
 struct session {
 	const struct options *opts;
 	pid_t pid;
-	bool own_child;          /* -c: reap it when it exits */
+	struct launched *child;  /* -c: our child, reaped here; NULL with -p */
 	const char *allocator;
 	struct collector *collector;
 	struct symbolizer *symbolizer;
