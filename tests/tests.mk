@@ -22,3 +22,46 @@ $(OUT)/progs/%: tests/progs/%.cpp | $(OUT)/progs
 	$(CXX) $(PROG_CFLAGS) $< -o $@ -lpthread
 
 progs: $(PROG_BINS)
+
+# Symbolizer fixtures: PIE, non-PIE, shared library, stripped + separate debug, C++.
+FIX := $(OUT)/fixtures
+FIX_SRC := tests/unit/fixtures
+FIXTURES := $(FIX)/fixture_pie $(FIX)/fixture_nopie $(FIX)/fixture_stripped \
+	    $(FIX)/.debug/fixture_stripped.debug $(FIX)/fixture_cxx $(FIX)/libfixture.so
+
+$(FIX) $(FIX)/.debug:
+	mkdir -p $@
+
+$(FIX)/libfixture.so: $(FIX_SRC)/fixture_lib.c | $(FIX)
+	$(CC) -g -O1 -shared -fPIC $< -o $@
+
+$(FIX)/fixture_pie: $(FIX_SRC)/fixture.c $(FIX)/libfixture.so
+	$(CC) -g -O1 -fPIE -pie $< -o $@ -L$(FIX) -lfixture -Wl,-rpath,'$$ORIGIN'
+
+$(FIX)/fixture_nopie: $(FIX_SRC)/fixture.c $(FIX)/libfixture.so
+	$(CC) -g -O1 -fno-pie -no-pie $< -o $@ -L$(FIX) -lfixture -Wl,-rpath,'$$ORIGIN'
+
+# Debug info moved out to .debug/, found through .gnu_debuglink.
+$(FIX)/fixture_stripped $(FIX)/.debug/fixture_stripped.debug &: $(FIX_SRC)/fixture.c $(FIX)/libfixture.so | $(FIX)/.debug
+	$(CC) -g -O1 $< -o $(FIX)/fixture_stripped.full -L$(FIX) -lfixture -Wl,-rpath,'$$ORIGIN'
+	objcopy --only-keep-debug $(FIX)/fixture_stripped.full $(FIX)/.debug/fixture_stripped.debug
+	objcopy --strip-all --add-gnu-debuglink=$(FIX)/.debug/fixture_stripped.debug \
+		$(FIX)/fixture_stripped.full $(FIX)/fixture_stripped
+	rm -f $(FIX)/fixture_stripped.full
+
+$(FIX)/fixture_cxx: $(FIX_SRC)/fixture_cxx.cpp | $(FIX)
+	$(CXX) -g -O1 $< -o $@
+
+UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+$(OUT)/unit_tests: $(UNIT_SRCS) tests/unit/fixture_run.c $(OUT)/libleaksnoop.a
+	$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) tests/unit/fixture_run.c $(OUT)/libleaksnoop.a \
+		$(LDLIBS) -lcriterion -o $@
+
+# Unit tests need no privileges; integration tests load BPF (root).
+unit: $(OUT)/unit_tests $(FIXTURES)
+	$(OUT)/unit_tests
+
+integration: leaksnoop progs
+	python3 -m unittest discover -s tests/integration -v
+
+test: unit integration

@@ -222,8 +222,11 @@ int options_parse(int argc, char **argv, struct options *opts)
 			return 1;
 		}
 		if (opt == '?') {
-			if (optopt)
-				return usage_error("unknown option '-%c'", (char[]){ (char)optopt, 0 });
+			if (optopt) {
+				char shown[3] = { '-', (char)optopt, '\0' };
+
+				return usage_error("unknown option '%s'", shown);
+			}
 			return usage_error("unknown option '%s'", argv[optind - 1]);
 		}
 		if (opt == ':')

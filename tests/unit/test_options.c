@@ -1,0 +1,85 @@
+// SPDX-License-Identifier: MIT
+#include <criterion/criterion.h>
+#include <criterion/redirect.h>
+#include <errno.h>
+
+#include "options.h"
+
+static int parse(struct options *o, int argc, const char **argv)
+{
+	return options_parse(argc, (char **)argv, o);
+}
+
+Test(options, defaults_follow_the_interface, .init = cr_redirect_stderr)
+{
+	struct options o;
+	const char *argv[] = { "leaksnoop", "-p", "42" };
+
+	cr_assert_eq(parse(&o, 3, argv), 0);
+	cr_assert_eq(o.pid, 42);
+	cr_assert_eq(o.interval_s, 5);
+	cr_assert_eq(o.count, 0);
+	cr_assert_eq(o.older_ms, 500);
+	cr_assert_eq(o.top, 10);
+	cr_assert_eq(o.format, FORMAT_TEXT);
+}
+
+Test(options, every_option_and_positionals)
+{
+	struct options o;
+	const char *argv[] = { "leaksnoop", "-c", "./srv --port 1", "-o", "0", "-T", "3", "-f",
+			       "json", "-w", "/tmp/x", "-z", "16", "-Z", "4096", "-O", "/lib/a.so",
+			       "-v", "--max-allocs", "100", "--max-stacks", "50", "--no-mmap",
+			       "2", "7" };
+
+	cr_assert_eq(parse(&o, sizeof(argv) / sizeof(*argv), argv), 0);
+	cr_assert_str_eq(o.command, "./srv --port 1");
+	cr_assert_eq(o.older_ms, 0);
+	cr_assert_eq(o.top, 3);
+	cr_assert_eq(o.format, FORMAT_JSON);
+	cr_assert_str_eq(o.output_path, "/tmp/x");
+	cr_assert_eq(o.min_size, 16);
+	cr_assert_eq(o.max_size, 4096);
+	cr_assert_str_eq(o.obj_path, "/lib/a.so");
+	cr_assert(o.verbose && o.no_mmap);
+	cr_assert_eq(o.max_allocs, 100);
+	cr_assert_eq(o.max_stacks, 50);
+	cr_assert_eq(o.interval_s, 2);
+	cr_assert_eq(o.count, 7);
+}
+
+Test(options, usage_errors, .init = cr_redirect_stderr)
+{
+	struct options o;
+	const char *bad[][4] = {
+		{ "leaksnoop", "-p", "0", NULL },       { "leaksnoop", "-p", "x", NULL },
+		{ "leaksnoop", "-p", "1", "0" },        { "leaksnoop", "-p", "1", "1x" },
+		{ "leaksnoop", "--nope", NULL, NULL },  { "leaksnoop", NULL, NULL, NULL },
+		{ "leaksnoop", "-p", "1", "-fxml" },    { "leaksnoop", "-c", "", NULL },
+		{ "leaksnoop", "-p", "99999999999", NULL },
+	};
+
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+		int argc = 0;
+
+		while (argc < 4 && bad[i][argc])
+			argc++;
+		cr_assert_eq(parse(&o, argc, bad[i]), -EINVAL, "case %zu", i);
+	}
+}
+
+Test(options, size_range_must_be_ordered, .init = cr_redirect_stderr)
+{
+	struct options o;
+	const char *argv[] = { "leaksnoop", "-p", "1", "-z", "100", "-Z", "10" };
+
+	cr_assert_eq(parse(&o, 7, argv), -EINVAL);
+}
+
+Test(options, help_is_served_not_an_error, .init = cr_redirect_stdout)
+{
+	struct options o;
+	const char *argv[] = { "leaksnoop", "--help" };
+
+	cr_assert_eq(parse(&o, 2, argv), 1);
+}
