@@ -21,7 +21,7 @@ TOOL_SRCS := user/main.c user/tracer.c user/collect.c user/launch.c user/session
 LIB_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(LIB_SRCS))
 TOOL_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(TOOL_SRCS))
 
-.PHONY: all clean test unit integration demo deps vmlinux bench install
+.PHONY: all clean test unit integration demo run-demo deps vmlinux bench install progs
 all: leaksnoop
 
 $(OUT):
@@ -51,9 +51,16 @@ deps:
 
 include tests/tests.mk
 
-# Build everything, then trace the bundled leaky demo for a few seconds.
-demo: leaksnoop $(OUT)/progs/demo
-	./leaksnoop -c $(OUT)/progs/demo 2 2
+# The README's two commands: each installs what is missing, then builds.
+# `demo` traces the bundled leaky program (tests/progs/demo.c) for 6 seconds.
+demo: deps
+	$(MAKE) run-demo
+
+run-demo: leaksnoop $(OUT)/progs/demo
+	./leaksnoop -c "$(OUT)/progs/demo 6" 2 3
+
+test: deps
+	$(MAKE) unit integration
 
 install: leaksnoop
 	install -D -m 0755 leaksnoop $(DESTDIR)$(PREFIX)/sbin/leaksnoop

@@ -63,5 +63,3 @@ unit: $(OUT)/unit_tests $(FIXTURES)
 
 integration: leaksnoop progs
 	python3 -m unittest discover -s tests/integration -v
-
-test: unit integration

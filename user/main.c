@@ -228,10 +228,9 @@ static void announce(const struct run *run)
 {
 	const struct options *o = &run->opts;
 
-	fprintf(stderr, "Tracing %s %d (%s malloc%s), reports every %u s%s... Ctrl-C to end.\n",
-		o->command ? "command, PID" : "PID", (int)run->pid, run->alloc.name,
-		o->no_mmap ? "" : ", anonymous mmap", o->interval_s,
-		o->older_ms ? ", blocks older than the age threshold" : "");
+	fprintf(stderr, "Tracing %s %d (%s malloc%s), reports every %u s of blocks older than "
+		"%u ms... Ctrl-C to end.\n", o->command ? "command, PID" : "PID", (int)run->pid,
+		run->alloc.name, o->no_mmap ? "" : ", anonymous mmap", o->interval_s, o->older_ms);
 }
 
 static int trace(struct run *run)
