@@ -38,8 +38,12 @@ static int resolve_exe(const char *name, char *out, size_t size)
 
 static void run_child(int gate, char **argv, const char *exe)
 {
+	sigset_t none;
 	char go;
 
+	/* The tracer blocks its signals; the command must not inherit that. */
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
 	/* Never outlive the tracer waiting to release us. */
 	prctl(PR_SET_PDEATHSIG, SIGTERM);
 	if (read(gate, &go, 1) != 1)

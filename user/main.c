@@ -266,8 +266,12 @@ static int trace(struct run *run)
 int main(int argc, char **argv)
 {
 	struct run run = { .child = { .release_fd = -1 } };
-	int status, parsed = options_parse(argc, argv, &run.opts);
+	int status, parsed;
 
+	/* First of all, so that a Ctrl-C during set-up is read, not fatal. */
+	if (session_block_signals())
+		return fail(EXIT_RUNTIME, "cannot block signals: %s", strerror(errno));
+	parsed = options_parse(argc, argv, &run.opts);
 	if (parsed)
 		return parsed > 0 ? EXIT_OK : EXIT_USAGE;
 	verbose = run.opts.verbose;
@@ -283,9 +287,6 @@ int main(int argc, char **argv)
 	if (!run.out)
 		return fail(EXIT_RUNTIME, "cannot write %s: %s", run.opts.output_path,
 			    strerror(errno));
-	if (session_block_signals())
-		return fail(EXIT_RUNTIME, "cannot block signals: %s", strerror(errno));
-
 	status = trace(&run);
 
 	/* Probes go first, so the target runs untraced while we tidy up. */
