@@ -21,6 +21,7 @@ const volatile __u32 target_tgid = 0;    /* for the syscall tracepoints */
 const volatile __u64 min_size = 0;
 const volatile __u64 max_size = ~0ULL;
 const volatile __u64 age_epoch_ns = 0;   /* 0: no age filter */
+const volatile __u32 sample_rate = 1;    /* record one allocation in N */
 
 #define MAP_ANONYMOUS 0x20
 #define MAX_ERRNO 4095
@@ -36,6 +37,8 @@ enum pending_call {
 struct thread_state {
 	__u32 call;          /* enum pending_call */
 	__u32 in_allocator;  /* the allocator's own mmaps are heap, not kind mmap */
+	__u32 record;        /* the returned block is to be recorded (size, sampling) */
+	__u32 pad;
 	__u64 size;
 	__u64 out_ptr;       /* posix_memalign's memptr */
 	__u64 old_ptr;       /* realloc's block, already released at entry */
@@ -108,6 +111,12 @@ static __always_inline struct thread_state *thread_state(bool create)
 static __always_inline bool size_wanted(__u64 size)
 {
 	return size >= min_size && size <= max_size;
+}
+
+/* With -s N, one allocation in N is recorded; the rest cost only the traps. */
+static __always_inline bool sampled_out(void)
+{
+	return sample_rate > 1 && bpf_get_prandom_u32() % sample_rate;
 }
 
 /* 64-bit hash of the frames: collisions are what a stack-id map would drop. */
@@ -320,7 +329,8 @@ static __always_inline int enter_alloc(__u32 call, __u64 size)
 		return 0;
 	}
 	state->in_allocator = 1;
-	state->call = size_wanted(size) ? call : CALL_NONE;
+	state->call = call;
+	state->record = size_wanted(size) && !sampled_out();
 	state->size = size;
 	return 0;
 }
@@ -382,7 +392,6 @@ static __always_inline int enter_realloc(__u64 ptr, __u64 size)
 	state = thread_state(false);
 	if (!state)
 		return 0;
-	state->call = CALL_REALLOC; /* the old block is released whatever the size */
 	state->old_ptr = 0;
 	if (ptr && release_block(&allocs, ptr, LS_KIND_HEAP, &state->old_record))
 		state->old_ptr = ptr;
@@ -459,7 +468,7 @@ int BPF_KRETPROBE(alloc_exit, __u64 ret)
 			restore_old_block(state);
 		return 0;
 	}
-	if (addr && size_wanted(state->size))
+	if (addr && state->record)
 		record_block(ctx, state, &allocs, addr, state->size, LS_KIND_HEAP);
 	return 0;
 }

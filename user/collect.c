@@ -17,6 +17,7 @@ struct collector {
 	int stats_fd, traces_fd, counters_fd;
 	int ncpus;
 	uint32_t max_stacks;
+	uint32_t sample_rate;
 	struct stack_key *keys;
 	struct stack_stats *values;
 	struct stack_sample *samples;
@@ -26,12 +27,13 @@ struct collector {
 };
 
 struct collector *collector_new(int stats_fd, int traces_fd, int counters_fd,
-				 uint32_t max_stacks)
+				 uint32_t max_stacks, uint32_t sample_rate)
 {
 	struct collector *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
+	c->sample_rate = sample_rate ? sample_rate : 1;
 	c->stats_fd = stats_fd;
 	c->traces_fd = traces_fd;
 	c->counters_fd = counters_fd;
@@ -157,6 +159,19 @@ static int read_stats(struct collector *c, size_t *count)
 	return 0;
 }
 
+/* Each recorded block of a sampled run stands for sample_rate blocks. */
+static void scale_up(struct stack_stats *stats, uint32_t rate)
+{
+	stats->outstanding_bytes *= rate;
+	stats->outstanding_count *= rate;
+	stats->alloc_bytes *= rate;
+	stats->alloc_count *= rate;
+	for (int i = 0; i < LS_AGE_SLOTS; i++) {
+		stats->young[i].bytes *= rate;
+		stats->young[i].count *= rate;
+	}
+}
+
 static void read_counters(struct collector *c, uint64_t *counters)
 {
 	for (__u32 i = 0; i < LS_CNT_MAX; i++) {
@@ -181,9 +196,13 @@ int collector_read(struct collector *c, struct snapshot *snap)
 	/* The clock is read last: every block counted was allocated before it. */
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	snap->time_ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
+	for (int i = LS_CNT_ALLOCS; c->sample_rate > 1 && i <= LS_CNT_FREE_BYTES; i++)
+		snap->counters[i] *= c->sample_rate;
 	for (size_t i = 0; i < count; i++) {
 		c->samples[i].key = c->keys[i];
 		c->samples[i].stats = c->values[i];
+		if (c->sample_rate > 1)
+			scale_up(&c->samples[i].stats, c->sample_rate);
 		c->samples[i].trace = trace_of(c, c->keys[i].stack_hash);
 	}
 	snap->stacks = c->samples;

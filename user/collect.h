@@ -11,8 +11,9 @@
  */
 struct collector;
 
+/* sample_rate: with -s N each recorded block stands for N; values are scaled up. */
 struct collector *collector_new(int stats_fd, int traces_fd, int counters_fd,
-				 uint32_t max_stacks);
+				 uint32_t max_stacks, uint32_t sample_rate);
 void collector_free(struct collector *c);
 
 /* Fill snap (valid until the next call).  Returns 0 or -errno. */

@@ -179,13 +179,20 @@ static int attach_all(struct run *run)
 		.min_size = o->min_size,
 		.max_size = o->max_size,
 		.age_epoch_ns = age_epoch_ns_for(o->older_ms),
+		.sample_rate = o->sample_rate,
 		.max_allocs = o->max_allocs,
 		.max_stacks = o->max_stacks,
 		.track_mmap = !o->no_mmap,
 		.verbose = o->verbose,
 	};
-	int err = tracer_load(&run->tracer, &cfg);
+	int err;
 
+	if (o->floor) {
+		err = tracer_attach_floor(&run->tracer, run->pid, &run->alloc, o->floor);
+		return err ? fail(EXIT_RUNTIME, "cannot attach the floor probes: %s",
+				  strerror(-err)) : 0;
+	}
+	err = tracer_load(&run->tracer, &cfg);
 	if (err)
 		return fail(EXIT_RUNTIME, "cannot load the BPF programs: %s (run with -v for the "
 			    "verifier's log)", strerror(-err));
@@ -198,9 +205,17 @@ static int attach_all(struct run *run)
 		return EXIT_RUNTIME;
 	run->collector = collector_new(tracer_stats_fd(&run->tracer),
 				       tracer_traces_fd(&run->tracer),
-				       tracer_counters_fd(&run->tracer), o->max_stacks);
+				       tracer_counters_fd(&run->tracer), o->max_stacks,
+				       o->sample_rate);
+	if (!run->collector)
+		return fail(EXIT_RUNTIME, "out of memory");
+	return 0;
+}
+
+static int start_reporting(struct run *run)
+{
 	run->symbolizer = symbolizer_new(run->pid);
-	if (!run->collector || !run->symbolizer)
+	if (!run->symbolizer)
 		return fail(EXIT_RUNTIME, "out of memory");
 	return 0;
 }
@@ -228,6 +243,12 @@ static void announce(const struct run *run)
 {
 	const struct options *o = &run->opts;
 
+	if (o->floor) {
+		fprintf(stderr, "Tracing PID %d with empty probes at the %s (benchmark floor)... "
+			"Ctrl-C to end.\n", (int)run->pid,
+			o->floor == FLOOR_ENTRY ? "functions' entries" : "chosen probe points");
+		return;
+	}
 	fprintf(stderr, "Tracing %s %d (%s malloc%s), reports every %u s of blocks older than "
 		"%u ms... Ctrl-C to end.\n", o->command ? "command, PID" : "PID", (int)run->pid,
 		run->alloc.name, o->no_mmap ? "" : ", anonymous mmap", o->interval_s, o->older_ms);
@@ -241,6 +262,8 @@ static int trace(struct run *run)
 	err = start_target(run);
 	if (!err)
 		err = attach_all(run);
+	if (!err)
+		err = start_reporting(run);
 	if (!err && session_stop_requested())
 		err = fail(EXIT_OK, "interrupted while attaching; nothing traced");
 	if (err)

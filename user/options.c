@@ -26,10 +26,14 @@ static const char usage_text[] =
 "  -z, --min-size BYTES   ignore allocations smaller than BYTES\n"
 "  -Z, --max-size BYTES   ignore allocations larger than BYTES\n"
 "  -O, --obj PATH         allocator library/binary to probe (default: detected)\n"
+"  -s, --sample-rate N    record about one allocation in N, scale estimates by N\n"
+"                         (default 1: every allocation, exact)\n"
 "      --no-mmap          do not track anonymous mmap regions\n"
 "      --max-allocs N     outstanding blocks tracked (default 1048576)\n"
 "      --max-stacks N     distinct stacks tracked (default 16384)\n"
 "  -v, --verbose          say what is attached and why\n"
+"      --floor entry|chosen  benchmarking: attach empty probes only (at the\n"
+"                         functions' entries, or where leaksnoop would), no reports\n"
 "  -h, --help             this text\n"
 "      --version          print the version\n"
 "\n"
@@ -43,6 +47,7 @@ enum long_only {
 	OPT_NO_MMAP,
 	OPT_MAX_ALLOCS,
 	OPT_MAX_STACKS,
+	OPT_FLOOR,
 };
 
 static const struct option long_options[] = {
@@ -62,6 +67,8 @@ static const struct option long_options[] = {
 	{ "no-mmap", no_argument, NULL, OPT_NO_MMAP },
 	{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
+	{ "sample-rate", required_argument, NULL, 's' },
+	{ "floor", required_argument, NULL, OPT_FLOOR },
 	{ 0 },
 };
 
@@ -128,6 +135,7 @@ static void set_defaults(struct options *opts)
 	opts->older_ms = 500;
 	opts->top = 10;
 	opts->max_size = UINT64_MAX;
+	opts->sample_rate = 1;
 	opts->max_allocs = LS_DEFAULT_MAX_ALLOCS;
 	opts->max_stacks = LS_DEFAULT_MAX_STACKS;
 }
@@ -186,6 +194,18 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 		if (parse_positive(arg, &opts->max_allocs))
 			return usage_error("invalid --max-allocs '%s': expected a positive number", arg);
 		return 0;
+	case 's':
+		if (parse_positive(arg, &opts->sample_rate))
+			return usage_error("invalid sample rate '%s': expected a positive number", arg);
+		return 0;
+	case OPT_FLOOR:
+		if (!strcmp(arg, "entry"))
+			opts->floor = 1;
+		else if (!strcmp(arg, "chosen"))
+			opts->floor = 2;
+		else
+			return usage_error("unknown floor '%s': use entry or chosen", arg);
+		return 0;
 	case OPT_MAX_STACKS:
 		if (parse_positive(arg, &opts->max_stacks))
 			return usage_error("invalid --max-stacks '%s': expected a positive number", arg);
@@ -212,7 +232,7 @@ int options_parse(int argc, char **argv, struct options *opts)
 	set_defaults(opts);
 	opterr = 0;
 	optind = 1;
-	while ((opt = getopt_long(argc, argv, ":p:c:o:T:f:w:z:Z:O:vh", long_options, NULL)) != -1) {
+	while ((opt = getopt_long(argc, argv, ":p:c:o:T:f:w:z:Z:O:s:vh", long_options, NULL)) != -1) {
 		if (opt == 'h') {
 			fputs(usage_text, stdout);
 			return 1;

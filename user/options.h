@@ -27,6 +27,8 @@ struct options {
 	bool verbose;
 	bool no_threads;
 	bool no_mmap;
+	unsigned sample_rate;    /* -s: record one allocation in N (1: all) */
+	int floor;               /* --floor: enum floor_mode, benchmarking only */
 	uint32_t max_allocs;     /* --max-allocs: size of the outstanding-block map */
 	uint32_t max_stacks;     /* --max-stacks: size of the per-stack maps */
 };

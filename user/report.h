@@ -29,6 +29,7 @@ struct report {
 	char comm[32];
 	const char *allocator;  /* "glibc", "jemalloc", ... */
 	unsigned older_ms;
+	unsigned sample_rate;   /* 1: exact */
 
 	int64_t outstanding_bytes;  /* after the age filter, over every stack */
 	int64_t outstanding_allocs;

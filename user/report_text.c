@@ -94,6 +94,10 @@ void report_write_text(FILE *out, const struct report *r)
 	}
 	if (!shown)
 		fputs("  no outstanding allocations\n", out);
+	if (r->sample_rate > 1)
+		fprintf(out, "  (sampled: one allocation in %u recorded, numbers scaled up; a stack "
+			"estimated from k blocks is within about 2/sqrt(k) of its true size)\n",
+			r->sample_rate);
 	fputc('\n', out);
 	fflush(out);
 }

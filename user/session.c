@@ -109,6 +109,7 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 	snprintf(r.comm, sizeof(r.comm), "%s", st->comm);
 	r.allocator = s->allocator;
 	r.older_ms = older_ms;
+	r.sample_rate = o->sample_rate;
 	r.target_exited = exited;
 	aggregate_totals(st->rows, n, &r.outstanding_bytes, &r.outstanding_allocs,
 			 &r.stacks_holding);
@@ -211,6 +212,12 @@ int session_run(struct session *s)
 			continue;
 		if (!final && o->count && st.seq + 1 >= o->count)
 			final = true;
+		if (!s->collector) { /* --floor: probes only, nothing to report */
+			if (final)
+				break;
+			next_ns += interval_ns;
+			continue;
+		}
 		err = write_report(s, &st, final, exited);
 		if (err || final)
 			break;

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "floor.skel.h"
 #include "heap.skel.h"
 #include "tracer.h"
 
@@ -39,6 +40,7 @@ int tracer_load(struct tracer *t, const struct tracer_config *cfg)
 	skel->rodata->min_size = cfg->min_size;
 	skel->rodata->max_size = cfg->max_size;
 	skel->rodata->age_epoch_ns = cfg->age_epoch_ns;
+	skel->rodata->sample_rate = cfg->sample_rate;
 	bpf_map__set_max_entries(skel->maps.allocs, cfg->max_allocs);
 	bpf_map__set_max_entries(skel->maps.mmaps, cfg->max_allocs);
 	bpf_map__set_max_entries(skel->maps.stack_stats, cfg->max_stacks);
@@ -117,6 +119,29 @@ int tracer_attach_allocator(struct tracer *t, pid_t pid, const struct allocator 
 	return 0;
 }
 
+int tracer_attach_floor(struct tracer *t, pid_t pid, const struct allocator *alloc,
+			enum floor_mode mode)
+{
+	memset(t, 0, sizeof(*t));
+	t->floor = floor_bpf__open_and_load();
+	if (!t->floor)
+		return -errno;
+	for (size_t i = 0; i < alloc->probe_count; i++) {
+		const struct alloc_probe *p = &alloc->probes[i];
+		uint64_t offset = p->file_offset - (mode == FLOOR_ENTRY ? p->delta : 0);
+		int err;
+
+		if (p->alias_of)
+			continue;
+		err = attach_one(t, t->floor->progs.floor_entry, pid, alloc->path, offset, false);
+		if (!err && p->has_return)
+			err = attach_one(t, t->floor->progs.floor_exit, pid, alloc->path, offset, true);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 int tracer_attach_mmap(struct tracer *t, bool verbose)
 {
 	struct bpf_program *progs[] = {
@@ -168,5 +193,8 @@ void tracer_destroy(struct tracer *t)
 	t->link_count = t->link_cap = 0;
 	if (t->skel)
 		heap_bpf__destroy(t->skel);
+	if (t->floor)
+		floor_bpf__destroy(t->floor);
 	t->skel = NULL;
+	t->floor = NULL;
 }

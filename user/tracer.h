@@ -10,12 +10,21 @@
 #include "allocator.h"
 
 struct heap_bpf;
+struct floor_bpf;
 struct bpf_link;
+
+/* Where the empty floor probes of --floor go (benchmarking only). */
+enum floor_mode {
+	FLOOR_NONE,
+	FLOOR_ENTRY,  /* every function's first instruction, as the peers probe */
+	FLOOR_CHOSEN, /* the points leaksnoop chooses */
+};
 
 struct tracer_config {
 	pid_t tgid;             /* process whose syscalls the tracepoints keep */
 	uint64_t min_size, max_size;
 	uint64_t age_epoch_ns;
+	uint32_t sample_rate;
 	uint32_t max_allocs, max_stacks;
 	bool track_mmap;
 	bool verbose;
@@ -24,6 +33,7 @@ struct tracer_config {
 /* The loaded BPF programs and every link attached so far. */
 struct tracer {
 	struct heap_bpf *skel;
+	struct floor_bpf *floor;
 	struct bpf_link **links;
 	size_t link_count, link_cap;
 };
@@ -34,6 +44,10 @@ int tracer_load(struct tracer *t, const struct tracer_config *cfg);
 /* Attach the allocator's entry and return probes for process pid. */
 int tracer_attach_allocator(struct tracer *t, pid_t pid, const struct allocator *alloc,
 			    bool verbose);
+
+/* Load the empty programs and attach them as `mode` says, instead of the real ones. */
+int tracer_attach_floor(struct tracer *t, pid_t pid, const struct allocator *alloc,
+			enum floor_mode mode);
 
 /* Attach the anonymous mmap/munmap/mremap syscall tracepoints. */
 int tracer_attach_mmap(struct tracer *t, bool verbose);

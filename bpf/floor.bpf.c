@@ -1,0 +1,22 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Empty probes, for `make bench` only: attached where leaksnoop would attach
+ * its real ones (or at the functions' entries), they measure what the probes
+ * alone cost the target, the floor under any uprobe-based tracer.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+SEC("uprobe")
+int floor_entry(void *ctx)
+{
+	return 0;
+}
+
+SEC("uretprobe")
+int floor_exit(void *ctx)
+{
+	return 0;
+}
