@@ -20,6 +20,9 @@
 /* Frames kept per stack; deeper stacks are truncated (innermost kept). */
 #define LS_MAX_STACK_DEPTH 64
 
+/* Words of user stack copied at once for the frame walk (a power of two). */
+#define LS_STACK_COPY_WORDS 128
+
 /* Default map sizes; each can be changed before load (see user/options.c). */
 #define LS_DEFAULT_MAX_ALLOCS (1u << 20) /* outstanding blocks tracked */
 #define LS_DEFAULT_MAX_STACKS (1u << 14) /* distinct allocation stacks */
@@ -83,12 +86,13 @@ struct stack_trace {
 	__u64 ips[LS_MAX_STACK_DEPTH];
 };
 
-/* Per-CPU event counters, map `counters`; user space sums the CPUs. */
+/*
+ * Per-CPU counters of rare events, map `counters`; user space sums the CPUs.
+ * Allocations and frees are not counted here: they are the sums over
+ * `stack_stats` (frees = allocated - outstanding), which spares every event
+ * two more map updates.
+ */
 enum ls_counter {
-	LS_CNT_ALLOCS,          /* blocks recorded */
-	LS_CNT_ALLOC_BYTES,
-	LS_CNT_FREES,           /* frees of recorded blocks */
-	LS_CNT_FREE_BYTES,
 	LS_CNT_FREES_UNTRACKED, /* frees of blocks never recorded (e.g. older than attach) */
 	LS_CNT_DROP_ALLOC_FULL, /* block not recorded: `allocs`/`mmaps` full */
 	LS_CNT_DROP_STATS_FULL, /* block not recorded: `stack_stats` full */

@@ -169,3 +169,18 @@ void aggregate_totals(const struct stack_row *rows, size_t count, int64_t *bytes
 			(*stacks_holding)++;
 	}
 }
+
+void aggregate_allocated(const struct snapshot *snap, uint64_t *bytes, uint64_t *allocs,
+			 uint64_t *frees)
+{
+	int64_t outstanding = 0;
+
+	*bytes = 0;
+	*allocs = 0;
+	for (size_t i = 0; i < snap->count; i++) {
+		*bytes += snap->stacks[i].stats.alloc_bytes;
+		*allocs += snap->stacks[i].stats.alloc_count;
+		outstanding += snap->stacks[i].stats.outstanding_count;
+	}
+	*frees = outstanding >= 0 && (uint64_t)outstanding <= *allocs ? *allocs - outstanding : 0;
+}

@@ -61,6 +61,10 @@ size_t aggregate_rows(const struct snapshot *snap, const struct age_filter *filt
 		      struct growth_history *history, uint64_t prev_time_ns,
 		      struct stack_row *rows);
 
+/* Allocated bytes and blocks since attach, and frees, over every stack of snap. */
+void aggregate_allocated(const struct snapshot *snap, uint64_t *bytes, uint64_t *allocs,
+			 uint64_t *frees);
+
 /* Totals over rows (after the age filter). */
 void aggregate_totals(const struct stack_row *rows, size_t count, int64_t *bytes,
 		      int64_t *allocs, size_t *stacks_holding);

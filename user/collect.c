@@ -196,8 +196,6 @@ int collector_read(struct collector *c, struct snapshot *snap)
 	/* The clock is read last: every block counted was allocated before it. */
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	snap->time_ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
-	for (int i = LS_CNT_ALLOCS; c->sample_rate > 1 && i <= LS_CNT_FREE_BYTES; i++)
-		snap->counters[i] *= c->sample_rate;
 	for (size_t i = 0; i < count; i++) {
 		c->samples[i].key = c->keys[i];
 		c->samples[i].stats = c->values[i];

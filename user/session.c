@@ -113,9 +113,7 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 	r.target_exited = exited;
 	aggregate_totals(st->rows, n, &r.outstanding_bytes, &r.outstanding_allocs,
 			 &r.stacks_holding);
-	r.alloc_bytes = snap.counters[LS_CNT_ALLOC_BYTES];
-	r.allocs = snap.counters[LS_CNT_ALLOCS];
-	r.frees = snap.counters[LS_CNT_FREES];
+	aggregate_allocated(&snap, &r.alloc_bytes, &r.allocs, &r.frees);
 	r.frees_untracked = snap.counters[LS_CNT_FREES_UNTRACKED];
 	r.dropped_events = snap.counters[LS_CNT_DROP_ALLOC_FULL] +
 			   snap.counters[LS_CNT_DROP_STATS_FULL] + snap.counters[LS_CNT_DROP_STATE];
