@@ -67,3 +67,18 @@ install: leaksnoop
 
 clean:
 	rm -rf $(OUT) leaksnoop
+
+# Benchmark: overhead against the peers and the probe floors (scripts/bench.py).
+BENCH_FLAGS := -O2 -g -fno-omit-frame-pointer
+$(OUT)/bench/workload: bench/workload.c
+	mkdir -p $(OUT)/bench
+	$(CC) $(BENCH_FLAGS) $< -o $@ -lpthread
+
+$(OUT)/bench/workload_cxx: bench/workload_cxx.cpp
+	mkdir -p $(OUT)/bench
+	$(CXX) $(BENCH_FLAGS) $< -o $@ -lpthread
+
+bench:
+	scripts/install-deps.sh --bench
+	$(MAKE) leaksnoop $(OUT)/bench/workload $(OUT)/bench/workload_cxx
+	scripts/bench.py $(BENCH_ARGS)

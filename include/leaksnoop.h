@@ -26,6 +26,7 @@
 /* Default map sizes; each can be changed before load (see user/options.c). */
 #define LS_DEFAULT_MAX_ALLOCS (1u << 20) /* outstanding blocks tracked */
 #define LS_DEFAULT_MAX_STACKS (1u << 14) /* distinct allocation stacks */
+#define LS_DEFAULT_MAX_REGIONS (1u << 16) /* outstanding anonymous mmap regions */
 #define LS_MAX_THREADS (1u << 16)        /* threads inside an allocator call */
 
 /*

@@ -30,6 +30,7 @@ struct report {
 	const char *allocator;  /* "glibc", "jemalloc", ... */
 	unsigned older_ms;
 	unsigned sample_rate;   /* 1: exact */
+	double report_ms;       /* time to read the maps, aggregate and symbolize */
 
 	int64_t outstanding_bytes;  /* after the age filter, over every stack */
 	int64_t outstanding_allocs;

@@ -74,6 +74,7 @@ void report_write_json(FILE *out, const struct report *r)
 	json_uint(&w, "sample_rate", r->sample_rate);
 	json_string(&w, "allocator", r->allocator);
 	json_uint(&w, "older_than_ms", r->older_ms);
+	json_double(&w, "report_ms", r->report_ms);
 
 	json_object_begin(&w, "totals");
 	json_int(&w, "outstanding_bytes", r->outstanding_bytes);

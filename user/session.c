@@ -89,6 +89,7 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 		.older_ns = (uint64_t)older_ms * 1000000ULL,
 		.epoch_ns = exited ? 0 : age_epoch_ns_for(o->older_ms),
 	};
+	unsigned long long started_ns = monotonic_ns();
 	struct snapshot snap;
 	struct report r = { 0 };
 	size_t n;
@@ -124,6 +125,7 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 		st->stacks[i].row = &st->rows[i];
 		symbolize_stack(s->symbolizer, &st->stacks[i]);
 	}
+	r.report_ms = (double)(monotonic_ns() - started_ns) / 1e6;
 	switch (o->format) {
 	case FORMAT_TEXT: report_write_text(s->out, &r); break;
 	case FORMAT_JSON: report_write_json(s->out, &r); break;

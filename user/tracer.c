@@ -42,7 +42,7 @@ int tracer_load(struct tracer *t, const struct tracer_config *cfg)
 	skel->rodata->age_epoch_ns = cfg->age_epoch_ns;
 	skel->rodata->sample_rate = cfg->sample_rate;
 	bpf_map__set_max_entries(skel->maps.allocs, cfg->max_allocs);
-	bpf_map__set_max_entries(skel->maps.mmaps, cfg->max_allocs);
+	bpf_map__set_max_entries(skel->maps.mmaps, LS_DEFAULT_MAX_REGIONS);
 	bpf_map__set_max_entries(skel->maps.stack_stats, cfg->max_stacks);
 	bpf_map__set_max_entries(skel->maps.stack_traces, cfg->max_stacks);
 	if (!cfg->track_mmap) {

@@ -1,0 +1,294 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""`make bench`: what tracing costs the target, leaksnoop against its peers.
+
+Every configuration runs the same workload (bench/workload.c), alternating
+round by round so that drift on a noisy machine hits all of them alike:
+
+  untraced        the workload alone
+  bpftrace        bench/memleak.bt, bcc memleak's algorithm, attached with -p
+  heaptrack       in-process LD_PRELOAD tracer, launch mode
+  leaksnoop       leaksnoop -p (exact)
+  leaksnoop -s N  leaksnoop -p, one allocation in N recorded
+  floor entry     empty probes at the functions' entries (where the peers probe)
+  floor chosen    empty probes where leaksnoop probes
+
+It prints median/min/max ns per operation, the overhead over untraced, ratios
+of leaksnoop's overhead to each peer and floor, leaksnoop's own CPU time and
+memory, BPF map memory per outstanding block and report times with 100k and
+1M outstanding blocks; and writes everything to build/bench.json.
+"""
+import argparse
+import json
+import os
+import resource
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+ROOT = os.path.abspath(os.path.join(os.path.dirname(__file__), ".."))
+LEAKSNOOP = os.path.join(ROOT, "leaksnoop")
+WORKLOAD = os.path.join(ROOT, "build", "bench", "workload")
+WORKLOAD_CXX = os.path.join(ROOT, "build", "bench", "workload_cxx")
+MEMLEAK_BT = os.path.join(ROOT, "bench", "memleak.bt")
+
+
+def libc_path():
+    with open("/proc/self/maps") as maps:
+        for line in maps:
+            path = line.split()[-1]
+            if "/libc.so" in path:
+                return path
+    raise SystemExit("bench: cannot find libc.so")
+
+
+class Workload:
+    """The workload started with --wait, released once the tracer is attached."""
+
+    def __init__(self, argv, env=None):
+        self.proc = subprocess.Popen(argv + ["--wait"], stdout=subprocess.PIPE, text=True,
+                                     env=env)
+        line = self.proc.stdout.readline()
+        if not line.startswith("ready"):
+            raise RuntimeError("workload did not start: %r" % line)
+        self.pid = self.proc.pid
+
+    def run(self):
+        os.kill(self.pid, signal.SIGUSR1)
+        for line in self.proc.stdout:
+            if line.startswith("ns_per_op"):
+                value = float(line.split()[1])
+                self.proc.wait()
+                return value
+        raise RuntimeError("workload gave no result")
+
+
+def wait_for(path_or_proc, needle, timeout, read):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if needle in read():
+            return True
+        if path_or_proc.poll() is not None:
+            return False
+        time.sleep(0.05)
+    return False
+
+
+def stop(proc):
+    """SIGINT the tracer; return its CPU seconds and peak RSS in KiB."""
+    if proc.poll() is None:
+        proc.send_signal(signal.SIGINT)
+    _, status, usage = os.wait4(proc.pid, 0)
+    proc.returncode = status
+    return usage.ru_utime + usage.ru_stime, usage.ru_maxrss
+
+
+def run_attached(argv, tracer_argv, ready_text, settle, workdir):
+    """One run under a tracer attached with -p: (ns per op, tracer cpu s, tracer rss KiB)."""
+    work = Workload(argv)
+    log = os.path.join(workdir, "tracer.log")
+    with open(log, "w") as out:
+        tracer = subprocess.Popen([a.replace("{pid}", str(work.pid)) for a in tracer_argv],
+                                  stdout=out, stderr=subprocess.STDOUT)
+
+    def read():
+        with open(log) as f:
+            return f.read()
+
+    try:
+        if not wait_for(tracer, ready_text, 60, read):
+            raise RuntimeError("tracer did not attach: " + read()[-500:])
+        time.sleep(settle)
+        result = work.run()
+    finally:
+        work.proc.kill()
+        work.proc.wait()
+    cpu, rss = stop(tracer)
+    return result, cpu, rss
+
+
+def run_untraced(argv):
+    work = Workload(argv)
+    return work.run(), 0.0, 0
+
+
+def run_heaptrack(argv, workdir):
+    proc = subprocess.run(["heaptrack", "-o", os.path.join(workdir, "heaptrack")] + argv,
+                          capture_output=True, text=True, timeout=600)
+    for line in proc.stdout.splitlines():
+        if line.startswith("ns_per_op"):
+            return float(line.split()[1]), 0.0, 0
+    raise RuntimeError("heaptrack run failed: " + proc.stdout[-300:] + proc.stderr[-300:])
+
+
+def configurations(args, libc):
+    leaks = [LEAKSNOOP, "-p", "{pid}", "-f", "json", "-w", "/dev/null", "60"]
+    configs = [
+        ("untraced", lambda argv, d: run_untraced(argv)),
+        ("leaksnoop", lambda argv, d: run_attached(argv, leaks, "Tracing", 0.2, d)),
+        ("leaksnoop -s %d" % args.sample_rate,
+         lambda argv, d: run_attached(argv, leaks[:3] + ["-s", str(args.sample_rate)] + leaks[3:],
+                                      "Tracing", 0.2, d)),
+        ("floor chosen", lambda argv, d: run_attached(
+            argv, [LEAKSNOOP, "-p", "{pid}", "--floor", "chosen", "60"], "Tracing", 0.2, d)),
+        ("floor entry", lambda argv, d: run_attached(
+            argv, [LEAKSNOOP, "-p", "{pid}", "--floor", "entry", "60"], "Tracing", 0.2, d)),
+    ]
+    if shutil.which("bpftrace"):
+        configs.append(("bpftrace memleak", lambda argv, d: run_attached(
+            argv, ["bpftrace", "-p", "{pid}", MEMLEAK_BT, libc], "Attaching", 1.5, d)))
+    if shutil.which("heaptrack"):
+        configs.append(("heaptrack", lambda argv, d: run_heaptrack(argv, d)))
+    return configs
+
+
+def workload_argv(kind, traced, args):
+    ops = {"pairs": (args.pairs_untraced, args.pairs), "mixed": (args.mixed_untraced, args.mixed),
+           "cxx": (args.mixed_untraced, args.mixed)}[kind][1 if traced else 0]
+    if kind == "pairs":
+        return [WORKLOAD, "pairs", str(ops)]
+    if kind == "mixed":
+        return [WORKLOAD, "mixed", str(ops), str(args.threads)]
+    return [WORKLOAD_CXX, str(ops), str(args.threads)]
+
+
+def measure_overhead(kind, rounds, configs, args):
+    samples = {name: [] for name, _ in configs}
+    cpu = {name: [] for name, _ in configs}
+    rss = {name: [] for name, _ in configs}
+    for r in range(rounds):
+        for name, runner in configs:
+            with tempfile.TemporaryDirectory() as workdir:
+                argv = workload_argv(kind, name != "untraced", args)
+                ns, seconds, kib = runner(argv, workdir)
+            samples[name].append(ns)
+            cpu[name].append(seconds)
+            rss[name].append(kib)
+            print("  [%s round %d] %-18s %10.1f ns/op" % (kind, r + 1, name, ns), flush=True)
+    return samples, cpu, rss
+
+
+def summarize(kind, samples, cpu, rss, args):
+    base = statistics.median(samples["untraced"])
+    table = {}
+    for name, values in samples.items():
+        med = statistics.median(values)
+        table[name] = {"median_ns": med, "min_ns": min(values), "max_ns": max(values),
+                       "overhead_ns": med - base, "runs": values,
+                       "tracer_cpu_s": statistics.median(cpu[name]),
+                       "tracer_rss_kib": max(rss[name])}
+    ours = table["leaksnoop"]["overhead_ns"]
+    ratios = {}
+    for name, row in table.items():
+        if name not in ("untraced", "leaksnoop") and row["overhead_ns"] > 0:
+            ratios[name] = ours / row["overhead_ns"]
+    sampled = "leaksnoop -s %d" % args.sample_rate
+    if sampled in table and table[sampled]["overhead_ns"] > 0:
+        ratios["sampled / default"] = table[sampled]["overhead_ns"] / ours
+    print("\n%s: ns per %s (median of %d, min..max), overhead over untraced" %
+          (kind, "malloc+free pair" if kind == "pairs" else "operation", len(samples["untraced"])))
+    for name, row in table.items():
+        print("  %-20s %10.1f  (%9.1f .. %9.1f)  overhead %10.1f ns" %
+              (name, row["median_ns"], row["min_ns"], row["max_ns"], row["overhead_ns"]))
+    print("  leaksnoop's overhead as a multiple of:")
+    for name, ratio in ratios.items():
+        print("    %-22s %6.2fx" % (name, ratio))
+    return {"table": table, "ratios": ratios}
+
+
+OUR_MAPS = {"allocs", "mmaps", "stack_stats", "stack_traces", "counters", "thread_states"}
+
+
+def map_memory(pid):
+    """Kernel memory of the maps of leaksnoop `pid` (by owner when bpftool can tell,
+    else by name: the bench runs one leaksnoop at a time)."""
+    out = subprocess.run(["bpftool", "-j", "map", "show"], capture_output=True, text=True).stdout
+    total = 0
+    for m in json.loads(out or "[]"):
+        owners = [p.get("pid") for p in m.get("pids", [])]
+        if (owners and pid in owners) or (not owners and m.get("name") in OUR_MAPS):
+            total += m.get("bytes_memlock", 0)
+    return total
+
+
+def measure_reports(blocks):
+    """Report time and BPF map memory with `blocks` outstanding 32-byte blocks."""
+    work = Workload([WORKLOAD, "hold", str(blocks), "--linger"])
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "r.json")
+        err = open(os.path.join(d, "err"), "w")
+        tracer = subprocess.Popen([LEAKSNOOP, "-p", str(work.pid), "-o", "0", "-f", "json",
+                                   "-w", out, "1"], stderr=err)
+        time.sleep(1.5)
+        os.kill(work.pid, signal.SIGUSR1)
+        for line in work.proc.stdout:
+            if line.startswith("ns_per_op"):
+                break
+        time.sleep(3.5)
+        memory = map_memory(tracer.pid)
+        cpu, rss = stop(tracer)
+        work.proc.kill()
+        work.proc.wait()
+        with open(out) as f:
+            reports = [json.loads(line) for line in f if line.strip()]
+    full = [r for r in reports if r["totals"]["outstanding_allocs"] >= blocks]
+    times = [r["report_ms"] for r in full]
+    return {"blocks": blocks, "reports": len(full),
+            "report_ms_median": statistics.median(times) if times else None,
+            "report_ms_max": max(times) if times else None,
+            "map_bytes": memory, "tracer_rss_kib": rss, "tracer_cpu_s": cpu}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--pairs", type=int, default=150000, help="pairs per traced run")
+    parser.add_argument("--pairs-untraced", type=int, default=20000000)
+    parser.add_argument("--mixed", type=int, default=60000, help="operations per thread, traced")
+    parser.add_argument("--mixed-untraced", type=int, default=2000000)
+    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--sample-rate", type=int, default=64)
+    parser.add_argument("--quick", action="store_true", help="2 rounds, pairs only")
+    args = parser.parse_args()
+    if os.geteuid() != 0:
+        raise SystemExit("bench: run as root (it loads BPF programs)")
+    started = time.time()
+    libc = libc_path()
+    configs = configurations(args, libc)
+    results = {"machine": os.uname().release, "libc": libc, "workloads": {}}
+
+    kinds = [("pairs", args.rounds)] if args.quick else \
+        [("pairs", args.rounds), ("mixed", max(2, args.rounds // 2)), ("cxx", max(2, args.rounds // 2))]
+    for kind, rounds in kinds:
+        chosen = configs if kind == "pairs" else \
+            [c for c in configs if c[0] in ("untraced", "leaksnoop", "floor chosen",
+                                             "leaksnoop -s %d" % args.sample_rate,
+                                             "bpftrace memleak")]
+        print("\n== %s workload" % kind, flush=True)
+        samples, cpu, rss = measure_overhead(kind, 2 if args.quick else rounds, chosen, args)
+        results["workloads"][kind] = summarize(kind, samples, cpu, rss, args)
+
+    print("\n== report cost with many outstanding blocks", flush=True)
+    scale = [measure_reports(100000), measure_reports(1000000)]
+    for row in scale:
+        print("  %8d blocks: report %s ms (max %s), BPF maps %.1f MiB, leaksnoop RSS %.1f MiB" %
+              (row["blocks"], row["report_ms_median"], row["report_ms_max"],
+               row["map_bytes"] / 1048576.0, row["tracer_rss_kib"] / 1024.0))
+    per_block = (scale[1]["map_bytes"] - scale[0]["map_bytes"]) / 900000.0
+    print("  BPF map memory per outstanding block: %.1f bytes" % per_block)
+    results["reports"] = scale
+    results["map_bytes_per_block"] = per_block
+    results["seconds"] = time.time() - started
+
+    os.makedirs(os.path.join(ROOT, "build"), exist_ok=True)
+    with open(os.path.join(ROOT, "build", "bench.json"), "w") as f:
+        json.dump(results, f, indent=1)
+    print("\nresults: build/bench.json (%.0f s)" % results["seconds"])
+
+
+if __name__ == "__main__":
+    main()
