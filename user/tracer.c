@@ -8,6 +8,7 @@
 
 #include "floor.skel.h"
 #include "heap.skel.h"
+#include "leaksnoop.h"
 #include "tracer.h"
 
 static int keep_link(struct tracer *t, struct bpf_link *link)
