@@ -4,7 +4,8 @@ PROGS_C := $(filter-out tests/progs/leaky.c,$(wildcard tests/progs/*.c))
 PROGS_CXX := $(wildcard tests/progs/*.cpp)
 PROG_BINS := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROGS_C)) \
 	     $(patsubst tests/progs/%.cpp,$(OUT)/progs/%,$(PROGS_CXX)) \
-	     $(OUT)/progs/leaky $(OUT)/progs/libleakylib.so
+	     $(OUT)/progs/leaky $(OUT)/progs/libleakylib.so \
+	     $(OUT)/progs/leaky_jemalloc $(OUT)/progs/leaky_tcmalloc $(OUT)/progs/leaky_static
 
 $(OUT)/progs:
 	mkdir -p $@
@@ -14,6 +15,17 @@ $(OUT)/progs/libleakylib.so: tests/progs/lib/leakylib.c | $(OUT)/progs
 
 $(OUT)/progs/leaky: tests/progs/leaky.c $(OUT)/progs/libleakylib.so | $(OUT)/progs
 	$(CC) $(PROG_CFLAGS) $< -o $@ -L$(OUT)/progs -lleakylib -Wl,-rpath,'$$ORIGIN' -lpthread
+
+# The same leaks under other allocators, and in a static executable.
+LEAKY_ALL := tests/progs/leaky.c tests/progs/lib/leakylib.c
+$(OUT)/progs/leaky_jemalloc: $(LEAKY_ALL) | $(OUT)/progs
+	$(CC) $(PROG_CFLAGS) $(LEAKY_ALL) -o $@ -ljemalloc -lpthread
+
+$(OUT)/progs/leaky_tcmalloc: $(LEAKY_ALL) | $(OUT)/progs
+	$(CC) $(PROG_CFLAGS) $(LEAKY_ALL) -o $@ -ltcmalloc -lpthread
+
+$(OUT)/progs/leaky_static: $(LEAKY_ALL) | $(OUT)/progs
+	$(CC) $(PROG_CFLAGS) -static $(LEAKY_ALL) -o $@ -lpthread
 
 $(OUT)/progs/%: tests/progs/%.c | $(OUT)/progs
 	$(CC) $(PROG_CFLAGS) $< -o $@ -lpthread

@@ -200,5 +200,30 @@ class HeapTruth(LeaksnoopTest):
             run.close()
 
 
+class OtherAllocators(LeaksnoopTest):
+    """The allocator is found in the target's mappings (or the executable itself)."""
+    COMMON = ("leak_a", "leak_b", "churn", "realloc_chain", "thread_leak", "lib_leak", "cross_thread")
+
+    def check(self, program, allocator):
+        run = Run(["-c", prog(program), "-o", "0", "-T", "100", "30"])
+        try:
+            self.assertEqual(run.wait(), 0, run.stderr())
+            report = run.reports()[-1]
+            self.assertEqual(report["allocator"], allocator)
+            for function in self.COMMON:
+                self.assertEqual(site(report, function), LEAKY_TRUTH[function], function)
+        finally:
+            run.close()
+
+    def test_jemalloc(self):
+        self.check("leaky_jemalloc", "jemalloc")
+
+    def test_tcmalloc(self):
+        self.check("leaky_tcmalloc", "tcmalloc")
+
+    def test_static_executable_probes_its_own_malloc(self):
+        self.check("leaky_static", "static")
+
+
 if __name__ == "__main__":
     unittest.main()
