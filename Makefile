@@ -16,8 +16,9 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 # Userspace logic without BPF (unit-testable), and the parts that load BPF.
 LIB_SRCS := user/options.c user/procmaps.c user/elf_module.c user/debuginfo.c \
 	    user/symbolize.c user/probe_point.c user/allocator.c user/aggregate.c \
-	    user/json_writer.c user/report_text.c user/report_json.c user/report_folded.c
-TOOL_SRCS := user/main.c user/tracer.c user/collect.c user/launch.c user/session.c
+	    user/json_writer.c user/report_text.c user/report_json.c user/report_folded.c \
+	    user/thread_probes.c user/thread_report.c
+TOOL_SRCS := user/main.c user/tracer.c user/collect.c user/collect_threads.c user/launch.c user/session.c
 LIB_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(LIB_SRCS))
 TOOL_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(TOOL_SRCS))
 
@@ -27,7 +28,7 @@ all: leaksnoop
 $(OUT):
 	mkdir -p $(OUT)
 
-$(OUT)/%.bpf.o: bpf/%.bpf.c include/leaksnoop.h vmlinux/vmlinux.h | $(OUT)
+$(OUT)/%.bpf.o: bpf/%.bpf.c bpf/stack.bpf.h include/leaksnoop.h vmlinux/vmlinux.h | $(OUT)
 	$(CLANG) $(BPF_CFLAGS) -c $< -o $@
 
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o

@@ -100,7 +100,26 @@ enum ls_counter {
 	LS_CNT_DROP_STACK,      /* stack lost (unwind failed or `stack_traces` full) */
 	LS_CNT_DROP_STATE,      /* call lost: no per-thread slot for the arguments */
 	LS_CNT_REALLOC_FAILED,  /* realloc returned NULL and kept the old block */
+	LS_CNT_DROP_THREAD,     /* thread not tracked: `threads` full or its TID unknown */
 	LS_CNT_MAX,
+};
+
+/* Threads created after attach (bpf/threads.bpf.c), map `threads`, key: TID. */
+#define LS_MAX_TRACKED_THREADS (1u << 16)
+
+struct thread_record {
+	__u64 handle;       /* pthread_t as the program sees it */
+	__u64 stack_hash;   /* pthread_create's caller, key into `stack_traces` */
+	__u64 stack_bytes;  /* from the attr, 0 when the default applies */
+	__u64 created_ns;
+	__u32 detached;     /* by attr or by pthread_detach */
+	__u32 exited;
+};
+
+/* Per creation stack, map `thread_stacks`: what no longer has a record. */
+struct thread_stack_stats {
+	__u64 created;
+	__u64 gone; /* joined, or detached and exited: nothing held any more */
 };
 
 #endif /* LEAKSNOOP_H */

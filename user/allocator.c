@@ -33,15 +33,9 @@ static const char *const dedicated_allocators[] = { "jemalloc", "tcmalloc", "mim
 
 static bool file_defines_malloc(const char *path)
 {
-	struct elf_module *mod;
-	bool defined;
+	static const char *const names[] = { "malloc", "free", NULL };
 
-	if (elf_module_open(path, &mod))
-		return false;
-	defined = elf_module_function_vaddr(mod, "malloc") != 0 &&
-		  elf_module_function_vaddr(mod, "free") != 0;
-	elf_module_close(mod);
-	return defined;
+	return elf_file_defines(path, names);
 }
 
 static const char *allocator_kind(const char *path, bool is_exe)

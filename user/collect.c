@@ -120,6 +120,11 @@ static const struct stack_trace *trace_of(struct collector *c, uint64_t hash)
 	return trace;
 }
 
+const struct stack_trace *collector_trace(struct collector *c, uint64_t hash)
+{
+	return trace_of(c, hash);
+}
+
 /* All of `stack_stats` in as few syscalls as the kernel allows. */
 static int read_stats(struct collector *c, size_t *count)
 {

@@ -16,6 +16,9 @@ struct collector *collector_new(int stats_fd, int traces_fd, int counters_fd,
 				 uint32_t max_stacks, uint32_t sample_rate);
 void collector_free(struct collector *c);
 
+/* The frames stored for a stack hash (cached), or NULL. */
+const struct stack_trace *collector_trace(struct collector *c, uint64_t hash);
+
 /* Fill snap (valid until the next call).  Returns 0 or -errno. */
 int collector_read(struct collector *c, struct snapshot *snap);
 

@@ -328,6 +328,19 @@ uint64_t elf_module_function_vaddr(const struct elf_module *mod, const char *nam
 	return 0;
 }
 
+bool elf_file_defines(const char *path, const char *const *names)
+{
+	struct elf_module *mod;
+	bool defined = true;
+
+	if (elf_module_open(path, &mod))
+		return false;
+	for (; *names && defined; names++)
+		defined = elf_module_function_vaddr(mod, *names) != 0;
+	elf_module_close(mod);
+	return defined;
+}
+
 int elf_module_vaddr_to_offset(const struct elf_module *mod, uint64_t vaddr, uint64_t *offset)
 {
 	for (size_t i = 0; i < mod->segment_count; i++) {

@@ -53,6 +53,9 @@ void elf_module_close(struct elf_module *mod);
 const struct elf_symbol *elf_module_lookup(const struct elf_module *mod, uint64_t vaddr,
 					   uint64_t *offset);
 
+/* True when the ELF file at path defines every function named (NULL-terminated). */
+bool elf_file_defines(const char *path, const char *const *names);
+
 /* Link-time address of a defined function by name; 0 if absent. */
 uint64_t elf_module_function_vaddr(const struct elf_module *mod, const char *name);
 

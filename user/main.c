@@ -22,10 +22,12 @@
 #include "aggregate.h"
 #include "allocator.h"
 #include "collect.h"
+#include "collect_threads.h"
 #include "launch.h"
 #include "options.h"
 #include "session.h"
 #include "symbolize.h"
+#include "thread_probes.h"
 #include "tracer.h"
 
 #ifndef CAP_PERFMON
@@ -166,10 +168,36 @@ struct run {
 	struct allocator alloc;
 	struct tracer tracer;
 	struct collector *collector;
+	struct thread_collector *threads;
+	unsigned threads_preexisting;
 	struct symbolizer *symbolizer;
 	FILE *out;
 	pid_t pid;
 };
+
+/* Thread tracking is best effort: without pthread_create there is nothing to track. */
+static int attach_threads(struct run *run)
+{
+	const struct options *o = &run->opts;
+	struct thread_library lib;
+	int err = o->command ? thread_library_find_for_exe(run->child.exe, &lib) :
+			       thread_library_find_for_pid(run->pid, &lib);
+
+	if (err) {
+		if (o->verbose)
+			fprintf(stderr, "leaksnoop: threads not tracked: no pthread_create found\n");
+		return 0;
+	}
+	if (!o->command)
+		run->threads_preexisting = count_existing_threads(run->pid);
+	err = tracer_attach_threads(&run->tracer, run->pid, &lib, o->verbose);
+	if (err)
+		return fail(EXIT_RUNTIME, "cannot attach the thread probes to %s: %s (or use "
+			    "--no-threads)", lib.shown_path, strerror(-err));
+	run->threads = thread_collector_new(tracer_threads_fd(&run->tracer),
+					    tracer_thread_stacks_fd(&run->tracer), o->max_stacks);
+	return run->threads ? 0 : fail(EXIT_RUNTIME, "out of memory");
+}
 
 static int attach_all(struct run *run)
 {
@@ -203,6 +231,11 @@ static int attach_all(struct run *run)
 		return EXIT_RUNTIME;
 	if (!o->no_mmap && tracer_attach_mmap(&run->tracer, o->verbose))
 		return EXIT_RUNTIME;
+	if (!o->no_threads) {
+		err = attach_threads(run);
+		if (err)
+			return err;
+	}
 	run->collector = collector_new(tracer_stats_fd(&run->tracer),
 				       tracer_traces_fd(&run->tracer),
 				       tracer_counters_fd(&run->tracer), o->max_stacks,
@@ -249,9 +282,10 @@ static void announce(const struct run *run)
 			o->floor == FLOOR_ENTRY ? "functions' entries" : "chosen probe points");
 		return;
 	}
-	fprintf(stderr, "Tracing %s %d (%s malloc%s), reports every %u s of blocks older than "
+	fprintf(stderr, "Tracing %s %d (%s malloc%s%s), reports every %u s of blocks older than "
 		"%u ms... Ctrl-C to end.\n", o->command ? "command, PID" : "PID", (int)run->pid,
-		run->alloc.name, o->no_mmap ? "" : ", anonymous mmap", o->interval_s, o->older_ms);
+		run->alloc.name, o->no_mmap ? "" : ", anonymous mmap",
+		run->threads ? ", threads" : "", o->interval_s, o->older_ms);
 }
 
 static int trace(struct run *run)
@@ -279,6 +313,9 @@ static int trace(struct run *run)
 	s.allocator = run->alloc.name;
 	s.collector = run->collector;
 	s.symbolizer = run->symbolizer;
+	s.threads = run->threads;
+	s.threads_preexisting = run->threads_preexisting;
+	s.default_stack_bytes = default_thread_stack_bytes(run->pid);
 	s.out = run->out;
 	err = session_run(&s);
 	if (err)
@@ -317,6 +354,7 @@ int main(int argc, char **argv)
 	if (run.child.pid > 0 && (status || run.child.release_fd >= 0))
 		launch_abort(&run.child);
 	collector_free(run.collector);
+	thread_collector_free(run.threads);
 	symbolizer_free(run.symbolizer);
 	if (run.out != stdout)
 		fclose(run.out);

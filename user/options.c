@@ -29,6 +29,7 @@ static const char usage_text[] =
 "  -s, --sample-rate N    record about one allocation in N, scale estimates by N\n"
 "                         (default 1: every allocation, exact)\n"
 "      --no-mmap          do not track anonymous mmap regions\n"
+"      --no-threads       do not track thread creation, join, detach and exit\n"
 "      --max-allocs N     outstanding blocks tracked (default 1048576)\n"
 "      --max-stacks N     distinct stacks tracked (default 16384)\n"
 "  -v, --verbose          say what is attached and why\n"

@@ -10,10 +10,18 @@
 
 #include "aggregate.h"
 #include "symbolize.h"
+#include "thread_report.h"
 
 /* A stack ready to print: its row and its symbolized frames, innermost first. */
 struct report_stack {
 	const struct stack_row *row;
+	struct frame frames[LS_MAX_STACK_DEPTH];
+	size_t depth;
+};
+
+/* A group of threads ready to print: its creation stack symbolized. */
+struct report_thread {
+	const struct thread_group *group;
 	struct frame frames[LS_MAX_STACK_DEPTH];
 	size_t depth;
 };
@@ -44,6 +52,13 @@ struct report {
 
 	struct report_stack *stacks; /* top N */
 	size_t stack_count;
+
+	bool threads_tracked;
+	uint64_t threads_live, threads_leaked;
+	uint64_t thread_stack_bytes_leaked;
+	unsigned threads_preexisting; /* existed at attach: not classified */
+	struct report_thread *threads;
+	size_t thread_count;
 };
 
 const char *kind_name(uint32_t kind);

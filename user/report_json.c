@@ -6,13 +6,13 @@
 #include "json_writer.h"
 #include "report.h"
 
-static void write_frames(struct json_writer *w, const struct report_stack *stack)
+static void write_frames(struct json_writer *w, const struct frame *frames, size_t depth)
 {
 	char addr[32];
 
 	json_array_begin(w, "frames");
-	for (size_t i = 0; i < stack->depth; i++) {
-		const struct frame *f = &stack->frames[i];
+	for (size_t i = 0; i < depth; i++) {
+		const struct frame *f = &frames[i];
 
 		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)f->addr);
 		json_object_begin(w, NULL);
@@ -48,7 +48,23 @@ static void write_stack(struct json_writer *w, const struct report_stack *stack)
 	json_uint(w, "allocs", stats->alloc_count);
 	json_double(w, "growth_bytes_per_s", row->growth_bytes_per_s);
 	json_uint(w, "oldest_age_ms", row->oldest_age_ms);
-	write_frames(w, stack);
+	write_frames(w, stack->frames, stack->depth);
+	json_object_end(w);
+}
+
+static void write_thread_group(struct json_writer *w, const struct report_thread *t)
+{
+	const struct thread_group *g = t->group;
+
+	json_object_begin(w, NULL);
+	json_string(w, "state", thread_state_name(g->state));
+	json_uint(w, "count", g->count);
+	json_uint(w, "stack_bytes", g->stack_bytes);
+	json_uint(w, "created", g->created);
+	json_uint(w, "gone", g->gone);
+	if (g->state == THREAD_LIVE)
+		json_double(w, "growth_per_s", g->growth_per_s);
+	write_frames(w, t->frames, t->depth);
 	json_object_end(w);
 }
 
@@ -84,8 +100,9 @@ void report_write_json(FILE *out, const struct report *r)
 	json_uint(&w, "frees", r->frees);
 	json_uint(&w, "frees_untracked", r->frees_untracked);
 	json_uint(&w, "stacks", r->stacks_holding);
-	json_int(&w, "threads_live", 0);
-	json_int(&w, "threads_leaked", 0);
+	json_uint(&w, "threads_live", r->threads_live);
+	json_uint(&w, "threads_leaked", r->threads_leaked);
+	json_uint(&w, "threads_preexisting", r->threads_preexisting);
 	json_object_end(&w);
 
 	json_array_begin(&w, "stacks");
@@ -93,6 +110,8 @@ void report_write_json(FILE *out, const struct report *r)
 		write_stack(&w, &r->stacks[i]);
 	json_array_end(&w);
 	json_array_begin(&w, "threads");
+	for (size_t i = 0; i < r->thread_count; i++)
+		write_thread_group(&w, &r->threads[i]);
 	json_array_end(&w);
 
 	json_object_begin(&w, "dropped");

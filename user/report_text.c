@@ -49,6 +49,38 @@ static void write_frame(FILE *out, size_t index, const struct frame *f)
 	fputc('\n', out);
 }
 
+static void write_threads(FILE *out, const struct report *r)
+{
+	char bytes[32];
+	size_t shown = 0;
+
+	if (!r->threads_tracked)
+		return;
+	fprintf(out, "\n  threads created since attach: %llu live, %llu leaked (exited, never joined "
+		"nor detached: %s of stacks held)",
+		(unsigned long long)r->threads_live, (unsigned long long)r->threads_leaked,
+		human_bytes((double)r->thread_stack_bytes_leaked, bytes, sizeof(bytes)));
+	if (r->threads_preexisting)
+		fprintf(out, "; %u threads existed before attach (not classified)",
+			r->threads_preexisting);
+	fputc('\n', out);
+	for (size_t i = 0; i < r->thread_count; i++) {
+		const struct thread_group *g = r->threads[i].group;
+
+		if (!g->count)
+			continue;
+		fprintf(out, "\n  #%zu threads %s: %llu (%s of stacks) | created %llu, gone %llu",
+			++shown, thread_state_name(g->state), (unsigned long long)g->count,
+			human_bytes((double)g->stack_bytes, bytes, sizeof(bytes)),
+			(unsigned long long)g->created, (unsigned long long)g->gone);
+		if (g->state == THREAD_LIVE)
+			fprintf(out, " | growth %+.1f/s", g->growth_per_s);
+		fputc('\n', out);
+		for (size_t f = 0; f < r->threads[i].depth; f++)
+			write_frame(out, f, &r->threads[i].frames[f]);
+	}
+}
+
 static void write_stack(FILE *out, const struct report_stack *stack, size_t rank)
 {
 	const struct stack_row *row = stack->row;
@@ -94,6 +126,7 @@ void report_write_text(FILE *out, const struct report *r)
 	}
 	if (!shown)
 		fputs("  no outstanding allocations\n", out);
+	write_threads(out, r);
 	if (r->sample_rate > 1)
 		fprintf(out, "  (sampled: one allocation in %u recorded, numbers scaled up; a stack "
 			"estimated from k blocks is within about 2/sqrt(k) of its true size)\n",

@@ -11,10 +11,14 @@
 #include <unistd.h>
 
 #include "collect.h"
+#include "collect_threads.h"
 #include "launch.h"
 #include "report.h"
 #include "session.h"
 #include "symbolize.h"
+
+/* Thread groups printed per report (the rest are in the totals). */
+#define MAX_THREAD_GROUPS 64
 
 static unsigned long long monotonic_ns(void)
 {
@@ -57,25 +61,61 @@ static void read_comm(pid_t pid, char *comm, size_t size)
 	fclose(f);
 }
 
-static void symbolize_stack(struct symbolizer *sym, struct report_stack *out)
+static size_t symbolize_trace(struct symbolizer *sym, const struct stack_trace *trace,
+			      struct frame *frames)
 {
-	const struct stack_trace *trace = out->row->sample->trace;
-
-	size_t depth = trace ? trace->depth : 0;
+	size_t depth = trace ? trace->depth : 0, n;
 
 	/* A zero return address ends the frame chain (the unwinder's sentinel). */
-	for (out->depth = 0; out->depth < depth && trace->ips[out->depth]; out->depth++)
-		symbolize_address(sym, trace->ips[out->depth], true, &out->frames[out->depth]);
+	for (n = 0; n < depth && trace->ips[n]; n++)
+		symbolize_address(sym, trace->ips[n], true, &frames[n]);
+	return n;
 }
 
 struct report_state {
 	struct growth_history *history;
 	struct stack_row *rows;
 	struct report_stack *stacks;
-	unsigned long long prev_ns;
+	struct thread_history *thread_history;
+	struct thread_group *groups;
+	struct report_thread *threads;
+	unsigned long long prev_ns, prev_threads_ns;
 	unsigned seq;
 	char comm[32];
 };
+
+/* Thread groups, their totals and their creation stacks, into the report. */
+static void add_threads(struct session *s, struct report_state *st, struct report *r)
+{
+	struct thread_snapshot snap;
+	size_t n;
+
+	r->threads_tracked = true;
+	r->threads_preexisting = s->threads_preexisting;
+	if (thread_collector_read(s->threads, &snap))
+		return;
+	n = thread_groups(&snap, s->default_stack_bytes, st->thread_history, st->prev_threads_ns,
+			  st->groups);
+	st->prev_threads_ns = snap.time_ns;
+	for (size_t i = 0; i < n; i++) {
+		const struct thread_group *g = &st->groups[i];
+
+		if (g->state == THREAD_LIVE)
+			r->threads_live += g->count;
+		else {
+			r->threads_leaked += g->count;
+			r->thread_stack_bytes_leaked += g->stack_bytes;
+		}
+	}
+	r->thread_count = n < MAX_THREAD_GROUPS ? n : MAX_THREAD_GROUPS;
+	r->threads = st->threads;
+	for (size_t i = 0; i < r->thread_count; i++) {
+		st->threads[i].group = &st->groups[i];
+		st->threads[i].depth = symbolize_trace(s->symbolizer,
+						       collector_trace(s->collector, st->groups[i].stack_hash),
+						       st->threads[i].frames);
+	}
+}
 
 /*
  * exited: the target has gone, so whatever it still held was never freed and
@@ -123,8 +163,11 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 	r.stacks = st->stacks;
 	for (size_t i = 0; i < r.stack_count; i++) {
 		st->stacks[i].row = &st->rows[i];
-		symbolize_stack(s->symbolizer, &st->stacks[i]);
+		st->stacks[i].depth = symbolize_trace(s->symbolizer, st->rows[i].sample->trace,
+						      st->stacks[i].frames);
 	}
+	if (s->threads)
+		add_threads(s, st, &r);
 	r.report_ms = (double)(monotonic_ns() - started_ns) / 1e6;
 	switch (o->format) {
 	case FORMAT_TEXT: report_write_text(s->out, &r); break;
@@ -178,14 +221,18 @@ int session_run(struct session *s)
 	pidfd = open_pidfd(s->pid);
 	max = o->max_stacks;
 	st.history = growth_history_new();
+	st.thread_history = thread_history_new();
+	st.groups = calloc(2 * (max + LS_MAX_TRACKED_THREADS), sizeof(*st.groups));
+	st.threads = calloc(MAX_THREAD_GROUPS, sizeof(*st.threads));
 	st.rows = calloc(max, sizeof(*st.rows));
 	st.stacks = calloc(o->top < max ? o->top : max, sizeof(*st.stacks));
-	if (sfd < 0 || !st.history || !st.rows || !st.stacks) {
+	if (sfd < 0 || !st.history || !st.rows || !st.stacks || !st.thread_history || !st.groups ||
+	    !st.threads) {
 		err = -ENOMEM;
 		goto out;
 	}
 	read_comm(s->pid, st.comm, sizeof(st.comm));
-	st.prev_ns = s->attach_ns;
+	st.prev_ns = st.prev_threads_ns = s->attach_ns;
 	next_ns = s->attach_ns + interval_ns;
 	fds[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	fds[1] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
@@ -230,6 +277,9 @@ out:
 		close(sfd);
 	free(st.stacks);
 	free(st.rows);
+	free(st.threads);
+	free(st.groups);
+	thread_history_free(st.thread_history);
 	growth_history_free(st.history);
 	return err;
 }

@@ -11,6 +11,7 @@
 struct collector;
 struct symbolizer;
 struct launched;
+struct thread_collector;
 
 /* What the reporting loop needs once the probes are attached. */
 struct session {
@@ -20,6 +21,9 @@ struct session {
 	const char *allocator;
 	struct collector *collector;
 	struct symbolizer *symbolizer;
+	struct thread_collector *threads;  /* NULL with --no-threads */
+	unsigned threads_preexisting;
+	unsigned long long default_stack_bytes;
 	FILE *out;
 	unsigned long long attach_ns; /* CLOCK_MONOTONIC at attach */
 };

@@ -8,6 +8,8 @@
 
 #include "floor.skel.h"
 #include "heap.skel.h"
+#include "thread_probes.h"
+#include "threads.skel.h"
 #include "leaksnoop.h"
 #include "tracer.h"
 
@@ -143,6 +145,92 @@ int tracer_attach_floor(struct tracer *t, pid_t pid, const struct allocator *all
 	return 0;
 }
 
+static struct bpf_program *thread_program(struct threads_bpf *skel, enum thread_handler h,
+					  bool retprobe)
+{
+	switch (h) {
+	case THREAD_CREATE: return retprobe ? skel->progs.create_exit : skel->progs.create_enter;
+	case THREAD_DETACH: return retprobe ? NULL : skel->progs.detach_enter;
+	case THREAD_JOIN: return retprobe ? skel->progs.join_exit : skel->progs.join_enter;
+	}
+	return NULL;
+}
+
+static int load_threads(struct tracer *t, pid_t pid)
+{
+	struct threads_bpf *skel = threads_bpf__open();
+	int err;
+
+	if (!skel)
+		return -errno;
+	skel->rodata->target_tgid = pid;
+	err = bpf_map__reuse_fd(skel->maps.stack_traces, bpf_map__fd(t->skel->maps.stack_traces));
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.counters, bpf_map__fd(t->skel->maps.counters));
+	if (!err)
+		err = bpf_map__set_max_entries(skel->maps.thread_stacks,
+					       bpf_map__max_entries(t->skel->maps.stack_traces));
+	if (!err)
+		err = threads_bpf__load(skel);
+	if (err) {
+		threads_bpf__destroy(skel);
+		return err;
+	}
+	t->threads = skel;
+	return 0;
+}
+
+int tracer_attach_threads(struct tracer *t, pid_t pid, const struct thread_library *lib,
+			  bool verbose)
+{
+	struct bpf_program *tracepoints[3];
+	int err = load_threads(t, pid);
+
+	if (err)
+		return err;
+	for (size_t i = 0; i < lib->probe_count; i++) {
+		const struct thread_probe *p = &lib->probes[i];
+		struct bpf_program *ret = thread_program(t->threads, p->handler, true);
+
+		err = attach_one(t, thread_program(t->threads, p->handler, false), pid, lib->path,
+				 p->file_offset, false);
+		if (!err && ret)
+			err = attach_one(t, ret, pid, lib->path, p->file_offset, true);
+		if (err)
+			return err;
+		if (verbose)
+			fprintf(stderr, "leaksnoop: %s%s at %s+0x%llx (threads)\n", p->name,
+				ret ? " (entry and return)" : "", lib->shown_path,
+				(unsigned long long)p->file_offset);
+	}
+	tracepoints[0] = t->threads->progs.clone3_exit;
+	tracepoints[1] = t->threads->progs.clone_exit_tp;
+	tracepoints[2] = t->threads->progs.thread_exit;
+	for (size_t i = 0; i < 3; i++) {
+		struct bpf_link *link = bpf_program__attach(tracepoints[i]);
+
+		if (!link)
+			return -errno;
+		err = keep_link(t, link);
+		if (err)
+			return err;
+		if (verbose)
+			fprintf(stderr, "leaksnoop: %s (threads)\n",
+				bpf_program__section_name(tracepoints[i]));
+	}
+	return 0;
+}
+
+int tracer_threads_fd(const struct tracer *t)
+{
+	return t->threads ? bpf_map__fd(t->threads->maps.threads) : -1;
+}
+
+int tracer_thread_stacks_fd(const struct tracer *t)
+{
+	return t->threads ? bpf_map__fd(t->threads->maps.thread_stacks) : -1;
+}
+
 int tracer_attach_mmap(struct tracer *t, bool verbose)
 {
 	struct bpf_program *progs[] = {
@@ -196,6 +284,9 @@ void tracer_destroy(struct tracer *t)
 		heap_bpf__destroy(t->skel);
 	if (t->floor)
 		floor_bpf__destroy(t->floor);
+	if (t->threads)
+		threads_bpf__destroy(t->threads);
+	t->threads = NULL;
 	t->skel = NULL;
 	t->floor = NULL;
 }

@@ -11,6 +11,8 @@
 
 struct heap_bpf;
 struct floor_bpf;
+struct threads_bpf;
+struct thread_library;
 struct bpf_link;
 
 /* Where the empty floor probes of --floor go (benchmarking only). */
@@ -34,6 +36,7 @@ struct tracer_config {
 struct tracer {
 	struct heap_bpf *skel;
 	struct floor_bpf *floor;
+	struct threads_bpf *threads;
 	struct bpf_link **links;
 	size_t link_count, link_cap;
 };
@@ -48,6 +51,17 @@ int tracer_attach_allocator(struct tracer *t, pid_t pid, const struct allocator 
 /* Load the empty programs and attach them as `mode` says, instead of the real ones. */
 int tracer_attach_floor(struct tracer *t, pid_t pid, const struct allocator *alloc,
 			enum floor_mode mode);
+
+/*
+ * Load the thread probes (sharing `stack_traces` and `counters` with the heap
+ * probes) and attach them to lib for process pid.
+ */
+int tracer_attach_threads(struct tracer *t, pid_t pid, const struct thread_library *lib,
+			  bool verbose);
+
+/* Maps of the thread probes, or -1 when they are not loaded. */
+int tracer_threads_fd(const struct tracer *t);
+int tracer_thread_stacks_fd(const struct tracer *t);
 
 /* Attach the anonymous mmap/munmap/mremap syscall tracepoints. */
 int tracer_attach_mmap(struct tracer *t, bool verbose);

@@ -123,6 +123,7 @@ class Target:
         if self.proc.poll() is None:
             self.proc.kill()
         self.proc.wait()
+        self.proc.stdout.close()
 
 
 class LeaksnoopTest(unittest.TestCase):

@@ -1,0 +1,176 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * What every probe file shares: the rare-event counters and the user stack
+ * capture.  Each BPF object declares `stack_traces` and `counters` through
+ * this header; user space makes them one map (bpf_map__reuse_fd), so a stack
+ * seen by the heap probes and by the thread probes is stored once.
+ */
+#ifndef LS_STACK_BPF_H
+#define LS_STACK_BPF_H
+
+#include "leaksnoop.h"
+
+/* Per-thread scratch for one capture (too big for the BPF stack). */
+struct stack_scratch {
+	__u64 last_hash; /* known to be in `stack_traces` already */
+	struct stack_trace trace;
+	__u64 stack_copy[LS_STACK_COPY_WORDS]; /* the top of the user stack, copied at once */
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LS_DEFAULT_MAX_STACKS);
+	__type(key, __u64);
+	__type(value, struct stack_trace);
+} stack_traces SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LS_CNT_MAX);
+	__type(key, __u32);
+	__type(value, __u64);
+} counters SEC(".maps");
+
+static __always_inline void count(__u32 which, __u64 amount)
+{
+	__u64 *value = bpf_map_lookup_elem(&counters, &which);
+
+	if (value)
+		__sync_fetch_and_add(value, amount);
+}
+
+/* 64-bit hash of the frames: collisions are what a stack-id map would drop. */
+static __always_inline __u64 hash_frames(const struct stack_trace *trace)
+{
+	__u64 hash = 0xcbf29ce484222325ULL;
+
+	for (int i = 0; i < LS_MAX_STACK_DEPTH; i++) {
+		if (i >= trace->depth)
+			break;
+		hash ^= trace->ips[i];
+		hash *= 0x9e3779b97f4a7c15ULL;
+		hash ^= hash >> 29;
+	}
+	return hash == LS_UNKNOWN_STACK ? 1 : hash;
+}
+
+/* True when the bytes before addr end with a call instruction. */
+static __always_inline bool follows_call(__u64 addr)
+{
+	__u8 code[8];
+
+	if (bpf_probe_read_user(code, sizeof(code), (void *)(addr - sizeof(code))))
+		return false;
+	return code[3] == 0xe8 ||                               /* call rel32 */
+	       (code[6] == 0xff && (code[7] & 0x38) == 0x10) || /* call *%reg */
+	       (code[5] == 0xff && (code[6] & 0x38) == 0x10) || /* call *(%reg),+disp8 */
+	       (code[2] == 0xff && (code[3] & 0x38) == 0x10);   /* call *disp32(%rip) */
+}
+
+/*
+ * In a syscall the innermost frame is a libc wrapper that keeps no frame
+ * pointer, so the frame-pointer walk skips its caller.  The wrapper is a leaf:
+ * its return address is the word at %rsp, which is put back as frame 1 when
+ * it follows a call instruction and is not there already.
+ */
+static __always_inline void restore_leaf_caller(struct stack_trace *trace)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	__u64 ret;
+
+	if (!regs || trace->depth < 1 || trace->depth >= LS_MAX_STACK_DEPTH)
+		return;
+	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)BPF_CORE_READ(regs, sp)))
+		return;
+	if ((trace->depth > 1 && trace->ips[1] == ret) || !follows_call(ret))
+		return;
+	for (int i = LS_MAX_STACK_DEPTH - 1; i > 1; i--)
+		trace->ips[i] = trace->ips[i - 1];
+	trace->ips[1] = ret;
+	trace->depth++;
+}
+
+/*
+ * Frame-pointer walk of the user stack from regs.  The kernel's walker reads
+ * each frame with its own user copy; here the top LS_STACK_COPY_WORDS words of
+ * the stack are copied once and frames inside that window are read from the
+ * copy, which is several times cheaper per allocation.  A frame chain must
+ * move up the stack, so a frame pointer that does not ends the walk.
+ */
+static __always_inline int walk_user_stack(struct pt_regs *regs, struct stack_scratch *scratch)
+{
+	struct stack_trace *trace = &scratch->trace;
+	__u64 sp = PT_REGS_SP(regs), fp = PT_REGS_FP(regs); /* ctx: direct reads */
+	__u64 window = sizeof(scratch->stack_copy);
+	__u64 frame[2];
+	int depth = 1;
+
+	trace->ips[0] = PT_REGS_IP(regs);
+	if (bpf_probe_read_user(scratch->stack_copy, sizeof(scratch->stack_copy), (void *)sp)) {
+		/* The stack ends within the window: copy up to the end of sp's page. */
+		window = 4096 - (sp & 4095);
+		if (window > sizeof(scratch->stack_copy) ||
+		    bpf_probe_read_user(scratch->stack_copy, window & (sizeof(scratch->stack_copy) - 1),
+					(void *)sp))
+			window = 0;
+	}
+	for (int i = 1; i < LS_MAX_STACK_DEPTH; i++) {
+		__u64 offset = fp - sp;
+
+		if (fp < sp || (fp & 7))
+			break;
+		if (offset + sizeof(frame) <= window) {
+			__u64 word = (offset / 8) & (LS_STACK_COPY_WORDS - 2);
+
+			frame[0] = scratch->stack_copy[word];
+			frame[1] = scratch->stack_copy[word + 1];
+		} else if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp)) {
+			break;
+		}
+		if (!frame[1])
+			break;
+		trace->ips[i & (LS_MAX_STACK_DEPTH - 1)] = frame[1];
+		depth = i + 1;
+		if (frame[0] <= fp)
+			break;
+		fp = frame[0];
+	}
+	trace->depth = depth;
+	return depth;
+}
+
+/* The user stack of the current call, stored once; returns its hash. */
+static __always_inline __u64 capture_stack(void *ctx, struct stack_scratch *scratch,
+					   bool in_syscall)
+{
+	struct stack_trace *trace = &scratch->trace;
+	__u64 hash;
+
+	if (in_syscall) {
+		long bytes = bpf_get_stack(ctx, trace->ips, sizeof(trace->ips), BPF_F_USER_STACK);
+
+		if (bytes <= 0) {
+			count(LS_CNT_DROP_STACK, 1);
+			return LS_UNKNOWN_STACK;
+		}
+		trace->depth = bytes / sizeof(__u64);
+		restore_leaf_caller(trace);
+	} else {
+		walk_user_stack(ctx, scratch);
+	}
+	hash = hash_frames(trace);
+	if (hash == scratch->last_hash)
+		return hash; /* a loop allocating from one stack skips the lookup */
+	if (bpf_map_lookup_elem(&stack_traces, &hash)) {
+		scratch->last_hash = hash;
+		return hash;
+	}
+	if (bpf_map_update_elem(&stack_traces, &hash, trace, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&stack_traces, &hash)) {
+		count(LS_CNT_DROP_STACK, 1);
+		return LS_UNKNOWN_STACK;
+	}
+	return hash;
+}
+
+#endif /* LS_STACK_BPF_H */

@@ -1,0 +1,129 @@
+// SPDX-License-Identifier: MIT
+#include <stdlib.h>
+#include <string.h>
+
+#include "thread_report.h"
+
+const char *thread_state_name(enum thread_state state)
+{
+	return state == THREAD_LEAKED ? "leaked" : "live";
+}
+
+/* Live count per creation stack at the previous report. */
+struct thread_history {
+	uint64_t *hashes;
+	uint64_t *live;
+	size_t count, cap;
+};
+
+struct thread_history *thread_history_new(void)
+{
+	return calloc(1, sizeof(struct thread_history));
+}
+
+void thread_history_free(struct thread_history *h)
+{
+	if (!h)
+		return;
+	free(h->hashes);
+	free(h->live);
+	free(h);
+}
+
+static uint64_t *history_live(struct thread_history *h, uint64_t hash)
+{
+	for (size_t i = 0; i < h->count; i++)
+		if (h->hashes[i] == hash)
+			return &h->live[i];
+	if (h->count == h->cap) {
+		size_t cap = h->cap ? h->cap * 2 : 16;
+		uint64_t *hashes = realloc(h->hashes, cap * sizeof(*hashes));
+		uint64_t *live;
+
+		if (!hashes)
+			return NULL;
+		h->hashes = hashes;
+		live = realloc(h->live, cap * sizeof(*live));
+		if (!live)
+			return NULL;
+		h->live = live;
+		h->cap = cap;
+	}
+	h->hashes[h->count] = hash;
+	h->live[h->count] = 0;
+	return &h->live[h->count++];
+}
+
+static struct thread_group *group_for(struct thread_group *groups, size_t *count,
+				      uint64_t hash, enum thread_state state)
+{
+	for (size_t i = 0; i < *count; i++)
+		if (groups[i].stack_hash == hash && groups[i].state == state)
+			return &groups[i];
+	groups[*count] = (struct thread_group){ .stack_hash = hash, .state = state };
+	return &groups[(*count)++];
+}
+
+static const struct thread_stack_stats *stack_stats(const struct thread_snapshot *snap,
+						    uint64_t hash)
+{
+	for (size_t i = 0; i < snap->stack_count; i++)
+		if (snap->stacks[i].stack_hash == hash)
+			return &snap->stacks[i].stats;
+	return NULL;
+}
+
+static int compare_groups(const void *a, const void *b)
+{
+	const struct thread_group *x = a, *y = b;
+
+	if (x->state != y->state)
+		return x->state == THREAD_LEAKED ? -1 : 1;
+	if (x->count != y->count)
+		return x->count > y->count ? -1 : 1;
+	return x->stack_hash < y->stack_hash ? -1 : x->stack_hash > y->stack_hash;
+}
+
+size_t thread_groups(const struct thread_snapshot *snap, uint64_t default_stack_bytes,
+		     struct thread_history *history, uint64_t prev_time_ns,
+		     struct thread_group *groups)
+{
+	double interval_s = snap->time_ns > prev_time_ns ?
+		(double)(snap->time_ns - prev_time_ns) / 1e9 : 0;
+	size_t count = 0;
+
+	for (size_t i = 0; i < snap->thread_count; i++) {
+		const struct thread_record *rec = &snap->threads[i].record;
+		enum thread_state state = rec->exited ? THREAD_LEAKED : THREAD_LIVE;
+		struct thread_group *g;
+
+		if (rec->exited && rec->detached)
+			continue; /* being retired: holds nothing */
+		g = group_for(groups, &count, rec->stack_hash, state);
+		g->count++;
+		g->stack_bytes += rec->stack_bytes ? rec->stack_bytes : default_stack_bytes;
+	}
+	/* Stacks whose threads are all gone still say how many they made. */
+	for (size_t i = 0; i < snap->stack_count; i++)
+		if (snap->stacks[i].stats.created)
+			group_for(groups, &count, snap->stacks[i].stack_hash, THREAD_LIVE);
+	for (size_t i = 0; i < count; i++) {
+		const struct thread_stack_stats *stats = stack_stats(snap, groups[i].stack_hash);
+		uint64_t *prev;
+
+		if (stats) {
+			groups[i].created = stats->created;
+			groups[i].gone = stats->gone;
+		}
+		if (groups[i].state != THREAD_LIVE || !history)
+			continue;
+		prev = history_live(history, groups[i].stack_hash);
+		if (!prev)
+			continue;
+		if (interval_s > 0)
+			groups[i].growth_per_s = ((double)groups[i].count - (double)*prev) / interval_s;
+		*prev = groups[i].count;
+	}
+	qsort(groups, count, sizeof(*groups), compare_groups);
+	return count;
+}
