@@ -8,6 +8,8 @@
 #ifndef LS_STACK_BPF_H
 #define LS_STACK_BPF_H
 
+#include <bpf/bpf_core_read.h>
+#include <bpf/bpf_tracing.h>
 #include "leaksnoop.h"
 
 /* Per-thread scratch for one capture (too big for the BPF stack). */
@@ -119,11 +121,11 @@ static __always_inline int walk_user_stack(struct pt_regs *regs, struct stack_sc
 
 		if (fp < sp || (fp & 7))
 			break;
-		if (offset + sizeof(frame) <= window) {
-			__u64 word = (offset / 8) & (LS_STACK_COPY_WORDS - 2);
+		if (offset + sizeof(frame) <= window && offset / 8 < LS_STACK_COPY_WORDS - 1) {
+			__u64 word = (offset / 8) & (LS_STACK_COPY_WORDS - 1);
 
 			frame[0] = scratch->stack_copy[word];
-			frame[1] = scratch->stack_copy[word + 1];
+			frame[1] = scratch->stack_copy[(word + 1) & (LS_STACK_COPY_WORDS - 1)];
 		} else if (bpf_probe_read_user(frame, sizeof(frame), (void *)fp)) {
 			break;
 		}
@@ -139,12 +141,31 @@ static __always_inline int walk_user_stack(struct pt_regs *regs, struct stack_sc
 	return depth;
 }
 
+/* Store the scratch trace once in `stack_traces`; returns its hash. */
+static __always_inline __u64 store_trace(struct stack_scratch *scratch)
+{
+	struct stack_trace *trace = &scratch->trace;
+	__u64 hash = hash_frames(trace);
+
+	if (hash == scratch->last_hash)
+		return hash; /* a loop allocating from one stack skips the lookup */
+	if (bpf_map_lookup_elem(&stack_traces, &hash)) {
+		scratch->last_hash = hash;
+		return hash;
+	}
+	if (bpf_map_update_elem(&stack_traces, &hash, trace, BPF_NOEXIST) &&
+	    !bpf_map_lookup_elem(&stack_traces, &hash)) {
+		count(LS_CNT_DROP_STACK, 1);
+		return LS_UNKNOWN_STACK;
+	}
+	return hash;
+}
+
 /* The user stack of the current call, stored once; returns its hash. */
 static __always_inline __u64 capture_stack(void *ctx, struct stack_scratch *scratch,
 					   bool in_syscall)
 {
 	struct stack_trace *trace = &scratch->trace;
-	__u64 hash;
 
 	if (in_syscall) {
 		long bytes = bpf_get_stack(ctx, trace->ips, sizeof(trace->ips), BPF_F_USER_STACK);
@@ -158,19 +179,7 @@ static __always_inline __u64 capture_stack(void *ctx, struct stack_scratch *scra
 	} else {
 		walk_user_stack(ctx, scratch);
 	}
-	hash = hash_frames(trace);
-	if (hash == scratch->last_hash)
-		return hash; /* a loop allocating from one stack skips the lookup */
-	if (bpf_map_lookup_elem(&stack_traces, &hash)) {
-		scratch->last_hash = hash;
-		return hash;
-	}
-	if (bpf_map_update_elem(&stack_traces, &hash, trace, BPF_NOEXIST) &&
-	    !bpf_map_lookup_elem(&stack_traces, &hash)) {
-		count(LS_CNT_DROP_STACK, 1);
-		return LS_UNKNOWN_STACK;
-	}
-	return hash;
+	return store_trace(scratch);
 }
 
 #endif /* LS_STACK_BPF_H */

@@ -101,6 +101,8 @@ enum ls_counter {
 	LS_CNT_DROP_STATE,      /* call lost: no per-thread slot for the arguments */
 	LS_CNT_REALLOC_FAILED,  /* realloc returned NULL and kept the old block */
 	LS_CNT_DROP_THREAD,     /* thread not tracked: `threads` full or its TID unknown */
+	LS_CNT_GO_PREEXISTING_EXITS, /* goroutines from before attach that ended */
+	LS_CNT_GO_UNKNOWN_EXITS,     /* ended goroutines not seen created (attach window) */
 	LS_CNT_MAX,
 };
 
@@ -120,6 +122,13 @@ struct thread_record {
 struct thread_stack_stats {
 	__u64 created;
 	__u64 gone; /* joined, or detached and exited: nothing held any more */
+};
+
+/* Go goroutines (bpf/goroutines.bpf.c), map `go_sites`, key: the go statement's PC. */
+struct go_site {
+	__u64 created;    /* since attach */
+	__u64 exited;     /* of those created since attach */
+	__u64 stack_hash; /* the go statement and its callers, key into `stack_traces` */
 };
 
 #endif /* LEAKSNOOP_H */

@@ -5,7 +5,8 @@ PROGS_CXX := $(wildcard tests/progs/*.cpp)
 PROG_BINS := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROGS_C)) \
 	     $(patsubst tests/progs/%.cpp,$(OUT)/progs/%,$(PROGS_CXX)) \
 	     $(OUT)/progs/leaky $(OUT)/progs/libleakylib.so \
-	     $(OUT)/progs/leaky_jemalloc $(OUT)/progs/leaky_tcmalloc $(OUT)/progs/leaky_static
+	     $(OUT)/progs/leaky_jemalloc $(OUT)/progs/leaky_tcmalloc $(OUT)/progs/leaky_static \
+	     $(OUT)/progs/goleak
 
 $(OUT)/progs:
 	mkdir -p $@
@@ -26,6 +27,10 @@ $(OUT)/progs/leaky_tcmalloc: $(LEAKY_ALL) | $(OUT)/progs
 
 $(OUT)/progs/leaky_static: $(LEAKY_ALL) | $(OUT)/progs
 	$(CC) $(PROG_CFLAGS) -static $(LEAKY_ALL) -o $@ -lpthread
+
+# A Go program (GOPATH mode: no module, no network).
+$(OUT)/progs/goleak: tests/progs/goleak/main.go | $(OUT)/progs
+	GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache go build -o $@ $<
 
 $(OUT)/progs/%: tests/progs/%.c | $(OUT)/progs
 	$(CC) $(PROG_CFLAGS) $< -o $@ -lpthread

@@ -90,3 +90,18 @@ int thread_collector_read(struct thread_collector *c, struct thread_snapshot *sn
 	snap->time_ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
 	return 0;
 }
+
+size_t collect_go_sites(int go_sites_fd, struct go_site_entry *sites, size_t max)
+{
+	__u64 key = 0, next;
+	size_t n = 0;
+	bool first = true;
+
+	while (n < max && !bpf_map_get_next_key(go_sites_fd, first ? NULL : &key, &next)) {
+		first = false;
+		key = next;
+		if (!bpf_map_lookup_elem(go_sites_fd, &key, &sites[n].site))
+			sites[n++].gopc = key;
+	}
+	return n;
+}

@@ -91,13 +91,27 @@ void line_table_close(struct line_table *table)
 	free(table);
 }
 
+/* Without .debug_aranges (Go emits none), find the CU whose ranges hold vaddr. */
+static int find_cu(Dwarf *dwarf, uint64_t vaddr, Dwarf_Die *cu)
+{
+	Dwarf_Off offset = 0, next;
+	size_t header;
+
+	while (dwarf_nextcu(dwarf, offset, &next, &header, NULL, NULL, NULL) == 0) {
+		if (dwarf_offdie(dwarf, offset + header, cu) && dwarf_haspc(cu, vaddr) > 0)
+			return 0;
+		offset = next;
+	}
+	return -ENOENT;
+}
+
 int line_table_lookup(struct line_table *table, uint64_t vaddr, const char **file, int *line)
 {
 	Dwarf_Die cu;
 	Dwarf_Line *entry;
 	const char *src;
 
-	if (!table || !dwarf_addrdie(table->dwarf, vaddr, &cu))
+	if (!table || (!dwarf_addrdie(table->dwarf, vaddr, &cu) && find_cu(table->dwarf, vaddr, &cu)))
 		return -ENOENT;
 	entry = dwarf_getsrc_die(&cu, vaddr);
 	if (!entry || dwarf_lineno(entry, line) || *line <= 0)

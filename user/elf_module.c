@@ -328,6 +328,40 @@ uint64_t elf_module_function_vaddr(const struct elf_module *mod, const char *nam
 	return 0;
 }
 
+uint64_t elf_file_object_vaddr(const char *path, const char *name)
+{
+	Elf_Scn *scn = NULL;
+	uint64_t found = 0;
+	Elf *elf;
+	int fd;
+
+	if (open_elf(path, &fd, &elf))
+		return 0;
+	while (!found && (scn = elf_nextscn(elf, scn))) {
+		Elf_Data *data;
+		GElf_Shdr shdr;
+
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_SYMTAB ||
+		    !shdr.sh_entsize || !(data = elf_getdata(scn, NULL)))
+			continue;
+		for (size_t i = 0; i < shdr.sh_size / shdr.sh_entsize; i++) {
+			const char *sym_name;
+			GElf_Sym sym;
+
+			if (!gelf_getsym(data, (int)i, &sym) || GELF_ST_TYPE(sym.st_info) != STT_OBJECT)
+				continue;
+			sym_name = elf_strptr(elf, shdr.sh_link, sym.st_name);
+			if (sym_name && !strcmp(sym_name, name)) {
+				found = sym.st_value;
+				break;
+			}
+		}
+	}
+	elf_end(elf);
+	close(fd);
+	return found;
+}
+
 bool elf_file_defines(const char *path, const char *const *names)
 {
 	struct elf_module *mod;

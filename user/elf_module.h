@@ -53,6 +53,9 @@ void elf_module_close(struct elf_module *mod);
 const struct elf_symbol *elf_module_lookup(const struct elf_module *mod, uint64_t vaddr,
 					   uint64_t *offset);
 
+/* Link-time address of a data symbol (STT_OBJECT) in path's .symtab; 0 if absent. */
+uint64_t elf_file_object_vaddr(const char *path, const char *name);
+
 /* True when the ELF file at path defines every function named (NULL-terminated). */
 bool elf_file_defines(const char *path, const char *const *names);
 

@@ -28,6 +28,7 @@
 #include "session.h"
 #include "symbolize.h"
 #include "thread_probes.h"
+#include "go_runtime.h"
 #include "tracer.h"
 
 #ifndef CAP_PERFMON
@@ -170,10 +171,40 @@ struct run {
 	struct collector *collector;
 	struct thread_collector *threads;
 	unsigned threads_preexisting;
+	bool is_go;
+	struct go_runtime go;
+	unsigned goroutines_preexisting;
 	struct symbolizer *symbolizer;
 	FILE *out;
 	pid_t pid;
 };
+
+static int attach_goroutines(struct run *run)
+{
+	enum { MAX_PREEXISTING = LS_MAX_TRACKED_THREADS };
+	uint64_t *goids = calloc(MAX_PREEXISTING, sizeof(*goids));
+	int count = 0, err;
+
+	if (!goids)
+		return fail(EXIT_RUNTIME, "out of memory");
+	/* Read before attach: a goroutine in both lists would never be seen to end. */
+	if (!run->opts.command) {
+		count = go_read_live_goids(run->pid, &run->go, goids, MAX_PREEXISTING);
+		if (count < 0) {
+			if (run->opts.verbose)
+				fprintf(stderr, "leaksnoop: cannot read runtime.allgs (%s): goroutines "
+					"from before attach are not covered\n", strerror(-count));
+			count = 0;
+		}
+	}
+	run->goroutines_preexisting = count;
+	err = tracer_attach_goroutines(&run->tracer, run->pid, &run->go, goids, count,
+				       run->opts.verbose);
+	free(goids);
+	if (err)
+		return fail(EXIT_RUNTIME, "cannot attach the goroutine probes: %s", strerror(-err));
+	return 0;
+}
 
 /* Thread tracking is best effort: without pthread_create there is nothing to track. */
 static int attach_threads(struct run *run)
@@ -224,11 +255,19 @@ static int attach_all(struct run *run)
 	if (err)
 		return fail(EXIT_RUNTIME, "cannot load the BPF programs: %s (run with -v for the "
 			    "verifier's log)", strerror(-err));
-	if (o->verbose)
+	if (o->verbose && run->is_go)
+		fprintf(stderr, "leaksnoop: pid %d is a Go program: goroutines tracked, its "
+			"garbage-collected heap not probed\n", (int)run->pid);
+	else if (o->verbose)
 		fprintf(stderr, "leaksnoop: allocator %s (%s), pid %d\n", run->alloc.shown_path,
 			run->alloc.name, (int)run->pid);
-	if (tracer_attach_allocator(&run->tracer, run->pid, &run->alloc, o->verbose))
+	if (run->is_go) {
+		err = attach_goroutines(run);
+		if (err)
+			return err;
+	} else if (tracer_attach_allocator(&run->tracer, run->pid, &run->alloc, o->verbose)) {
 		return EXIT_RUNTIME;
+	}
 	if (!o->no_mmap && tracer_attach_mmap(&run->tracer, o->verbose))
 		return EXIT_RUNTIME;
 	if (!o->no_threads) {
@@ -253,15 +292,48 @@ static int start_reporting(struct run *run)
 	return 0;
 }
 
+/*
+ * A Go program gets goroutine probes and no heap probes: its heap is
+ * garbage-collected, and the heap probes' uretprobes would rewrite return
+ * addresses on goroutine stacks, which Go moves.
+ */
+static int find_go_runtime(struct run *run, const char *exe)
+{
+	const struct options *o = &run->opts;
+	int err;
+
+	run->is_go = o->force_go || go_is_binary(exe);
+	if (!run->is_go)
+		return 0;
+	if (o->obj_path)
+		return fail(EXIT_USAGE, "%s is a Go program: its heap is garbage-collected and "
+			    "leaksnoop puts no return probes in Go code (drop -O)", exe);
+	err = go_runtime_resolve(exe, &run->go);
+	if (err == -ENOENT)
+		return fail(EXIT_RUNTIME, "%s: runtime.newproc/runtime.goexit1 not found (not a Go "
+			    "program, or stripped of its symbol table)", exe);
+	if (err)
+		return fail(EXIT_RUNTIME, "%s: no DWARF for runtime.g (built with -ldflags=-w?): "
+			    "goroutine tracking needs its goid and gopc offsets", exe);
+	snprintf(run->alloc.name, sizeof(run->alloc.name), "go");
+	return 0;
+}
+
 static int start_target(struct run *run)
 {
 	const struct options *o = &run->opts;
+	char exe[64];
 	int err;
 
 	if (!o->command) {
 		run->pid = o->pid;
 		err = check_pid(run->pid);
-		return err ? err : find_allocator(o, run->pid, NULL, &run->alloc);
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)run->pid);
+		if (!err)
+			err = find_go_runtime(run, exe);
+		if (err || run->is_go)
+			return err;
+		return find_allocator(o, run->pid, NULL, &run->alloc);
 	}
 	err = launch_prepare(o->command, &run->child);
 	if (err == -EINVAL)
@@ -269,6 +341,9 @@ static int start_target(struct run *run)
 	if (err)
 		return fail(EXIT_RUNTIME, "cannot run '%s': %s", o->command, strerror(-err));
 	run->pid = run->child.pid;
+	err = find_go_runtime(run, run->child.exe);
+	if (err || run->is_go)
+		return err;
 	return find_allocator(o, run->pid, run->child.exe, &run->alloc);
 }
 
@@ -282,10 +357,11 @@ static void announce(const struct run *run)
 			o->floor == FLOOR_ENTRY ? "functions' entries" : "chosen probe points");
 		return;
 	}
-	fprintf(stderr, "Tracing %s %d (%s malloc%s%s), reports every %u s of blocks older than "
+	fprintf(stderr, "Tracing %s %d (%s%s%s%s), reports every %u s of blocks older than "
 		"%u ms... Ctrl-C to end.\n", o->command ? "command, PID" : "PID", (int)run->pid,
-		run->alloc.name, o->no_mmap ? "" : ", anonymous mmap",
-		run->threads ? ", threads" : "", o->interval_s, o->older_ms);
+		run->alloc.name, run->is_go ? " goroutines" : " malloc",
+		o->no_mmap ? "" : ", anonymous mmap", run->threads ? ", threads" : "",
+		o->interval_s, o->older_ms);
 }
 
 static int trace(struct run *run)
@@ -316,6 +392,8 @@ static int trace(struct run *run)
 	s.threads = run->threads;
 	s.threads_preexisting = run->threads_preexisting;
 	s.default_stack_bytes = default_thread_stack_bytes(run->pid);
+	s.go_sites_fd = tracer_go_sites_fd(&run->tracer);
+	s.goroutines_preexisting = run->goroutines_preexisting;
 	s.out = run->out;
 	err = session_run(&s);
 	if (err)

@@ -30,6 +30,7 @@ static const char usage_text[] =
 "                         (default 1: every allocation, exact)\n"
 "      --no-mmap          do not track anonymous mmap regions\n"
 "      --no-threads       do not track thread creation, join, detach and exit\n"
+"      --go               track goroutines (automatic for Go executables)\n"
 "      --max-allocs N     outstanding blocks tracked (default 1048576)\n"
 "      --max-stacks N     distinct stacks tracked (default 16384)\n"
 "  -v, --verbose          say what is attached and why\n"
@@ -49,6 +50,7 @@ enum long_only {
 	OPT_MAX_ALLOCS,
 	OPT_MAX_STACKS,
 	OPT_FLOOR,
+	OPT_GO,
 };
 
 static const struct option long_options[] = {
@@ -70,6 +72,7 @@ static const struct option long_options[] = {
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
 	{ "sample-rate", required_argument, NULL, 's' },
 	{ "floor", required_argument, NULL, OPT_FLOOR },
+	{ "go", no_argument, NULL, OPT_GO },
 	{ 0 },
 };
 
@@ -187,6 +190,9 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 		return 0;
 	case OPT_NO_THREADS:
 		opts->no_threads = true;
+		return 0;
+	case OPT_GO:
+		opts->force_go = true;
 		return 0;
 	case OPT_NO_MMAP:
 		opts->no_mmap = true;

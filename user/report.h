@@ -10,6 +10,7 @@
 
 #include "aggregate.h"
 #include "symbolize.h"
+#include "goroutine_report.h"
 #include "thread_report.h"
 
 /* A stack ready to print: its row and its symbolized frames, innermost first. */
@@ -22,6 +23,13 @@ struct report_stack {
 /* A group of threads ready to print: its creation stack symbolized. */
 struct report_thread {
 	const struct thread_group *group;
+	struct frame frames[LS_MAX_STACK_DEPTH];
+	size_t depth;
+};
+
+/* Live goroutines of one `go` statement, symbolized. */
+struct report_goroutine {
+	const struct goroutine_group *group;
 	struct frame frames[LS_MAX_STACK_DEPTH];
 	size_t depth;
 };
@@ -59,6 +67,13 @@ struct report {
 	unsigned threads_preexisting; /* existed at attach: not classified */
 	struct report_thread *threads;
 	size_t thread_count;
+
+	bool goroutines_tracked;
+	uint64_t goroutines_live;        /* created since attach, not ended */
+	uint64_t goroutines_preexisting; /* alive at attach and not ended since */
+	struct report_goroutine *goroutines;
+	size_t goroutine_count;
+	uint64_t go_preexisting_exits;
 };
 
 const char *kind_name(uint32_t kind);

@@ -52,6 +52,20 @@ static void write_stack(struct json_writer *w, const struct report_stack *stack)
 	json_object_end(w);
 }
 
+static void write_goroutine_group(struct json_writer *w, const struct report_goroutine *rg)
+{
+	const struct goroutine_group *g = rg->group;
+
+	json_object_begin(w, NULL);
+	json_string(w, "state", "live");
+	json_uint(w, "count", g->live);
+	json_double(w, "growth_per_s", g->growth_per_s);
+	json_uint(w, "created", g->created);
+	json_uint(w, "exited", g->exited);
+	write_frames(w, rg->frames, rg->depth);
+	json_object_end(w);
+}
+
 static void write_thread_group(struct json_writer *w, const struct report_thread *t)
 {
 	const struct thread_group *g = t->group;
@@ -103,6 +117,10 @@ void report_write_json(FILE *out, const struct report *r)
 	json_uint(&w, "threads_live", r->threads_live);
 	json_uint(&w, "threads_leaked", r->threads_leaked);
 	json_uint(&w, "threads_preexisting", r->threads_preexisting);
+	if (r->goroutines_tracked) {
+		json_uint(&w, "goroutines_live", r->goroutines_live);
+		json_uint(&w, "goroutines_preexisting", r->goroutines_preexisting);
+	}
 	json_object_end(&w);
 
 	json_array_begin(&w, "stacks");
@@ -112,6 +130,10 @@ void report_write_json(FILE *out, const struct report *r)
 	json_array_begin(&w, "threads");
 	for (size_t i = 0; i < r->thread_count; i++)
 		write_thread_group(&w, &r->threads[i]);
+	json_array_end(&w);
+	json_array_begin(&w, "goroutines");
+	for (size_t i = 0; i < r->goroutine_count; i++)
+		write_goroutine_group(&w, &r->goroutines[i]);
 	json_array_end(&w);
 
 	json_object_begin(&w, "dropped");

@@ -81,6 +81,29 @@ static void write_threads(FILE *out, const struct report *r)
 	}
 }
 
+static void write_goroutines(FILE *out, const struct report *r)
+{
+	size_t shown = 0;
+
+	if (!r->goroutines_tracked)
+		return;
+	fprintf(out, "\n  goroutines created since attach and still running: %llu",
+		(unsigned long long)r->goroutines_live);
+	fprintf(out, "; %llu from before attach still running\n",
+		(unsigned long long)r->goroutines_preexisting);
+	for (size_t i = 0; i < r->goroutine_count; i++) {
+		const struct goroutine_group *g = r->goroutines[i].group;
+
+		if (!g->live)
+			continue;
+		fprintf(out, "\n  #%zu goroutines live: %llu | growth %+.1f/s | created %llu, ended %llu\n",
+			++shown, (unsigned long long)g->live, g->growth_per_s,
+			(unsigned long long)g->created, (unsigned long long)g->exited);
+		for (size_t f = 0; f < r->goroutines[i].depth; f++)
+			write_frame(out, f, &r->goroutines[i].frames[f]);
+	}
+}
+
 static void write_stack(FILE *out, const struct report_stack *stack, size_t rank)
 {
 	const struct stack_row *row = stack->row;
@@ -127,6 +150,7 @@ void report_write_text(FILE *out, const struct report *r)
 	if (!shown)
 		fputs("  no outstanding allocations\n", out);
 	write_threads(out, r);
+	write_goroutines(out, r);
 	if (r->sample_rate > 1)
 		fprintf(out, "  (sampled: one allocation in %u recorded, numbers scaled up; a stack "
 			"estimated from k blocks is within about 2/sqrt(k) of its true size)\n",

@@ -77,9 +77,13 @@ struct report_state {
 	struct stack_row *rows;
 	struct report_stack *stacks;
 	struct thread_history *thread_history;
+	struct goroutine_history *go_history;
+	struct go_site_entry *go_sites;
+	struct goroutine_group *go_groups;
+	struct report_goroutine *goroutines;
 	struct thread_group *groups;
 	struct report_thread *threads;
-	unsigned long long prev_ns, prev_threads_ns;
+	unsigned long long prev_ns, prev_threads_ns, prev_go_ns;
 	unsigned seq;
 	char comm[32];
 };
@@ -114,6 +118,32 @@ static void add_threads(struct session *s, struct report_state *st, struct repor
 		st->threads[i].depth = symbolize_trace(s->symbolizer,
 						       collector_trace(s->collector, st->groups[i].stack_hash),
 						       st->threads[i].frames);
+	}
+}
+
+/* Live goroutines per `go` statement, into the report. */
+static void add_goroutines(struct session *s, struct report_state *st, struct report *r)
+{
+	unsigned long long now = monotonic_ns();
+	size_t n = collect_go_sites(s->go_sites_fd, st->go_sites, s->opts->max_stacks);
+	uint64_t preexisting_exits;
+
+	n = goroutine_groups(st->go_sites, n, (double)(now - st->prev_go_ns) / 1e9, st->go_history,
+			     st->go_groups);
+	st->prev_go_ns = now;
+	r->goroutines_tracked = true;
+	for (size_t i = 0; i < n; i++)
+		r->goroutines_live += st->go_groups[i].live;
+	preexisting_exits = r->go_preexisting_exits;
+	r->goroutines_preexisting = s->goroutines_preexisting > preexisting_exits ?
+		s->goroutines_preexisting - preexisting_exits : 0;
+	r->goroutine_count = n < MAX_THREAD_GROUPS ? n : MAX_THREAD_GROUPS;
+	r->goroutines = st->goroutines;
+	for (size_t i = 0; i < r->goroutine_count; i++) {
+		st->goroutines[i].group = &st->go_groups[i];
+		st->goroutines[i].depth = symbolize_trace(s->symbolizer,
+							  collector_trace(s->collector, st->go_groups[i].stack_hash),
+							  st->goroutines[i].frames);
 	}
 }
 
@@ -168,6 +198,9 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 	}
 	if (s->threads)
 		add_threads(s, st, &r);
+	r.go_preexisting_exits = snap.counters[LS_CNT_GO_PREEXISTING_EXITS];
+	if (s->go_sites_fd >= 0)
+		add_goroutines(s, st, &r);
 	r.report_ms = (double)(monotonic_ns() - started_ns) / 1e6;
 	switch (o->format) {
 	case FORMAT_TEXT: report_write_text(s->out, &r); break;
@@ -224,15 +257,19 @@ int session_run(struct session *s)
 	st.thread_history = thread_history_new();
 	st.groups = calloc(2 * (max + LS_MAX_TRACKED_THREADS), sizeof(*st.groups));
 	st.threads = calloc(MAX_THREAD_GROUPS, sizeof(*st.threads));
+	st.go_history = goroutine_history_new();
+	st.go_sites = calloc(max, sizeof(*st.go_sites));
+	st.go_groups = calloc(max, sizeof(*st.go_groups));
+	st.goroutines = calloc(MAX_THREAD_GROUPS, sizeof(*st.goroutines));
 	st.rows = calloc(max, sizeof(*st.rows));
 	st.stacks = calloc(o->top < max ? o->top : max, sizeof(*st.stacks));
 	if (sfd < 0 || !st.history || !st.rows || !st.stacks || !st.thread_history || !st.groups ||
-	    !st.threads) {
+	    !st.threads || !st.go_history || !st.go_sites || !st.go_groups || !st.goroutines) {
 		err = -ENOMEM;
 		goto out;
 	}
 	read_comm(s->pid, st.comm, sizeof(st.comm));
-	st.prev_ns = st.prev_threads_ns = s->attach_ns;
+	st.prev_ns = st.prev_threads_ns = st.prev_go_ns = s->attach_ns;
 	next_ns = s->attach_ns + interval_ns;
 	fds[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	fds[1] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
@@ -280,6 +317,10 @@ out:
 	free(st.threads);
 	free(st.groups);
 	thread_history_free(st.thread_history);
+	goroutine_history_free(st.go_history);
+	free(st.go_sites);
+	free(st.go_groups);
+	free(st.goroutines);
 	growth_history_free(st.history);
 	return err;
 }

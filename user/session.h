@@ -24,6 +24,8 @@ struct session {
 	struct thread_collector *threads;  /* NULL with --no-threads */
 	unsigned threads_preexisting;
 	unsigned long long default_stack_bytes;
+	int go_sites_fd;                   /* -1 when the target is not a Go program */
+	unsigned goroutines_preexisting;
 	FILE *out;
 	unsigned long long attach_ns; /* CLOCK_MONOTONIC at attach */
 };

@@ -10,6 +10,8 @@
 #include "heap.skel.h"
 #include "thread_probes.h"
 #include "threads.skel.h"
+#include "goroutines.skel.h"
+#include "go_runtime.h"
 #include "leaksnoop.h"
 #include "tracer.h"
 
@@ -221,6 +223,59 @@ int tracer_attach_threads(struct tracer *t, pid_t pid, const struct thread_libra
 	return 0;
 }
 
+static int load_goroutines(struct tracer *t, const struct go_runtime *rt)
+{
+	struct goroutines_bpf *skel = goroutines_bpf__open();
+	int err;
+
+	if (!skel)
+		return -errno;
+	skel->rodata->g_goid_offset = rt->goid_offset;
+	skel->rodata->g_gopc_offset = rt->gopc_offset;
+	err = bpf_map__reuse_fd(skel->maps.stack_traces, bpf_map__fd(t->skel->maps.stack_traces));
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.counters, bpf_map__fd(t->skel->maps.counters));
+	if (!err)
+		err = goroutines_bpf__load(skel);
+	if (err) {
+		goroutines_bpf__destroy(skel);
+		return err;
+	}
+	t->goroutines = skel;
+	return 0;
+}
+
+int tracer_attach_goroutines(struct tracer *t, pid_t pid, const struct go_runtime *rt,
+			     const uint64_t *goids, size_t goid_count, bool verbose)
+{
+	int fd, err = load_goroutines(t, rt);
+	__u8 one = 1;
+
+	if (err)
+		return err;
+	fd = bpf_map__fd(t->goroutines->maps.go_preexisting);
+	for (size_t i = 0; i < goid_count; i++)
+		bpf_map_update_elem(fd, &goids[i], &one, BPF_ANY);
+	/* Entry probes only: a uretprobe would rewrite a return address on a goroutine
+	 * stack, and Go moves its stacks. */
+	err = attach_one(t, t->goroutines->progs.newproc_enter, pid, rt->path, rt->newproc_offset,
+			 false);
+	if (!err)
+		err = attach_one(t, t->goroutines->progs.goexit1_enter, pid, rt->path,
+				 rt->goexit1_offset, false);
+	if (!err && verbose)
+		fprintf(stderr, "leaksnoop: runtime.newproc at +0x%llx and runtime.goexit1 at +0x%llx "
+			"(goroutines; runtime.g: goid at %llu, gopc at %llu, from DWARF)\n",
+			(unsigned long long)rt->newproc_offset, (unsigned long long)rt->goexit1_offset,
+			(unsigned long long)rt->goid_offset, (unsigned long long)rt->gopc_offset);
+	return err;
+}
+
+int tracer_go_sites_fd(const struct tracer *t)
+{
+	return t->goroutines ? bpf_map__fd(t->goroutines->maps.go_sites) : -1;
+}
+
 int tracer_threads_fd(const struct tracer *t)
 {
 	return t->threads ? bpf_map__fd(t->threads->maps.threads) : -1;
@@ -286,7 +341,10 @@ void tracer_destroy(struct tracer *t)
 		floor_bpf__destroy(t->floor);
 	if (t->threads)
 		threads_bpf__destroy(t->threads);
+	if (t->goroutines)
+		goroutines_bpf__destroy(t->goroutines);
 	t->threads = NULL;
+	t->goroutines = NULL;
 	t->skel = NULL;
 	t->floor = NULL;
 }

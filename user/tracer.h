@@ -12,6 +12,8 @@
 struct heap_bpf;
 struct floor_bpf;
 struct threads_bpf;
+struct goroutines_bpf;
+struct go_runtime;
 struct thread_library;
 struct bpf_link;
 
@@ -37,6 +39,7 @@ struct tracer {
 	struct heap_bpf *skel;
 	struct floor_bpf *floor;
 	struct threads_bpf *threads;
+	struct goroutines_bpf *goroutines;
 	struct bpf_link **links;
 	size_t link_count, link_cap;
 };
@@ -58,6 +61,16 @@ int tracer_attach_floor(struct tracer *t, pid_t pid, const struct allocator *all
  */
 int tracer_attach_threads(struct tracer *t, pid_t pid, const struct thread_library *lib,
 			  bool verbose);
+
+/*
+ * Load the goroutine probes and attach them (entry probes only) to a Go
+ * executable; goids lists the goroutines alive before attach.
+ */
+int tracer_attach_goroutines(struct tracer *t, pid_t pid, const struct go_runtime *rt,
+			     const uint64_t *goids, size_t goid_count, bool verbose);
+
+/* Map `go_sites`, or -1 when the goroutine probes are not loaded. */
+int tracer_go_sites_fd(const struct tracer *t);
 
 /* Maps of the thread probes, or -1 when they are not loaded. */
 int tracer_threads_fd(const struct tracer *t);

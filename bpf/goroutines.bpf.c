@@ -1,0 +1,110 @@
+// SPDX-License-Identifier: GPL-2.0 OR MIT
+/*
+ * Go goroutines, from outside the process: which `go` statements leave
+ * goroutines running.  Two entry probes and no return probe (a uretprobe
+ * rewrites a return address on the goroutine stack, which Go moves):
+ *
+ *  - runtime.newproc: the word at %rsp is the return address into the
+ *    function holding the `go` statement, the PC Go itself records as the
+ *    new goroutine's g.gopc.  Its frame-pointer chain is the creation stack.
+ *  - runtime.goexit1: the exiting goroutine's g is in R14 (Go's register
+ *    ABI); g.gopc names the site it was created at.
+ *
+ * Live per site = created - exited.  Goroutines that existed at attach were
+ * listed by user space (runtime.allgs) into `go_preexisting`: their exits do
+ * not count against any site.
+ */
+#include "vmlinux.h"
+#include <bpf/bpf_helpers.h>
+#include <bpf/bpf_tracing.h>
+#include "stack.bpf.h"
+
+char LICENSE[] SEC("license") = "Dual MIT/GPL";
+
+/* Offsets in runtime.g, read from the binary's DWARF by user space. */
+const volatile __u64 g_goid_offset = 0;
+const volatile __u64 g_gopc_offset = 0;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct stack_scratch);
+} go_scratch SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LS_DEFAULT_MAX_STACKS);
+	__type(key, __u64);
+	__type(value, struct go_site);
+} go_sites SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LS_MAX_TRACKED_THREADS);
+	__type(key, __u64);
+	__type(value, __u8);
+} go_preexisting SEC(".maps");
+
+/* The creation stack at newproc's entry: the go statement, then its callers. */
+static __always_inline __u64 creation_stack(struct pt_regs *regs, __u64 gopc)
+{
+	struct stack_scratch *scratch = bpf_task_storage_get(&go_scratch, bpf_get_current_task_btf(),
+							     0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!scratch) {
+		count(LS_CNT_DROP_STACK, 1);
+		return LS_UNKNOWN_STACK;
+	}
+	/* walk_user_stack starts at regs' IP: make it the go statement's PC. */
+	walk_user_stack(regs, scratch);
+	scratch->trace.ips[0] = gopc;
+	return store_trace(scratch);
+}
+
+SEC("uprobe")
+int newproc_enter(struct pt_regs *ctx)
+{
+	struct go_site *site, fresh = { 0 };
+	__u64 gopc;
+
+	if (bpf_probe_read_user(&gopc, sizeof(gopc), (void *)PT_REGS_SP(ctx)))
+		return 0;
+	site = bpf_map_lookup_elem(&go_sites, &gopc);
+	if (!site) {
+		fresh.stack_hash = creation_stack(ctx, gopc);
+		bpf_map_update_elem(&go_sites, &gopc, &fresh, BPF_NOEXIST);
+		site = bpf_map_lookup_elem(&go_sites, &gopc);
+		if (!site) {
+			count(LS_CNT_DROP_STACK, 1);
+			return 0;
+		}
+	}
+	__sync_fetch_and_add(&site->created, 1);
+	return 0;
+}
+
+SEC("uprobe")
+int goexit1_enter(struct pt_regs *ctx)
+{
+	__u64 g = ctx->r14, goid, gopc;
+	struct go_site *site;
+
+	if (bpf_probe_read_user(&goid, sizeof(goid), (void *)(g + g_goid_offset)) ||
+	    bpf_probe_read_user(&gopc, sizeof(gopc), (void *)(g + g_gopc_offset)))
+		return 0;
+	if (bpf_map_lookup_elem(&go_preexisting, &goid)) {
+		bpf_map_delete_elem(&go_preexisting, &goid);
+		count(LS_CNT_GO_PREEXISTING_EXITS, 1);
+		return 0;
+	}
+	site = bpf_map_lookup_elem(&go_sites, &gopc);
+	/* Never more exits than creations: an exit of a goroutine created in the
+	 * instant between the allgs read and the attach is counted apart. */
+	if (!site || site->exited >= site->created) {
+		count(LS_CNT_GO_UNKNOWN_EXITS, 1);
+		return 0;
+	}
+	__sync_fetch_and_add(&site->exited, 1);
+	return 0;
+}

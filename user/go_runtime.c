@@ -1,0 +1,171 @@
+// SPDX-License-Identifier: MIT
+#include <dwarf.h>
+#include <elfutils/libdw.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "elf_module.h"
+#include "go_runtime.h"
+#include "procmaps.h"
+
+#define G_STATUS_DEAD 6 /* runtime._Gdead */
+
+bool go_is_binary(const char *path)
+{
+	static const char *const names[] = { "runtime.newproc", "runtime.goexit1", NULL };
+
+	return elf_file_defines(path, names);
+}
+
+static int member_offset(Dwarf_Die *member, uint64_t *offset)
+{
+	Dwarf_Attribute attr;
+	Dwarf_Word value;
+
+	if (!dwarf_attr(member, DW_AT_data_member_location, &attr) ||
+	    dwarf_formudata(&attr, &value))
+		return -ENODATA;
+	*offset = value;
+	return 0;
+}
+
+/* Offsets of goid, gopc and atomicstatus in the DWARF type runtime.g. */
+static int read_g_layout(Dwarf *dwarf, struct go_runtime *rt)
+{
+	Dwarf_Off offset = 0, next;
+	size_t header;
+	int found = 0;
+
+	while (found != 3 && dwarf_nextcu(dwarf, offset, &next, &header, NULL, NULL, NULL) == 0) {
+		Dwarf_Die cu, child;
+
+		if (dwarf_offdie(dwarf, offset + header, &cu) && dwarf_child(&cu, &child) == 0) {
+			do {
+				const char *name = dwarf_diename(&child);
+				Dwarf_Die member;
+
+				if (dwarf_tag(&child) != DW_TAG_structure_type || !name ||
+				    strcmp(name, "runtime.g") || dwarf_child(&child, &member))
+					continue;
+				found = 0;
+				do {
+					const char *field = dwarf_diename(&member);
+
+					if (!field)
+						continue;
+					if (!strcmp(field, "goid") && !member_offset(&member, &rt->goid_offset))
+						found++;
+					else if (!strcmp(field, "gopc") &&
+						 !member_offset(&member, &rt->gopc_offset))
+						found++;
+					else if (!strcmp(field, "atomicstatus") &&
+						 !member_offset(&member, &rt->status_offset))
+						found++;
+				} while (dwarf_siblingof(&member, &member) == 0);
+				break;
+			} while (dwarf_siblingof(&child, &child) == 0);
+		}
+		offset = next;
+	}
+	return found == 3 ? 0 : -ENODATA;
+}
+
+int go_runtime_resolve(const char *path, struct go_runtime *rt)
+{
+	struct elf_module *mod;
+	uint64_t newproc, goexit1;
+	Dwarf *dwarf;
+	int fd, err;
+
+	memset(rt, 0, sizeof(*rt));
+	snprintf(rt->path, sizeof(rt->path), "%s", path);
+	err = elf_module_open(path, &mod);
+	if (err)
+		return err;
+	newproc = elf_module_function_vaddr(mod, "runtime.newproc");
+	goexit1 = elf_module_function_vaddr(mod, "runtime.goexit1");
+	err = !newproc || !goexit1 ||
+	      elf_module_vaddr_to_offset(mod, newproc, &rt->newproc_offset) ||
+	      elf_module_vaddr_to_offset(mod, goexit1, &rt->goexit1_offset) ? -ENOENT : 0;
+	elf_module_close(mod);
+	if (err)
+		return err;
+	rt->allgs_vaddr = elf_file_object_vaddr(path, "runtime.allgs");
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	dwarf = dwarf_begin(fd, DWARF_C_READ);
+	err = dwarf ? read_g_layout(dwarf, rt) : -ENODATA;
+	if (dwarf)
+		dwarf_end(dwarf);
+	close(fd);
+	return err;
+}
+
+static int read_mem(int fd, uint64_t addr, void *buf, size_t len)
+{
+	return pread(fd, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -EIO;
+}
+
+/* Load bias of the executable in pid: 0 for ET_EXEC, the PIE's base otherwise. */
+static uint64_t exe_bias(pid_t pid, const struct go_runtime *rt)
+{
+	struct mapping_list maps;
+	struct elf_module *mod;
+	uint64_t bias = 0, vaddr;
+	char exe[4096], link[64];
+	ssize_t n;
+
+	if (elf_module_open(rt->path, &mod))
+		return 0;
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, exe, sizeof(exe) - 1);
+	exe[n > 0 ? n : 0] = '\0';
+	if (mod->is_dyn && n > 0 && !mappings_read_pid(pid, &maps)) {
+		for (size_t i = 0; i < maps.count; i++) {
+			const struct mapping *m = &maps.items[i];
+
+			if (!strcmp(m->path, exe) &&
+			    !elf_module_offset_to_vaddr(mod, m->file_offset, &vaddr)) {
+				bias = m->start - vaddr;
+				break;
+			}
+		}
+		mappings_free(&maps);
+	}
+	elf_module_close(mod);
+	return bias;
+}
+
+int go_read_live_goids(pid_t pid, const struct go_runtime *rt, uint64_t *ids, size_t max)
+{
+	uint64_t allgs = rt->allgs_vaddr, slice[2];
+	char path[64];
+	size_t count = 0;
+	int fd, err;
+
+	if (!allgs)
+		return -ENOENT;
+	allgs += exe_bias(pid, rt);
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = read_mem(fd, allgs, slice, sizeof(slice));
+	for (uint64_t i = 0; !err && i < slice[1] && count < max; i++) {
+		uint64_t g, goid;
+		uint32_t status;
+
+		if (read_mem(fd, slice[0] + i * 8, &g, sizeof(g)) ||
+		    read_mem(fd, g + rt->goid_offset, &goid, sizeof(goid)) ||
+		    read_mem(fd, g + rt->status_offset, &status, sizeof(status)))
+			continue;
+		if (status != G_STATUS_DEAD)
+			ids[count++] = goid;
+	}
+	close(fd);
+	return err ? err : (int)count;
+}

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LS_GOROUTINE_REPORT_H
+#define LS_GOROUTINE_REPORT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "leaksnoop.h"
+
+/* One `go` statement as read from map `go_sites`. */
+struct go_site_entry {
+	uint64_t gopc;
+	struct go_site site;
+};
+
+/* Live goroutines of one creation site, like a pprof goroutine profile's "created by". */
+struct goroutine_group {
+	uint64_t gopc;
+	uint64_t stack_hash;
+	uint64_t live;
+	uint64_t created, exited;
+	double growth_per_s; /* of live, since the previous report */
+};
+
+struct goroutine_history;
+
+struct goroutine_history *goroutine_history_new(void);
+void goroutine_history_free(struct goroutine_history *h);
+
+/* Groups sorted by live count (then created); groups holds count entries. */
+size_t goroutine_groups(const struct go_site_entry *sites, size_t count, double interval_s,
+			struct goroutine_history *history, struct goroutine_group *groups);
+
+#endif
