@@ -24,6 +24,8 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 /* Offsets in runtime.g, read from the binary's DWARF by user space. */
 const volatile __u64 g_goid_offset = 0;
 const volatile __u64 g_gopc_offset = 0;
+/* Bytes between allocation samples (the runtime's MemProfileRate, or ours). */
+const volatile __u64 go_sample_bytes = 512 * 1024;
 
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
@@ -45,6 +47,27 @@ struct {
 	__type(key, __u64);
 	__type(value, __u8);
 } go_preexisting SEC(".maps");
+
+/* Shared with the heap probes (user space reuses the map): per-stack totals. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LS_DEFAULT_MAX_STACKS);
+	__type(key, struct stack_key);
+	__type(value, struct stack_stats);
+} stack_stats SEC(".maps");
+
+/* Per thread: bytes allocated since the last sample (runtime.mallocgc path). */
+struct go_alloc_state {
+	__u64 countdown;
+	struct stack_scratch scratch;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, struct go_alloc_state);
+} go_alloc_states SEC(".maps");
 
 /* The creation stack at newproc's entry: the go statement, then its callers. */
 static __always_inline __u64 creation_stack(struct pt_regs *regs, __u64 gopc)
@@ -81,6 +104,78 @@ int newproc_enter(struct pt_regs *ctx)
 		}
 	}
 	__sync_fetch_and_add(&site->created, 1);
+	return 0;
+}
+
+/* A sampled allocation of `weight` bytes (`blocks` objects) from the caller's stack. */
+static __always_inline void add_go_sample(struct pt_regs *regs, struct stack_scratch *scratch,
+					  __u64 weight, __u64 blocks)
+{
+	struct stack_key key = { .kind = LS_KIND_GO_ALLOC };
+	static const struct stack_stats zero;
+	struct stack_stats *stats;
+	__u64 ret;
+
+	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(regs)))
+		return;
+	walk_user_stack(regs, scratch);
+	scratch->trace.ips[0] = ret;
+	key.stack_hash = store_trace(scratch);
+	stats = bpf_map_lookup_elem(&stack_stats, &key);
+	if (!stats) {
+		bpf_map_update_elem(&stack_stats, &key, &zero, BPF_NOEXIST);
+		stats = bpf_map_lookup_elem(&stack_stats, &key);
+		if (!stats) {
+			count(LS_CNT_DROP_STATS_FULL, 1);
+			return;
+		}
+	}
+	__sync_fetch_and_add(&stats->alloc_bytes, weight);
+	__sync_fetch_and_add(&stats->alloc_count, blocks);
+}
+
+/*
+ * runtime.profilealloc(mp, x, size): the runtime's own memory-profile sample,
+ * taken on average once per MemProfileRate bytes (Poisson).  A sample of
+ * size s stands for s / (1 - exp(-s/R)) bytes; s + R^2/(R + s) is that within
+ * 5% without floating point.
+ */
+SEC("uprobe")
+int profilealloc_enter(struct pt_regs *ctx)
+{
+	__u64 size = ctx->cx, rate = go_sample_bytes, weight;
+	struct go_alloc_state *state = bpf_task_storage_get(&go_alloc_states,
+							     bpf_get_current_task_btf(), 0,
+							     BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!state || !size)
+		return 0;
+	weight = size + rate * rate / (rate + size);
+	add_go_sample(ctx, &state->scratch, weight, (weight + size / 2) / size);
+	return 0;
+}
+
+/*
+ * runtime.mallocgc(size, typ, needzero), with --go-allocs: every allocation
+ * traps, so only one per go_sample_bytes bytes of each thread is recorded,
+ * standing for max(size, go_sample_bytes) bytes.
+ */
+SEC("uprobe")
+int mallocgc_enter(struct pt_regs *ctx)
+{
+	__u64 size = ctx->ax, rate = go_sample_bytes, weight;
+	struct go_alloc_state *state = bpf_task_storage_get(&go_alloc_states,
+							     bpf_get_current_task_btf(), 0,
+							     BPF_LOCAL_STORAGE_GET_F_CREATE);
+
+	if (!state || !size)
+		return 0;
+	state->countdown += size;
+	if (state->countdown < rate)
+		return 0;
+	state->countdown = size >= rate ? state->countdown - size : state->countdown - rate;
+	weight = size >= rate ? size : rate;
+	add_go_sample(ctx, &state->scratch, weight, (weight + size / 2) / size);
 	return 0;
 }
 

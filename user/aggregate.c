@@ -178,6 +178,8 @@ void aggregate_allocated(const struct snapshot *snap, uint64_t *bytes, uint64_t 
 	*bytes = 0;
 	*allocs = 0;
 	for (size_t i = 0; i < snap->count; i++) {
+		if (snap->stacks[i].key.kind == LS_KIND_GO_ALLOC)
+			continue; /* sampled estimates of collected memory: per stack only */
 		*bytes += snap->stacks[i].stats.alloc_bytes;
 		*allocs += snap->stacks[i].stats.alloc_count;
 		outstanding += snap->stacks[i].stats.outstanding_count;

@@ -9,6 +9,7 @@
 
 #include "elf_module.h"
 #include "go_runtime.h"
+#include "probe_point.h"
 #include "procmaps.h"
 
 #define G_STATUS_DEAD 6 /* runtime._Gdead */
@@ -73,6 +74,24 @@ static int read_g_layout(Dwarf *dwarf, struct go_runtime *rt)
 	return found == 3 ? 0 : -ENODATA;
 }
 
+/*
+ * File offset of the probe for a Go function: past the stack-bound check
+ * (cmp 0x10(%r14),%rsp; jbe) to the emulated jump, which leaves every
+ * register and the stack as they were at entry.
+ */
+static int probe_offset(const struct elf_module *mod, uint64_t vaddr, uint64_t *offset)
+{
+	struct probe_choice choice = { 0, "" };
+	uint8_t code[64];
+
+	*offset = 0;
+	if (!vaddr)
+		return -ENOENT;
+	if (!elf_module_read(mod, vaddr, code, sizeof(code)))
+		probe_point_choose(code, sizeof(code), vaddr, &choice);
+	return elf_module_vaddr_to_offset(mod, vaddr + choice.delta, offset);
+}
+
 int go_runtime_resolve(const char *path, struct go_runtime *rt)
 {
 	struct elf_module *mod;
@@ -88,12 +107,16 @@ int go_runtime_resolve(const char *path, struct go_runtime *rt)
 	newproc = elf_module_function_vaddr(mod, "runtime.newproc");
 	goexit1 = elf_module_function_vaddr(mod, "runtime.goexit1");
 	err = !newproc || !goexit1 ||
-	      elf_module_vaddr_to_offset(mod, newproc, &rt->newproc_offset) ||
-	      elf_module_vaddr_to_offset(mod, goexit1, &rt->goexit1_offset) ? -ENOENT : 0;
+	      probe_offset(mod, newproc, &rt->newproc_offset) ||
+	      probe_offset(mod, goexit1, &rt->goexit1_offset) ? -ENOENT : 0;
+	probe_offset(mod, elf_module_function_vaddr(mod, "runtime.profilealloc"),
+		     &rt->profilealloc_offset);
+	probe_offset(mod, elf_module_function_vaddr(mod, "runtime.mallocgc"), &rt->mallocgc_offset);
 	elf_module_close(mod);
 	if (err)
 		return err;
 	rt->allgs_vaddr = elf_file_object_vaddr(path, "runtime.allgs");
+	rt->memprofilerate_vaddr = elf_file_object_vaddr(path, "runtime.MemProfileRate");
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
@@ -138,6 +161,23 @@ static uint64_t exe_bias(pid_t pid, const struct go_runtime *rt)
 	}
 	elf_module_close(mod);
 	return bias;
+}
+
+long go_read_memprofilerate(pid_t pid, const struct go_runtime *rt)
+{
+	char path[64];
+	int64_t rate;
+	int fd, err;
+
+	if (!rt->memprofilerate_vaddr)
+		return -ENOENT;
+	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	err = read_mem(fd, rt->memprofilerate_vaddr + exe_bias(pid, rt), &rate, sizeof(rate));
+	close(fd);
+	return err ? err : (long)rate;
 }
 
 int go_read_live_goids(pid_t pid, const struct go_runtime *rt, uint64_t *ids, size_t max)

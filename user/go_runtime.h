@@ -7,15 +7,27 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+/* How Go allocations are sampled, if at all. */
+enum go_alloc_probe {
+	GO_ALLOC_NONE,
+	GO_ALLOC_PROFILEALLOC, /* the runtime's own samples: cheap, needs MemProfileRate > 0 */
+	GO_ALLOC_MALLOCGC,     /* --go-allocs: every allocation traps, one per N bytes kept */
+};
+
 /* What the goroutine probes need to know about one Go executable. */
 struct go_runtime {
 	char path[4096];          /* the executable, as this process opens it */
 	uint64_t newproc_offset;  /* file offsets of the probed functions */
 	uint64_t goexit1_offset;
+	uint64_t profilealloc_offset; /* 0 when absent */
+	uint64_t mallocgc_offset;
 	uint64_t goid_offset;     /* in runtime.g, from DWARF */
 	uint64_t gopc_offset;
 	uint64_t status_offset;   /* runtime.g.atomicstatus */
 	uint64_t allgs_vaddr;     /* link-time address of runtime.allgs, 0 if absent */
+	uint64_t memprofilerate_vaddr; /* of runtime.MemProfileRate */
+	enum go_alloc_probe alloc_probe; /* chosen by the caller */
+	uint64_t sample_bytes;
 };
 
 /* True when the ELF file is a Go executable (it has runtime.newproc). */
@@ -33,5 +45,8 @@ int go_runtime_resolve(const char *path, struct go_runtime *rt);
  * /proc/PID/mem.  Returns how many were stored in ids (at most max), or -errno.
  */
 int go_read_live_goids(pid_t pid, const struct go_runtime *rt, uint64_t *ids, size_t max);
+
+/* The runtime's MemProfileRate in pid (0: memory profiling off), or -errno. */
+long go_read_memprofilerate(pid_t pid, const struct go_runtime *rt);
 
 #endif

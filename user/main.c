@@ -179,6 +179,25 @@ struct run {
 	pid_t pid;
 };
 
+/* Sample Go allocations through the runtime's own profiler when it runs, or --go-allocs. */
+static void choose_go_alloc_probe(struct run *run)
+{
+	long rate = run->opts.command ? 512 * 1024 : go_read_memprofilerate(run->pid, &run->go);
+
+	run->go.alloc_probe = GO_ALLOC_NONE;
+	if (run->opts.go_allocs && run->go.mallocgc_offset) {
+		run->go.alloc_probe = GO_ALLOC_MALLOCGC;
+		run->go.sample_bytes = rate > 0 ? (uint64_t)rate : 512 * 1024;
+	} else if (rate > 0 && run->go.profilealloc_offset) {
+		run->go.alloc_probe = GO_ALLOC_PROFILEALLOC;
+		run->go.sample_bytes = rate;
+	} else if (run->opts.verbose) {
+		fprintf(stderr, "leaksnoop: Go allocation rate not sampled: the program's memory "
+			"profiling is off (MemProfileRate 0); --go-allocs probes runtime.mallocgc "
+			"instead (about 1 us per allocation)\n");
+	}
+}
+
 static int attach_goroutines(struct run *run)
 {
 	enum { MAX_PREEXISTING = LS_MAX_TRACKED_THREADS };
@@ -198,6 +217,7 @@ static int attach_goroutines(struct run *run)
 		}
 	}
 	run->goroutines_preexisting = count;
+	choose_go_alloc_probe(run);
 	err = tracer_attach_goroutines(&run->tracer, run->pid, &run->go, goids, count,
 				       run->opts.verbose);
 	free(goids);

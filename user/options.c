@@ -31,6 +31,9 @@ static const char usage_text[] =
 "      --no-mmap          do not track anonymous mmap regions\n"
 "      --no-threads       do not track thread creation, join, detach and exit\n"
 "      --go               track goroutines (automatic for Go executables)\n"
+"      --go-allocs        Go: sample allocations through runtime.mallocgc (about\n"
+"                         1 us per Go allocation; without it the runtime's own\n"
+"                         memory-profile samples are used when it takes them)\n"
 "      --max-allocs N     outstanding blocks tracked (default 1048576)\n"
 "      --max-stacks N     distinct stacks tracked (default 16384)\n"
 "  -v, --verbose          say what is attached and why\n"
@@ -51,6 +54,7 @@ enum long_only {
 	OPT_MAX_STACKS,
 	OPT_FLOOR,
 	OPT_GO,
+	OPT_GO_ALLOCS,
 };
 
 static const struct option long_options[] = {
@@ -73,6 +77,7 @@ static const struct option long_options[] = {
 	{ "sample-rate", required_argument, NULL, 's' },
 	{ "floor", required_argument, NULL, OPT_FLOOR },
 	{ "go", no_argument, NULL, OPT_GO },
+	{ "go-allocs", no_argument, NULL, OPT_GO_ALLOCS },
 	{ 0 },
 };
 
@@ -190,6 +195,9 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 		return 0;
 	case OPT_NO_THREADS:
 		opts->no_threads = true;
+		return 0;
+	case OPT_GO_ALLOCS:
+		opts->go_allocs = true;
 		return 0;
 	case OPT_GO:
 		opts->force_go = true;

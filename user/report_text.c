@@ -11,6 +11,7 @@ const char *kind_name(uint32_t kind)
 	switch (kind) {
 	case LS_KIND_HEAP: return "heap";
 	case LS_KIND_MMAP: return "mmap";
+	case LS_KIND_GO_ALLOC: return "go_alloc";
 	}
 	return "unknown";
 }
@@ -78,6 +79,29 @@ static void write_threads(FILE *out, const struct report *r)
 		fputc('\n', out);
 		for (size_t f = 0; f < r->threads[i].depth; f++)
 			write_frame(out, f, &r->threads[i].frames[f]);
+	}
+}
+
+/* Go's heap is collected: its stacks are ranked by allocation rate, not held bytes. */
+static void write_go_allocs(FILE *out, const struct report *r)
+{
+	char total[32], rate[32];
+	size_t shown = 0;
+
+	for (size_t i = 0; i < r->stack_count; i++) {
+		const struct stack_row *row = r->stacks[i].row;
+
+		if (row->sample->key.kind != LS_KIND_GO_ALLOC || !row->sample->stats.alloc_bytes)
+			continue;
+		if (!shown)
+			fputs("\n  Go allocations since attach (sampled estimates; the GC frees them):\n", out);
+		fprintf(out, "\n  #%zu go_alloc: %s in about %llu objects | %s/s\n", ++shown,
+			human_bytes((double)row->sample->stats.alloc_bytes, total, sizeof(total)),
+			(unsigned long long)row->sample->stats.alloc_count,
+			human_bytes(r->elapsed_s > 0 ? row->sample->stats.alloc_bytes / r->elapsed_s : 0,
+				    rate, sizeof(rate)));
+		for (size_t f = 0; f < r->stacks[i].depth; f++)
+			write_frame(out, f, &r->stacks[i].frames[f]);
 	}
 }
 
@@ -149,6 +173,7 @@ void report_write_text(FILE *out, const struct report *r)
 	}
 	if (!shown)
 		fputs("  no outstanding allocations\n", out);
+	write_go_allocs(out, r);
 	write_threads(out, r);
 	write_goroutines(out, r);
 	if (r->sample_rate > 1)

@@ -232,9 +232,13 @@ static int load_goroutines(struct tracer *t, const struct go_runtime *rt)
 		return -errno;
 	skel->rodata->g_goid_offset = rt->goid_offset;
 	skel->rodata->g_gopc_offset = rt->gopc_offset;
+	if (rt->sample_bytes)
+		skel->rodata->go_sample_bytes = rt->sample_bytes;
 	err = bpf_map__reuse_fd(skel->maps.stack_traces, bpf_map__fd(t->skel->maps.stack_traces));
 	if (!err)
 		err = bpf_map__reuse_fd(skel->maps.counters, bpf_map__fd(t->skel->maps.counters));
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.stack_stats, bpf_map__fd(t->skel->maps.stack_stats));
 	if (!err)
 		err = goroutines_bpf__load(skel);
 	if (err) {
@@ -263,6 +267,17 @@ int tracer_attach_goroutines(struct tracer *t, pid_t pid, const struct go_runtim
 	if (!err)
 		err = attach_one(t, t->goroutines->progs.goexit1_enter, pid, rt->path,
 				 rt->goexit1_offset, false);
+	if (!err && rt->alloc_probe == GO_ALLOC_PROFILEALLOC)
+		err = attach_one(t, t->goroutines->progs.profilealloc_enter, pid, rt->path,
+				 rt->profilealloc_offset, false);
+	if (!err && rt->alloc_probe == GO_ALLOC_MALLOCGC)
+		err = attach_one(t, t->goroutines->progs.mallocgc_enter, pid, rt->path,
+				 rt->mallocgc_offset, false);
+	if (!err && verbose && rt->alloc_probe != GO_ALLOC_NONE)
+		fprintf(stderr, "leaksnoop: Go allocations sampled every %llu bytes through %s\n",
+			(unsigned long long)rt->sample_bytes,
+			rt->alloc_probe == GO_ALLOC_MALLOCGC ? "runtime.mallocgc (--go-allocs)" :
+							       "runtime.profilealloc (the runtime's own samples)");
 	if (!err && verbose)
 		fprintf(stderr, "leaksnoop: runtime.newproc at +0x%llx and runtime.goexit1 at +0x%llx "
 			"(goroutines; runtime.g: goid at %llu, gopc at %llu, from DWARF)\n",

@@ -6,6 +6,7 @@
 //	leakOnChannel    30 goroutines blocked forever on a channel receive   live 30
 //	leakOnSelect     20 goroutines blocked forever in a select            live 20
 //	finishQuickly    50 goroutines that return at once                    live 0
+//	allocGarbage     64 MiB in 1 KiB objects, all garbage (for allocation sampling)
 //
 // It prints "done" when the finishing ones have ended, then sleeps.
 package main
@@ -51,6 +52,15 @@ func finishQuickly(n int, wg *sync.WaitGroup) {
 	}
 }
 
+var sink []byte
+
+//go:noinline
+func allocGarbage(total int) {
+	for i := 0; i < total/1024; i++ {
+		sink = make([]byte, 1024)
+	}
+}
+
 func main() {
 	wait := flag.Bool("wait", false, "start on SIGUSR1")
 	flag.Parse()
@@ -65,6 +75,7 @@ func main() {
 	leakOnSelect(20)
 	finishQuickly(50, &wg)
 	wg.Wait()
+	allocGarbage(64 << 20)
 	time.Sleep(200 * time.Millisecond) // the finished goroutines reach goexit
 	fmt.Println("done")
 	select {}
