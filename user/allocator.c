@@ -16,17 +16,18 @@
 static const struct {
 	const char *name;
 	enum alloc_handler handler;
+	unsigned args; /* integer arguments the entry probe reads */
 } family[ALLOC_FUNCTION_COUNT] = {
-	{ "malloc", HANDLER_MALLOC },
-	{ "calloc", HANDLER_CALLOC },
-	{ "realloc", HANDLER_REALLOC },
-	{ "reallocarray", HANDLER_REALLOCARRAY },
-	{ "posix_memalign", HANDLER_POSIX_MEMALIGN },
-	{ "aligned_alloc", HANDLER_MEMALIGN },
-	{ "memalign", HANDLER_MEMALIGN },
-	{ "valloc", HANDLER_MALLOC },
-	{ "pvalloc", HANDLER_MALLOC },
-	{ "free", HANDLER_FREE },
+	{ "malloc", HANDLER_MALLOC, 1 },
+	{ "calloc", HANDLER_CALLOC, 2 },
+	{ "realloc", HANDLER_REALLOC, 2 },
+	{ "reallocarray", HANDLER_REALLOCARRAY, 3 },
+	{ "posix_memalign", HANDLER_POSIX_MEMALIGN, 3 },
+	{ "aligned_alloc", HANDLER_MEMALIGN, 2 },
+	{ "memalign", HANDLER_MEMALIGN, 2 },
+	{ "valloc", HANDLER_MALLOC, 1 },
+	{ "pvalloc", HANDLER_MALLOC, 1 },
+	{ "free", HANDLER_FREE, 1 },
 };
 
 static const char *const dedicated_allocators[] = { "jemalloc", "tcmalloc", "mimalloc" };
@@ -205,17 +206,6 @@ int allocator_find_for_exe(const char *exe_path, const char *obj_path, struct al
 	return -ENOENT;
 }
 
-static void place_probe(const struct elf_module *mod, struct alloc_probe *probe)
-{
-	uint8_t code[64];
-	struct probe_choice choice = { 0, "entry: code not readable" };
-
-	if (!elf_module_read(mod, probe->vaddr, code, sizeof(code)))
-		probe_point_choose(code, sizeof(code), probe->vaddr, &choice);
-	probe->delta = choice.delta;
-	probe->placement = choice.reason;
-}
-
 static bool has_probe(const struct allocator *alloc, const char *name)
 {
 	for (size_t i = 0; i < alloc->probe_count; i++)
@@ -234,6 +224,7 @@ int allocator_resolve(struct allocator *alloc)
 	alloc->probe_count = 0;
 	for (size_t i = 0; i < ALLOC_FUNCTION_COUNT; i++) {
 		struct alloc_probe *probe = &alloc->probes[alloc->probe_count];
+		struct probe_choice choice;
 		uint64_t vaddr = elf_module_function_vaddr(mod, family[i].name);
 
 		/* glibc's reallocarray calls realloc through the PLT: realloc's probes see it. */
@@ -246,11 +237,13 @@ int allocator_resolve(struct allocator *alloc)
 		for (size_t j = 0; j < alloc->probe_count; j++)
 			if (alloc->probes[j].vaddr == vaddr)
 				probe->alias_of = alloc->probes[j].name;
-		place_probe(mod, probe);
-		if (elf_module_vaddr_to_offset(mod, vaddr + probe->delta, &probe->file_offset)) {
+		if (probe_point_place(mod, vaddr, PROBE_C_ARGS(family[i].args), &probe->file_offset,
+				      &choice)) {
 			err = -ENOEXEC;
 			break;
 		}
+		probe->delta = choice.delta;
+		probe->placement = choice.reason;
 		alloc->probe_count++;
 	}
 	elf_module_close(mod);

@@ -81,15 +81,10 @@ static int read_g_layout(Dwarf *dwarf, struct go_runtime *rt)
  */
 static int probe_offset(const struct elf_module *mod, uint64_t vaddr, uint64_t *offset)
 {
-	struct probe_choice choice = { 0, "" };
-	uint8_t code[64];
+	struct probe_choice choice;
 
 	*offset = 0;
-	if (!vaddr)
-		return -ENOENT;
-	if (!elf_module_read(mod, vaddr, code, sizeof(code)))
-		probe_point_choose(code, sizeof(code), vaddr, &choice);
-	return elf_module_vaddr_to_offset(mod, vaddr + choice.delta, offset);
+	return probe_point_place(mod, vaddr, PROBE_GO_ARGS, offset, &choice);
 }
 
 int go_runtime_resolve(const char *path, struct go_runtime *rt)

@@ -1,8 +1,10 @@
 // SPDX-License-Identifier: MIT
 #include <capstone/capstone.h>
+#include <errno.h>
 #include <stdbool.h>
 #include <string.h>
 
+#include "elf_module.h"
 #include "probe_point.h"
 
 #define MAX_SCAN_INSNS 16
@@ -28,26 +30,43 @@ int probe_insn_is_emulated(const uint8_t *insn, size_t len)
 	return 0;
 }
 
-static bool is_guarded_reg(unsigned reg)
+/* Does writing reg change one of kept_regs (or %rsp)? */
+static bool is_guarded_reg(unsigned reg, unsigned kept_regs)
 {
-	static const unsigned guarded[] = {
-		X86_REG_RDI, X86_REG_EDI, X86_REG_DI, X86_REG_DIL,
-		X86_REG_RSI, X86_REG_ESI, X86_REG_SI, X86_REG_SIL,
-		X86_REG_RDX, X86_REG_EDX, X86_REG_DX, X86_REG_DL, X86_REG_DH,
-		X86_REG_RCX, X86_REG_ECX, X86_REG_CX, X86_REG_CL, X86_REG_CH,
-		X86_REG_R8, X86_REG_R8D, X86_REG_R8W, X86_REG_R8B,
-		X86_REG_R9, X86_REG_R9D, X86_REG_R9W, X86_REG_R9B,
-		X86_REG_RSP, X86_REG_ESP, X86_REG_SP, X86_REG_SPL,
+	static const struct {
+		unsigned bit;
+		unsigned regs[4];
+	} families[] = {
+		{ PROBE_REG_RDI, { X86_REG_RDI, X86_REG_EDI, X86_REG_DI, X86_REG_DIL } },
+		{ PROBE_REG_RSI, { X86_REG_RSI, X86_REG_ESI, X86_REG_SI, X86_REG_SIL } },
+		{ PROBE_REG_RDX, { X86_REG_RDX, X86_REG_EDX, X86_REG_DX, X86_REG_DL } },
+		{ PROBE_REG_RCX, { X86_REG_RCX, X86_REG_ECX, X86_REG_CX, X86_REG_CL } },
+		{ PROBE_REG_R8, { X86_REG_R8, X86_REG_R8D, X86_REG_R8W, X86_REG_R8B } },
+		{ PROBE_REG_R9, { X86_REG_R9, X86_REG_R9D, X86_REG_R9W, X86_REG_R9B } },
+		{ PROBE_REG_RAX, { X86_REG_RAX, X86_REG_EAX, X86_REG_AX, X86_REG_AL } },
+		{ PROBE_REG_RBX, { X86_REG_RBX, X86_REG_EBX, X86_REG_BX, X86_REG_BL } },
+		{ PROBE_REG_R14, { X86_REG_R14, X86_REG_R14D, X86_REG_R14W, X86_REG_R14B } },
+		{ ~0u, { X86_REG_RSP, X86_REG_ESP, X86_REG_SP, X86_REG_SPL } },
 	};
 
-	for (size_t i = 0; i < sizeof(guarded) / sizeof(guarded[0]); i++)
-		if (guarded[i] == reg)
-			return true;
+	/* High-byte registers belong to their family too. */
+	if ((reg == X86_REG_AH && (kept_regs & PROBE_REG_RAX)) ||
+	    (reg == X86_REG_BH && (kept_regs & PROBE_REG_RBX)) ||
+	    (reg == X86_REG_CH && (kept_regs & PROBE_REG_RCX)) ||
+	    (reg == X86_REG_DH && (kept_regs & PROBE_REG_RDX)))
+		return true;
+	for (size_t f = 0; f < sizeof(families) / sizeof(*families); f++) {
+		if (families[f].bit != ~0u && !(families[f].bit & kept_regs))
+			continue;
+		for (int i = 0; i < 4; i++)
+			if (families[f].regs[i] == reg)
+				return true;
+	}
 	return false;
 }
 
 /* The instruction leaves the arguments, the stack pointer and the control flow alone. */
-static bool is_transparent(csh handle, const cs_insn *insn)
+static bool is_transparent(csh handle, const cs_insn *insn, unsigned kept_regs)
 {
 	cs_regs read, written;
 	uint8_t nread = 0, nwritten = 0;
@@ -59,12 +78,26 @@ static bool is_transparent(csh handle, const cs_insn *insn)
 	if (cs_regs_access(handle, insn, read, &nread, written, &nwritten))
 		return false;
 	for (uint8_t i = 0; i < nwritten; i++)
-		if (is_guarded_reg(written[i]))
+		if (is_guarded_reg(written[i], kept_regs))
 			return false;
 	return true;
 }
 
-void probe_point_choose(const uint8_t *code, size_t len, uint64_t vaddr,
+int probe_point_place(const struct elf_module *mod, uint64_t vaddr, unsigned kept_regs,
+		      uint64_t *file_offset, struct probe_choice *choice)
+{
+	uint8_t code[64];
+
+	choice->delta = 0;
+	choice->reason = "entry: code not readable";
+	if (!vaddr)
+		return -ENOENT;
+	if (!elf_module_read(mod, vaddr, code, sizeof(code)))
+		probe_point_choose(code, sizeof(code), vaddr, kept_regs, choice);
+	return elf_module_vaddr_to_offset(mod, vaddr + choice->delta, file_offset);
+}
+
+void probe_point_choose(const uint8_t *code, size_t len, uint64_t vaddr, unsigned kept_regs,
 			struct probe_choice *choice)
 {
 	const uint8_t *cursor = code;
@@ -94,7 +127,7 @@ void probe_point_choose(const uint8_t *code, size_t len, uint64_t vaddr,
 			choice->reason = "emulated instruction";
 			break;
 		}
-		if (!is_transparent(handle, insn))
+		if (!is_transparent(handle, insn, kept_regs))
 			break;
 	}
 	if (insn)

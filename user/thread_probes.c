@@ -7,19 +7,21 @@
 #include <unistd.h>
 
 #include "elf_module.h"
+#include "probe_point.h"
 #include "procmaps.h"
 #include "thread_probes.h"
 
 static const struct {
 	const char *name;
 	enum thread_handler handler;
+	unsigned args; /* integer arguments the entry probe reads */
 } thread_functions[THREAD_FUNCTION_COUNT] = {
-	{ "pthread_create", THREAD_CREATE },
-	{ "pthread_detach", THREAD_DETACH },
-	{ "pthread_join", THREAD_JOIN },
-	{ "pthread_tryjoin_np", THREAD_JOIN },
-	{ "pthread_timedjoin_np", THREAD_JOIN },
-	{ "pthread_clockjoin_np", THREAD_JOIN },
+	{ "pthread_create", THREAD_CREATE, 2 },
+	{ "pthread_detach", THREAD_DETACH, 1 },
+	{ "pthread_join", THREAD_JOIN, 1 },
+	{ "pthread_tryjoin_np", THREAD_JOIN, 1 },
+	{ "pthread_timedjoin_np", THREAD_JOIN, 1 },
+	{ "pthread_clockjoin_np", THREAD_JOIN, 1 },
 };
 
 static const char *const create_only[] = { "pthread_create", NULL };
@@ -35,8 +37,10 @@ static int resolve(struct thread_library *lib)
 	for (size_t i = 0; i < THREAD_FUNCTION_COUNT; i++) {
 		uint64_t vaddr = elf_module_function_vaddr(mod, thread_functions[i].name);
 		struct thread_probe *p = &lib->probes[lib->probe_count];
+		struct probe_choice choice;
 
-		if (!vaddr || elf_module_vaddr_to_offset(mod, vaddr, &p->file_offset))
+		if (!vaddr || probe_point_place(mod, vaddr, PROBE_C_ARGS(thread_functions[i].args),
+						&p->file_offset, &choice))
 			continue;
 		p->name = thread_functions[i].name;
 		p->handler = thread_functions[i].handler;

@@ -4,12 +4,17 @@
 
 #include "probe_point.h"
 
-static uint64_t choose(const uint8_t *code, size_t len)
+static uint64_t choose_for(const uint8_t *code, size_t len, unsigned kept)
 {
 	struct probe_choice c;
 
-	probe_point_choose(code, len, 0x1000, &c);
+	probe_point_choose(code, len, 0x1000, kept, &c);
 	return c.delta;
+}
+
+static uint64_t choose(const uint8_t *code, size_t len)
+{
+	return choose_for(code, len, PROBE_C_ARGS(6));
 }
 
 Test(probe_point, glibc_free_moves_past_test_to_the_emulated_jump)
@@ -53,6 +58,25 @@ Test(probe_point, stack_pointer_change_keeps_the_entry)
 	const uint8_t code[] = { 0x48, 0x83, 0xec, 0x18, 0x53 };
 
 	cr_assert_eq(choose(code, sizeof(code)), 0);
+}
+
+Test(probe_point, only_the_arguments_read_are_kept)
+{
+	/* glibc pthread_join: mov $1,%r8d; xor %ecx,%ecx; xor %edx,%edx; jmp clockjoin */
+	const uint8_t code[] = { 0x41, 0xb8, 0x01, 0, 0, 0, 0x31, 0xc9, 0x31, 0xd2,
+				 0xe9, 0, 0, 0, 0 };
+
+	cr_assert_eq(choose_for(code, sizeof(code), PROBE_C_ARGS(1)), 10);
+	cr_assert_eq(choose_for(code, sizeof(code), PROBE_C_ARGS(5)), 0);
+}
+
+Test(probe_point, go_stack_bound_check_is_passed)
+{
+	/* Go: cmp 0x10(%r14),%rsp; jbe morestack; sub $0x30,%rsp */
+	const uint8_t code[] = { 0x49, 0x3b, 0x66, 0x10, 0x0f, 0x86, 0x9c, 0, 0, 0,
+				 0x48, 0x83, 0xec, 0x30 };
+
+	cr_assert_eq(choose_for(code, sizeof(code), PROBE_GO_ARGS), 4);
 }
 
 Test(probe_point, endbr64_is_skipped)
