@@ -82,7 +82,16 @@ $(OUT)/bench/workload_cxx: bench/workload_cxx.cpp
 	mkdir -p $(OUT)/bench
 	$(CXX) $(BENCH_FLAGS) $< -o $@ -lpthread
 
+$(OUT)/bench/thread_churn: bench/thread_churn.c
+	mkdir -p $(OUT)/bench
+	$(CC) $(BENCH_FLAGS) $< -o $@ -lpthread
+
+$(OUT)/bench/gochurn: bench/gochurn/main.go
+	mkdir -p $(OUT)/bench
+	GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache go build -o $@ $<
+
 bench:
 	scripts/install-deps.sh --bench
-	$(MAKE) leaksnoop $(OUT)/bench/workload $(OUT)/bench/workload_cxx
+	$(MAKE) leaksnoop $(OUT)/bench/workload $(OUT)/bench/workload_cxx $(OUT)/bench/thread_churn \
+		$(OUT)/bench/gochurn
 	scripts/bench.py $(BENCH_ARGS)

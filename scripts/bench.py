@@ -35,6 +35,8 @@ LEAKSNOOP = os.path.join(ROOT, "leaksnoop")
 WORKLOAD = os.path.join(ROOT, "build", "bench", "workload")
 WORKLOAD_CXX = os.path.join(ROOT, "build", "bench", "workload_cxx")
 MEMLEAK_BT = os.path.join(ROOT, "bench", "memleak.bt")
+THREAD_CHURN = os.path.join(ROOT, "build", "bench", "thread_churn")
+GO_CHURN = os.path.join(ROOT, "build", "bench", "gochurn")
 
 
 def libc_path():
@@ -203,6 +205,35 @@ def summarize(kind, samples, cpu, rss, args):
 OUR_MAPS = {"allocs", "mmaps", "stack_stats", "stack_traces", "counters", "thread_states"}
 
 
+def measure_churn(rounds):
+    """Cost of thread and goroutine tracking: create+join / go+exit, per operation."""
+    leaks = [LEAKSNOOP, "-p", "{pid}", "-f", "json", "-w", "/dev/null", "60"]
+    cases = {
+        "threads": ([THREAD_CHURN, "20000"], [
+            ("untraced", None), ("leaksnoop --no-threads", leaks[:3] + ["--no-threads"] + leaks[3:]),
+            ("leaksnoop", leaks)]),
+        "goroutines": ([GO_CHURN, "-n", "200000"], [("untraced", None), ("leaksnoop", leaks)]),
+    }
+    out = {}
+    for name, (argv, configs) in cases.items():
+        samples = {label: [] for label, _ in configs}
+        for _ in range(rounds):
+            for label, tracer in configs:
+                with tempfile.TemporaryDirectory() as d:
+                    if tracer is None:
+                        ns, _, _ = run_untraced(argv)
+                    else:
+                        ns, _, _ = run_attached(argv, tracer, "Tracing", 0.2, d)
+                samples[label].append(ns)
+        medians = {label: statistics.median(v) for label, v in samples.items()}
+        print("  %s churn, ns per %s (median of %d):" %
+              (name, "create+join" if name == "threads" else "go+exit", rounds))
+        for label, med in medians.items():
+            print("    %-24s %10.1f  (+%.1f)" % (label, med, med - medians["untraced"]))
+        out[name] = {"samples": samples, "medians": medians}
+    return out
+
+
 def map_memory(pid):
     """Kernel memory of the maps of leaksnoop `pid` (by owner when bpftool can tell,
     else by name: the bench runs one leaksnoop at a time)."""
@@ -271,6 +302,9 @@ def main():
         print("\n== %s workload" % kind, flush=True)
         samples, cpu, rss = measure_overhead(kind, 2 if args.quick else rounds, chosen, args)
         results["workloads"][kind] = summarize(kind, samples, cpu, rss, args)
+
+    print("\n== thread and goroutine tracking", flush=True)
+    results["churn"] = measure_churn(2 if args.quick else 3)
 
     print("\n== report cost with many outstanding blocks", flush=True)
     scale = [measure_reports(100000), measure_reports(1000000)]
