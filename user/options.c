@@ -21,7 +21,8 @@ static const char usage_text[] =
 "                         or the target exits)\n"
 "  -o, --older MS         report only allocations older than MS ms (default 500)\n"
 "  -T, --top N            show the N biggest stacks (default 10)\n"
-"  -f, --format FMT       text (default), json (one object per line), folded\n"
+"  -f, --format FMT       text (default), json (one object per line), folded,\n"
+"                         pprof (gzip'd profile.proto per report: PATH, PATH.1...)\n"
 "  -w, --output PATH      write reports to PATH instead of stdout\n"
 "  -z, --min-size BYTES   ignore allocations smaller than BYTES\n"
 "  -Z, --max-size BYTES   ignore allocations larger than BYTES\n"
@@ -132,6 +133,8 @@ static int parse_format(const char *text, enum output_format *format)
 		*format = FORMAT_JSON;
 	else if (!strcmp(text, "folded"))
 		*format = FORMAT_FOLDED;
+	else if (!strcmp(text, "pprof"))
+		*format = FORMAT_PPROF;
 	else
 		return -EINVAL;
 	return 0;
@@ -174,7 +177,7 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 		return 0;
 	case 'f':
 		if (parse_format(arg, &opts->format))
-			return usage_error("unknown format '%s': use text, json or folded", arg);
+			return usage_error("unknown format '%s': use text, json, folded or pprof", arg);
 		return 0;
 	case 'w':
 		opts->output_path = arg;
@@ -275,6 +278,8 @@ int options_parse(int argc, char **argv, struct options *opts)
 		return usage_error("%suse either -p PID or -c CMD, not both", "");
 	if (!opts->pid && !opts->command)
 		return usage_error("%sname a target: -p PID or -c \"CMD\" (system-wide mode is not available yet)", "");
+	if (opts->format == FORMAT_PPROF && !opts->output_path)
+		return usage_error("%s-f pprof writes one file per report: name it with -w PATH", "");
 	if (opts->min_size > opts->max_size)
 		return usage_error("%s--min-size is larger than --max-size", "");
 	return 0;

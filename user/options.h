@@ -10,6 +10,7 @@ enum output_format {
 	FORMAT_TEXT,
 	FORMAT_JSON,
 	FORMAT_FOLDED,
+	FORMAT_PPROF,
 };
 
 struct options {

@@ -44,6 +44,7 @@ struct report {
 	pid_t pid;
 	char comm[32];
 	const char *allocator;  /* "glibc", "jemalloc", ... */
+	const char *exe;        /* the target's executable as it sees it, or NULL */
 	unsigned older_ms;
 	unsigned sample_rate;   /* 1: exact */
 	double report_ms;       /* time to read the maps, aggregate and symbolize */
@@ -84,5 +85,11 @@ const char *human_bytes(double bytes, char *buf, size_t size);
 void report_write_text(FILE *out, const struct report *r);
 void report_write_json(FILE *out, const struct report *r);
 void report_write_folded(FILE *out, const struct report *r);
+
+struct pb_buffer;
+/* profile.proto bytes of r (not compressed); 0 or -errno. */
+int report_encode_pprof(const struct report *r, struct pb_buffer *out);
+/* Gzip'd profile.proto of r into path (created 0600); 0 or -errno. */
+int report_write_pprof(const char *path, const struct report *r);
 
 #endif

@@ -61,6 +61,20 @@ static void read_comm(pid_t pid, char *comm, size_t size)
 	fclose(f);
 }
 
+/* The target's executable; kept as it was when the target has gone. */
+static void read_exe(pid_t pid, char *exe, size_t size)
+{
+	char link[64], path[4096];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n <= 0)
+		return;
+	path[n] = '\0';
+	snprintf(exe, size, "%s", path);
+}
+
 static size_t symbolize_trace(struct symbolizer *sym, const struct stack_trace *trace,
 			      struct frame *frames)
 {
@@ -76,6 +90,7 @@ struct report_state {
 	struct growth_history *history;
 	struct stack_row *rows;
 	struct report_stack *stacks;
+	size_t stacks_cap;
 	struct thread_history *thread_history;
 	struct goroutine_history *go_history;
 	struct go_site_entry *go_sites;
@@ -147,6 +162,22 @@ static void add_goroutines(struct session *s, struct report_state *st, struct re
 	}
 }
 
+/* -f pprof: report 1 goes to PATH, report N to PATH.(N-1), as INTERFACE.md says. */
+static int write_profile(struct session *s, const struct report *r)
+{
+	char path[4096];
+	int err;
+
+	if (r->seq == 1)
+		snprintf(path, sizeof(path), "%s", s->opts->output_path);
+	else
+		snprintf(path, sizeof(path), "%s.%u", s->opts->output_path, r->seq - 1);
+	err = report_write_pprof(path, r);
+	if (err)
+		fprintf(stderr, "leaksnoop: cannot write %s: %s\n", path, strerror(-err));
+	return 0; /* a failed file loses one report, not the session */
+}
+
 /*
  * exited: the target has gone, so whatever it still held was never freed and
  * the age threshold no longer applies.
@@ -171,6 +202,7 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 	st->prev_ns = snap.time_ns;
 	symbolizer_refresh(s->symbolizer);
 	read_comm(s->pid, st->comm, sizeof(st->comm));
+	read_exe(s->pid, s->exe, sizeof(s->exe));
 
 	r.seq = ++st->seq;
 	clock_gettime(CLOCK_REALTIME, &r.wall_time);
@@ -179,6 +211,7 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 	r.pid = s->pid;
 	snprintf(r.comm, sizeof(r.comm), "%s", st->comm);
 	r.allocator = s->allocator;
+	r.exe = s->exe[0] ? s->exe : NULL;
 	r.older_ms = older_ms;
 	r.sample_rate = o->sample_rate;
 	r.target_exited = exited;
@@ -189,7 +222,16 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 	r.dropped_events = snap.counters[LS_CNT_DROP_ALLOC_FULL] +
 			   snap.counters[LS_CNT_DROP_STATS_FULL] + snap.counters[LS_CNT_DROP_STATE];
 	r.dropped_stacks = snap.counters[LS_CNT_DROP_STACK];
-	r.stack_count = n < o->top ? n : o->top;
+	/* A profile holds every stack, as a Go heap profile does; the others the top N. */
+	r.stack_count = o->format == FORMAT_PPROF ? n : n < o->top ? n : o->top;
+	if (r.stack_count > st->stacks_cap) {
+		struct report_stack *grown = realloc(st->stacks, r.stack_count * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		st->stacks = grown;
+		st->stacks_cap = r.stack_count;
+	}
 	r.stacks = st->stacks;
 	for (size_t i = 0; i < r.stack_count; i++) {
 		st->stacks[i].row = &st->rows[i];
@@ -206,6 +248,7 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 	case FORMAT_TEXT: report_write_text(s->out, &r); break;
 	case FORMAT_JSON: report_write_json(s->out, &r); break;
 	case FORMAT_FOLDED: report_write_folded(s->out, &r); break;
+	case FORMAT_PPROF: err = write_profile(s, &r); break;
 	}
 	if (o->verbose && r.frees_untracked)
 		fprintf(stderr, "leaksnoop: %llu frees of blocks allocated before attach were "
@@ -262,13 +305,15 @@ int session_run(struct session *s)
 	st.go_groups = calloc(max, sizeof(*st.go_groups));
 	st.goroutines = calloc(MAX_THREAD_GROUPS, sizeof(*st.goroutines));
 	st.rows = calloc(max, sizeof(*st.rows));
-	st.stacks = calloc(o->top < max ? o->top : max, sizeof(*st.stacks));
+	st.stacks_cap = o->top < max ? o->top : max;
+	st.stacks = calloc(st.stacks_cap, sizeof(*st.stacks));
 	if (sfd < 0 || !st.history || !st.rows || !st.stacks || !st.thread_history || !st.groups ||
 	    !st.threads || !st.go_history || !st.go_sites || !st.go_groups || !st.goroutines) {
 		err = -ENOMEM;
 		goto out;
 	}
 	read_comm(s->pid, st.comm, sizeof(st.comm));
+	read_exe(s->pid, s->exe, sizeof(s->exe));
 	st.prev_ns = st.prev_threads_ns = st.prev_go_ns = s->attach_ns;
 	next_ns = s->attach_ns + interval_ns;
 	fds[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };

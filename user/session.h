@@ -19,6 +19,7 @@ struct session {
 	pid_t pid;
 	struct launched *child;  /* -c: our child, reaped here; NULL with -p */
 	const char *allocator;
+	char exe[4096];          /* the target's executable, read at attach */
 	struct collector *collector;
 	struct symbolizer *symbolizer;
 	struct thread_collector *threads;  /* NULL with --no-threads */

@@ -227,7 +227,12 @@ void symbolize_address(struct symbolizer *sym, uint64_t addr, bool return_addres
 	}
 	frame->module = m->path;
 	frame->offset = addr - m->start + m->file_offset; /* module+offset when unresolved */
+	frame->map_start = m->start;
+	frame->map_end = m->end;
+	frame->map_file_offset = m->file_offset;
 	entry = find_module(sym, m);
+	if (entry && entry->elf && entry->elf->build_id[0])
+		frame->build_id = entry->elf->build_id;
 	if (!entry || !entry->elf ||
 	    elf_module_offset_to_vaddr(entry->elf, lookup - m->start + m->file_offset, &vaddr))
 		return;

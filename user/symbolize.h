@@ -16,6 +16,9 @@ struct frame {
 	const char *module; /* path as the target sees it; NULL when not in any file mapping */
 	const char *file;   /* NULL without DWARF */
 	int line;
+	/* The mapping that holds addr (for pprof's mapping table); 0 when none. */
+	uint64_t map_start, map_end, map_file_offset;
+	const char *build_id; /* hex, or NULL */
 };
 
 struct symbolizer;
