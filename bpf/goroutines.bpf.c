@@ -48,14 +48,6 @@ struct {
 	__type(value, __u8);
 } go_preexisting SEC(".maps");
 
-/* Shared with the heap probes (user space reuses the map): per-stack totals. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LS_DEFAULT_MAX_STACKS);
-	__type(key, struct stack_key);
-	__type(value, struct stack_stats);
-} stack_stats SEC(".maps");
-
 /* Per thread: bytes allocated since the last sample (runtime.mallocgc path). */
 struct go_alloc_state {
 	__u64 countdown;

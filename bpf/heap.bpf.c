@@ -71,12 +71,6 @@ struct {
 	__type(value, struct alloc_record);
 } mmaps SEC(".maps");
 
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LS_DEFAULT_MAX_STACKS);
-	__type(key, struct stack_key);
-	__type(value, struct stack_stats);
-} stack_stats SEC(".maps");
 
 static __always_inline struct thread_state *thread_state(bool create)
 {

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 OR MIT */
 /*
- * What every probe file shares: the rare-event counters and the user stack
- * capture.  Each BPF object declares `stack_traces` and `counters` through
- * this header; user space makes them one map (bpf_map__reuse_fd), so a stack
- * seen by the heap probes and by the thread probes is stored once.
+ * What every probe file shares: the per-stack maps, the rare-event counters
+ * and the user stack capture.  Each BPF object declares `stack_traces`,
+ * `stack_stats` and `counters` through this header; user space makes them one
+ * map each (bpf_map__reuse_fd), so a stack seen by the heap probes and by the
+ * thread or goroutine probes is stored once.
  */
 #ifndef LS_STACK_BPF_H
 #define LS_STACK_BPF_H
@@ -25,6 +26,14 @@ struct {
 	__type(key, __u64);
 	__type(value, struct stack_trace);
 } stack_traces SEC(".maps");
+
+/* Per-stack totals of blocks (heap, mmap) and of Go allocation samples. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LS_DEFAULT_MAX_STACKS);
+	__type(key, struct stack_key);
+	__type(value, struct stack_stats);
+} stack_stats SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);

@@ -46,13 +46,59 @@ void age_young_part(const struct stack_stats *stats, const struct age_filter *fi
 struct history_entry {
 	struct stack_key key;
 	int64_t bytes;
+	double recent_growth[TREND_INTERVALS]; /* bytes/s, newest at [intervals % N] */
+	unsigned intervals, grew_intervals, flat_intervals;
+	bool ever_grew;
 	bool used;
 };
 
 struct growth_history {
 	struct history_entry *entries;
 	size_t capacity, used;
+	uint64_t start_ns;
 };
+
+void growth_history_set_start(struct growth_history *h, uint64_t start_ns)
+{
+	h->start_ns = start_ns;
+}
+
+/*
+ * The leak score is the median growth (negative counts as none) of the last
+ * TREND_INTERVALS reports, fewer at the start taking the smallest: a steady
+ * leak scores its rate, a bursty one too, while a stack that grew to a size
+ * and stopped (a cache, a pool) drops to zero within two reports, however big.
+ */
+static double median_recent(const struct history_entry *h)
+{
+	unsigned n = h->intervals < TREND_INTERVALS ? h->intervals : TREND_INTERVALS;
+	double v[TREND_INTERVALS], swap;
+
+	for (unsigned i = 0; i < n; i++)
+		v[i] = h->recent_growth[i];
+	for (unsigned i = 0; i < n; i++)
+		for (unsigned j = i + 1; j < n; j++)
+			if (v[j] < v[i]) {
+				swap = v[i];
+				v[i] = v[j];
+				v[j] = swap;
+			}
+	return n == TREND_INTERVALS ? v[TREND_INTERVALS / 2] : n ? v[0] : 0;
+}
+
+/* Fold one interval's growth into the stack's trend. */
+static void update_trend(struct history_entry *prev, struct stack_row *row)
+{
+	bool grew = row->growth_bytes_per_s > 0;
+
+	prev->recent_growth[prev->intervals++ % TREND_INTERVALS] = grew ? row->growth_bytes_per_s : 0;
+	prev->grew_intervals = grew ? prev->grew_intervals + 1 : 0;
+	prev->flat_intervals = grew ? 0 : prev->flat_intervals + 1;
+	prev->ever_grew |= grew;
+	row->leak_score = median_recent(prev);
+	row->grew_intervals = prev->grew_intervals;
+	row->plateaued = prev->ever_grew && prev->flat_intervals >= PLATEAU_INTERVALS;
+}
 
 struct growth_history *growth_history_new(void)
 {
@@ -146,14 +192,41 @@ size_t aggregate_rows(const struct snapshot *snap, const struct age_filter *filt
 		row->growth_bytes_per_s = interval_s > 0 ? (double)(row->bytes - prev_bytes) / interval_s : 0;
 		row->oldest_age_ms = row->count && snap->time_ns > s->stats.outstanding_since_ns ?
 			(snap->time_ns - s->stats.outstanding_since_ns) / 1000000ULL : 0;
+		row->growth_total_bytes_per_s = 0;
+		row->leak_score = 0;
+		row->grew_intervals = 0;
+		row->plateaued = false;
 		if (prev) {
-			if (!prev->used)
+			bool first = !prev->used;
+
+			if (first) {
 				history->used++;
-			*prev = (struct history_entry){ .key = s->key, .bytes = row->bytes, .used = true };
+				*prev = (struct history_entry){ .key = s->key, .used = true };
+			}
+			if (snap->time_ns > history->start_ns)
+				row->growth_total_bytes_per_s = (double)row->bytes /
+					((double)(snap->time_ns - history->start_ns) / 1e9);
+			if (interval_s > 0)
+				update_trend(prev, row);
+			prev->bytes = row->bytes;
 		}
 	}
 	qsort(rows, snap->count, sizeof(*rows), compare_rows);
 	return snap->count;
+}
+
+static int compare_growth(const void *a, const void *b)
+{
+	const struct stack_row *x = a, *y = b;
+
+	if (x->leak_score != y->leak_score)
+		return x->leak_score > y->leak_score ? -1 : 1;
+	return compare_rows(a, b);
+}
+
+void aggregate_sort_by_growth(struct stack_row *rows, size_t count)
+{
+	qsort(rows, count, sizeof(*rows), compare_growth);
 }
 
 void aggregate_totals(const struct stack_row *rows, size_t count, int64_t *bytes,

@@ -30,7 +30,17 @@ struct stack_row {
 	int64_t count;
 	double growth_bytes_per_s; /* since the previous report */
 	uint64_t oldest_age_ms;
+	/* Trends across reports (need a growth_history). */
+	double growth_total_bytes_per_s; /* held bytes over the whole run */
+	double leak_score;     /* bytes/s: median growth of the last TREND_INTERVALS reports */
+	unsigned grew_intervals; /* consecutive reports in which it grew, up to this one */
+	bool plateaued;        /* grew once, then not in the last PLATEAU_INTERVALS reports */
 };
+
+/* Reports without growth after which a stack that grew counts as plateaued. */
+#define PLATEAU_INTERVALS 3
+/* Reports the leak score looks back over. */
+#define TREND_INTERVALS 3
 
 /* Age-filter parameters shared with the BPF side. */
 struct age_filter {
@@ -49,6 +59,8 @@ void age_young_part(const struct stack_stats *stats, const struct age_filter *fi
 struct growth_history;
 
 struct growth_history *growth_history_new(void);
+/* When tracing started (CLOCK_MONOTONIC ns), for growth over the whole run. */
+void growth_history_set_start(struct growth_history *h, uint64_t start_ns);
 void growth_history_free(struct growth_history *h);
 
 /*
@@ -64,6 +76,9 @@ size_t aggregate_rows(const struct snapshot *snap, const struct age_filter *filt
 /* Allocated bytes and blocks since attach, and frees, over every stack of snap. */
 void aggregate_allocated(const struct snapshot *snap, uint64_t *bytes, uint64_t *allocs,
 			 uint64_t *frees);
+
+/* Re-sort rows by leak score (steady growth first), then by held bytes. */
+void aggregate_sort_by_growth(struct stack_row *rows, size_t count);
 
 /* Totals over rows (after the age filter). */
 void aggregate_totals(const struct stack_row *rows, size_t count, int64_t *bytes,

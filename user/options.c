@@ -21,6 +21,8 @@ static const char usage_text[] =
 "                         or the target exits)\n"
 "  -o, --older MS         report only allocations older than MS ms (default 500)\n"
 "  -T, --top N            show the N biggest stacks (default 10)\n"
+"      --sort KEY         bytes (default: most held first) or growth (steadiest\n"
+"                         growth first: the leak score)\n"
 "  -f, --format FMT       text (default), json (one object per line), folded,\n"
 "                         pprof (gzip'd profile.proto per report: PATH, PATH.1...)\n"
 "  -w, --output PATH      write reports to PATH instead of stdout\n"
@@ -56,6 +58,7 @@ enum long_only {
 	OPT_FLOOR,
 	OPT_GO,
 	OPT_GO_ALLOCS,
+	OPT_SORT,
 };
 
 static const struct option long_options[] = {
@@ -79,6 +82,7 @@ static const struct option long_options[] = {
 	{ "floor", required_argument, NULL, OPT_FLOOR },
 	{ "go", no_argument, NULL, OPT_GO },
 	{ "go-allocs", no_argument, NULL, OPT_GO_ALLOCS },
+	{ "sort", required_argument, NULL, OPT_SORT },
 	{ 0 },
 };
 
@@ -198,6 +202,12 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 		return 0;
 	case OPT_NO_THREADS:
 		opts->no_threads = true;
+		return 0;
+	case OPT_SORT:
+		if (!strcmp(arg, "growth"))
+			opts->sort_by_growth = true;
+		else if (strcmp(arg, "bytes"))
+			return usage_error("unknown sort '%s': use bytes or growth", arg);
 		return 0;
 	case OPT_GO_ALLOCS:
 		opts->go_allocs = true;

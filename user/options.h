@@ -30,6 +30,7 @@ struct options {
 	bool no_mmap;
 	bool force_go;           /* --go */
 	bool go_allocs;          /* --go-allocs: probe runtime.mallocgc */
+	bool sort_by_growth;     /* --sort growth */
 	unsigned sample_rate;    /* -s: record one allocation in N (1: all) */
 	int floor;               /* --floor: enum floor_mode, benchmarking only */
 	uint32_t max_allocs;     /* --max-allocs: size of the outstanding-block map */

@@ -47,6 +47,10 @@ static void write_stack(struct json_writer *w, const struct report_stack *stack)
 	json_uint(w, "alloc_bytes", stats->alloc_bytes);
 	json_uint(w, "allocs", stats->alloc_count);
 	json_double(w, "growth_bytes_per_s", row->growth_bytes_per_s);
+	json_double(w, "growth_total_bytes_per_s", row->growth_total_bytes_per_s);
+	json_double(w, "leak_score", row->leak_score);
+	json_uint(w, "grew_intervals", row->grew_intervals);
+	json_bool(w, "plateaued", row->plateaued);
 	json_uint(w, "oldest_age_ms", row->oldest_age_ms);
 	write_frames(w, stack->frames, stack->depth);
 	json_object_end(w);

@@ -134,6 +134,8 @@ static void write_stack(FILE *out, const struct report_stack *stack, size_t rank
 	const struct stack_stats *stats = &row->sample->stats;
 	char held[32], rate[32], total[32];
 
+	char score[32];
+
 	fprintf(out, "\n  #%zu %s held: %s (%" PRId64 " bytes) in %" PRId64 " allocations"
 		" | growth %s/s | oldest %.1f s | allocated %s in %llu since attach\n",
 		rank, kind_name(row->sample->key.kind),
@@ -142,6 +144,10 @@ static void write_stack(FILE *out, const struct report_stack *stack, size_t rank
 		(double)row->oldest_age_ms / 1000.0,
 		human_bytes((double)stats->alloc_bytes, total, sizeof(total)),
 		(unsigned long long)stats->alloc_count);
+	fprintf(out, "      trend: leak score %s/s, grew %u interval%s in a row%s\n",
+		human_bytes(row->leak_score, score, sizeof(score)), row->grew_intervals,
+		row->grew_intervals == 1 ? "" : "s",
+		row->plateaued ? " | plateaued: stopped growing (a cache, not a leak?)" : "");
 	if (!stack->depth)
 		fputs("        [stack not captured]\n", out);
 	for (size_t i = 0; i < stack->depth; i++)

@@ -199,6 +199,8 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 	if (err)
 		return err;
 	n = aggregate_rows(&snap, &filter, st->history, st->prev_ns, st->rows);
+	if (o->sort_by_growth)
+		aggregate_sort_by_growth(st->rows, n);
 	st->prev_ns = snap.time_ns;
 	symbolizer_refresh(s->symbolizer);
 	read_comm(s->pid, st->comm, sizeof(st->comm));
@@ -315,6 +317,7 @@ int session_run(struct session *s)
 	read_comm(s->pid, st.comm, sizeof(st.comm));
 	read_exe(s->pid, s->exe, sizeof(s->exe));
 	st.prev_ns = st.prev_threads_ns = st.prev_go_ns = s->attach_ns;
+	growth_history_set_start(st.history, s->attach_ns);
 	next_ns = s->attach_ns + interval_ns;
 	fds[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	fds[1] = (struct pollfd){ .fd = pidfd, .events = POLLIN };

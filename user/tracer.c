@@ -147,6 +147,19 @@ int tracer_attach_floor(struct tracer *t, pid_t pid, const struct allocator *all
 	return 0;
 }
 
+/* The maps every probe file declares (bpf/stack.bpf.h) become the heap object's. */
+static int reuse_shared_maps(struct tracer *t, struct bpf_map *traces, struct bpf_map *stats,
+			     struct bpf_map *counters)
+{
+	int err = bpf_map__reuse_fd(traces, bpf_map__fd(t->skel->maps.stack_traces));
+
+	if (!err)
+		err = bpf_map__reuse_fd(stats, bpf_map__fd(t->skel->maps.stack_stats));
+	if (!err)
+		err = bpf_map__reuse_fd(counters, bpf_map__fd(t->skel->maps.counters));
+	return err;
+}
+
 static struct bpf_program *thread_program(struct threads_bpf *skel, enum thread_handler h,
 					  bool retprobe)
 {
@@ -166,9 +179,8 @@ static int load_threads(struct tracer *t, pid_t pid)
 	if (!skel)
 		return -errno;
 	skel->rodata->target_tgid = pid;
-	err = bpf_map__reuse_fd(skel->maps.stack_traces, bpf_map__fd(t->skel->maps.stack_traces));
-	if (!err)
-		err = bpf_map__reuse_fd(skel->maps.counters, bpf_map__fd(t->skel->maps.counters));
+	err = reuse_shared_maps(t, skel->maps.stack_traces, skel->maps.stack_stats,
+				skel->maps.counters);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.thread_stacks,
 					       bpf_map__max_entries(t->skel->maps.stack_traces));
@@ -234,11 +246,8 @@ static int load_goroutines(struct tracer *t, const struct go_runtime *rt)
 	skel->rodata->g_gopc_offset = rt->gopc_offset;
 	if (rt->sample_bytes)
 		skel->rodata->go_sample_bytes = rt->sample_bytes;
-	err = bpf_map__reuse_fd(skel->maps.stack_traces, bpf_map__fd(t->skel->maps.stack_traces));
-	if (!err)
-		err = bpf_map__reuse_fd(skel->maps.counters, bpf_map__fd(t->skel->maps.counters));
-	if (!err)
-		err = bpf_map__reuse_fd(skel->maps.stack_stats, bpf_map__fd(t->skel->maps.stack_stats));
+	err = reuse_shared_maps(t, skel->maps.stack_traces, skel->maps.stack_stats,
+				skel->maps.counters);
 	if (!err)
 		err = goroutines_bpf__load(skel);
 	if (err) {

@@ -141,3 +141,42 @@ Test(aggregate, history_grows_past_its_first_capacity)
 		cr_assert_float_eq(rows[i].growth_bytes_per_s, 0.0, 1e-9);
 	growth_history_free(h);
 }
+
+/* Three stacks over six one-second reports: a steady leak, a big flat one, a cache. */
+Test(aggregate, leak_score_ranks_steady_growth_above_big_flat_and_plateaued)
+{
+	struct stack_sample samples[3] = {
+		sample(0x1, 0, 0), sample(0x2, 1 << 20, 100), sample(0x3, 0, 0),
+	};
+	struct snapshot snap = { .stacks = samples, .count = 3 };
+	struct age_filter filter = { 0 };
+	struct growth_history *h = growth_history_new();
+	struct stack_row rows[3];
+	uint64_t prev = 0;
+
+	for (int t = 1; t <= 6; t++) {
+		samples[0].stats.outstanding_bytes = 100 * t; /* +100 B/s, always */
+		samples[0].stats.outstanding_count = t;
+		samples[2].stats.outstanding_bytes = t <= 2 ? 5000 * t : 10000; /* stops at 2 s */
+		samples[2].stats.outstanding_count = t <= 2 ? t : 2;
+		snap.time_ns = t * 1000 * MS;
+		aggregate_rows(&snap, &filter, h, prev, rows);
+		prev = snap.time_ns;
+	}
+	aggregate_sort_by_growth(rows, 3);
+	cr_assert_eq(rows[0].sample->key.stack_hash, 0x1);
+	cr_assert_float_eq(rows[0].leak_score, 100.0, 1e-9);
+	cr_assert_eq(rows[0].grew_intervals, 6);
+	cr_assert_not(rows[0].plateaued);
+	cr_assert_float_eq(rows[0].growth_total_bytes_per_s, 100.0, 1e-9);
+	/* The big flat stack grew only into its first report (from 0 at attach): no score,
+	 * it comes next by its size; the cache grew for two seconds, then stopped. */
+	cr_assert_eq(rows[1].sample->key.stack_hash, 0x2);
+	cr_assert_float_eq(rows[1].leak_score, 0.0, 1e-9);
+	cr_assert(rows[1].plateaued);
+	cr_assert_eq(rows[2].sample->key.stack_hash, 0x3);
+	cr_assert_float_eq(rows[2].leak_score, 0.0, 1e-9);
+	cr_assert(rows[2].plateaued);
+	cr_assert_eq(rows[2].grew_intervals, 0);
+	growth_history_free(h);
+}
