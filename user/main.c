@@ -24,6 +24,7 @@
 #include "collect.h"
 #include "collect_threads.h"
 #include "launch.h"
+#include "live.h"
 #include "options.h"
 #include "session.h"
 #include "symbolize.h"
@@ -176,6 +177,7 @@ struct run {
 	unsigned goroutines_preexisting;
 	struct symbolizer *symbolizer;
 	FILE *out;
+	int listen_fd;
 	pid_t pid;
 };
 
@@ -415,6 +417,7 @@ static int trace(struct run *run)
 	s.go_sites_fd = tracer_go_sites_fd(&run->tracer);
 	s.goroutines_preexisting = run->goroutines_preexisting;
 	s.out = run->out;
+	s.listen_fd = run->listen_fd;
 	err = session_run(&s);
 	if (err)
 		return fail(EXIT_RUNTIME, "reading the maps failed: %s", strerror(-err));
@@ -423,7 +426,7 @@ static int trace(struct run *run)
 
 int main(int argc, char **argv)
 {
-	struct run run = { .child = { .release_fd = -1 } };
+	struct run run = { .child = { .release_fd = -1 }, .listen_fd = -1 };
 	int status, parsed;
 
 	/* First of all, so that a Ctrl-C during set-up is read, not fatal. */
@@ -441,6 +444,18 @@ int main(int argc, char **argv)
 		status = ensure_tracefs();
 	if (status)
 		return status;
+	if (run.opts.listen) {
+		run.listen_fd = live_listen(run.opts.listen, run.opts.listen_public);
+		if (run.listen_fd == -EACCES)
+			return fail(EXIT_USAGE, "--listen %s is not a loopback address: add "
+				    "--listen-public to serve it to the network", run.opts.listen);
+		if (run.listen_fd == -EINVAL)
+			return fail(EXIT_USAGE, "invalid --listen '%s': expected ADDR:PORT, e.g. "
+				    "127.0.0.1:9090", run.opts.listen);
+		if (run.listen_fd < 0)
+			return fail(EXIT_RUNTIME, "cannot listen on %s: %s", run.opts.listen,
+				    strerror(-run.listen_fd));
+	}
 	run.out = open_output(&run.opts);
 	if (!run.out)
 		return fail(EXIT_RUNTIME, "cannot write %s: %s", run.opts.output_path,
@@ -456,5 +471,7 @@ int main(int argc, char **argv)
 	symbolizer_free(run.symbolizer);
 	if (run.out != stdout)
 		fclose(run.out);
+	if (run.listen_fd >= 0)
+		close(run.listen_fd);
 	return status;
 }

@@ -26,6 +26,8 @@ static const char usage_text[] =
 "  -f, --format FMT       text (default), json (one object per line), folded,\n"
 "                         pprof (gzip'd profile.proto per report: PATH, PATH.1...)\n"
 "  -w, --output PATH      write reports to PATH instead of stdout\n"
+"      --listen ADDR:PORT serve /metrics (Prometheus) and /debug/pprof/heap (pprof)\n"
+"                         while tracing; loopback only unless --listen-public\n"
 "  -z, --min-size BYTES   ignore allocations smaller than BYTES\n"
 "  -Z, --max-size BYTES   ignore allocations larger than BYTES\n"
 "  -O, --obj PATH         allocator library/binary to probe (default: detected)\n"
@@ -59,6 +61,8 @@ enum long_only {
 	OPT_GO,
 	OPT_GO_ALLOCS,
 	OPT_SORT,
+	OPT_LISTEN,
+	OPT_LISTEN_PUBLIC,
 };
 
 static const struct option long_options[] = {
@@ -83,6 +87,8 @@ static const struct option long_options[] = {
 	{ "go", no_argument, NULL, OPT_GO },
 	{ "go-allocs", no_argument, NULL, OPT_GO_ALLOCS },
 	{ "sort", required_argument, NULL, OPT_SORT },
+	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "listen-public", no_argument, NULL, OPT_LISTEN_PUBLIC },
 	{ 0 },
 };
 
@@ -202,6 +208,12 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 		return 0;
 	case OPT_NO_THREADS:
 		opts->no_threads = true;
+		return 0;
+	case OPT_LISTEN:
+		opts->listen = arg;
+		return 0;
+	case OPT_LISTEN_PUBLIC:
+		opts->listen_public = true;
 		return 0;
 	case OPT_SORT:
 		if (!strcmp(arg, "growth"))

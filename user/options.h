@@ -31,6 +31,8 @@ struct options {
 	bool force_go;           /* --go */
 	bool go_allocs;          /* --go-allocs: probe runtime.mallocgc */
 	bool sort_by_growth;     /* --sort growth */
+	const char *listen;      /* --listen ADDR:PORT */
+	bool listen_public;      /* --listen-public */
 	unsigned sample_rate;    /* -s: record one allocation in N (1: all) */
 	int floor;               /* --floor: enum floor_mode, benchmarking only */
 	uint32_t max_allocs;     /* --max-allocs: size of the outstanding-block map */

@@ -91,5 +91,10 @@ struct pb_buffer;
 int report_encode_pprof(const struct report *r, struct pb_buffer *out);
 /* Gzip'd profile.proto of r into path (created 0600); 0 or -errno. */
 int report_write_pprof(const char *path, const struct report *r);
+/* Gzip'd profile.proto of r in a new buffer (*data, freed by the caller). */
+int report_gzip_pprof(const struct report *r, unsigned char **data, size_t *len);
+
+/* Prometheus text format of r (the live endpoint's /metrics). */
+void report_write_metrics(FILE *out, const struct report *r);
 
 #endif

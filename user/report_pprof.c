@@ -235,30 +235,61 @@ int report_encode_pprof(const struct report *r, struct pb_buffer *out)
 	return out->failed ? -ENOMEM : 0;
 }
 
-int report_write_pprof(const char *path, const struct report *r)
+int report_gzip_pprof(const struct report *r, unsigned char **data, size_t *len)
 {
 	struct pb_buffer profile = { 0 };
-	int fd, err = report_encode_pprof(r, &profile);
-	gzFile gz;
+	z_stream z = { 0 };
+	uLong bound;
+	int err = report_encode_pprof(r, &profile);
 
+	*data = NULL;
 	if (err)
 		goto out;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-	if (fd < 0) {
-		err = -errno;
-		goto out;
-	}
-	gz = gzdopen(fd, "wb");
-	if (!gz) {
-		close(fd);
+	/* windowBits 15 + 16: a gzip wrapper, as Go's net/http/pprof sends. */
+	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY)) {
 		err = -ENOMEM;
 		goto out;
 	}
-	if (gzwrite(gz, profile.data, (unsigned)profile.len) != (int)profile.len)
+	bound = deflateBound(&z, profile.len) + 32;
+	*data = malloc(bound);
+	if (!*data) {
+		deflateEnd(&z);
+		err = -ENOMEM;
+		goto out;
+	}
+	z.next_in = profile.data;
+	z.avail_in = (uInt)profile.len;
+	z.next_out = *data;
+	z.avail_out = (uInt)bound;
+	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
+		free(*data);
+		*data = NULL;
 		err = -EIO;
-	if (gzclose(gz) != Z_OK && !err)
-		err = -EIO;
+	}
+	*len = z.total_out;
+	deflateEnd(&z);
 out:
 	pb_free(&profile);
+	return err;
+}
+
+int report_write_pprof(const char *path, const struct report *r)
+{
+	unsigned char *data;
+	size_t len;
+	int fd, err = report_gzip_pprof(r, &data, &len);
+
+	if (err)
+		return err;
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	if (fd < 0) {
+		err = -errno;
+	} else {
+		if (write(fd, data, len) != (ssize_t)len)
+			err = -EIO;
+		if (close(fd) && !err)
+			err = -errno;
+	}
+	free(data);
 	return err;
 }

@@ -13,6 +13,7 @@
 #include "collect.h"
 #include "collect_threads.h"
 #include "launch.h"
+#include "live.h"
 #include "report.h"
 #include "session.h"
 #include "symbolize.h"
@@ -104,7 +105,8 @@ struct report_state {
 };
 
 /* Thread groups, their totals and their creation stacks, into the report. */
-static void add_threads(struct session *s, struct report_state *st, struct report *r)
+static void add_threads(struct session *s, struct report_state *st, struct report *r,
+			bool periodic)
 {
 	struct thread_snapshot snap;
 	size_t n;
@@ -113,9 +115,10 @@ static void add_threads(struct session *s, struct report_state *st, struct repor
 	r->threads_preexisting = s->threads_preexisting;
 	if (thread_collector_read(s->threads, &snap))
 		return;
-	n = thread_groups(&snap, s->default_stack_bytes, st->thread_history, st->prev_threads_ns,
-			  st->groups);
-	st->prev_threads_ns = snap.time_ns;
+	n = thread_groups(&snap, s->default_stack_bytes, periodic ? st->thread_history : NULL,
+			  st->prev_threads_ns, st->groups);
+	if (periodic)
+		st->prev_threads_ns = snap.time_ns;
 	for (size_t i = 0; i < n; i++) {
 		const struct thread_group *g = &st->groups[i];
 
@@ -137,15 +140,17 @@ static void add_threads(struct session *s, struct report_state *st, struct repor
 }
 
 /* Live goroutines per `go` statement, into the report. */
-static void add_goroutines(struct session *s, struct report_state *st, struct report *r)
+static void add_goroutines(struct session *s, struct report_state *st, struct report *r,
+			   bool periodic)
 {
 	unsigned long long now = monotonic_ns();
 	size_t n = collect_go_sites(s->go_sites_fd, st->go_sites, s->opts->max_stacks);
 	uint64_t preexisting_exits;
 
-	n = goroutine_groups(st->go_sites, n, (double)(now - st->prev_go_ns) / 1e9, st->go_history,
-			     st->go_groups);
-	st->prev_go_ns = now;
+	n = goroutine_groups(st->go_sites, n, (double)(now - st->prev_go_ns) / 1e9,
+			     periodic ? st->go_history : NULL, st->go_groups);
+	if (periodic)
+		st->prev_go_ns = now;
 	r->goroutines_tracked = true;
 	for (size_t i = 0; i < n; i++)
 		r->goroutines_live += st->go_groups[i].live;
@@ -179,10 +184,14 @@ static int write_profile(struct session *s, const struct report *r)
 }
 
 /*
- * exited: the target has gone, so whatever it still held was never freed and
- * the age threshold no longer applies.
+ * Read the maps and fill *r.  A periodic report advances the trends (growth
+ * since the previous one, the sequence number); a live one (--listen) reads
+ * the same numbers without touching them.  exited: the target has gone, so
+ * whatever it still held was never freed and the age threshold no longer
+ * applies.  all_stacks: every stack, not the top N (a profile).
  */
-static int write_report(struct session *s, struct report_state *st, bool final, bool exited)
+static int build_report(struct session *s, struct report_state *st, struct report *out,
+			bool periodic, bool final, bool exited, bool all_stacks)
 {
 	const struct options *o = s->opts;
 	unsigned older_ms = exited ? 0 : o->older_ms;
@@ -198,15 +207,16 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 
 	if (err)
 		return err;
-	n = aggregate_rows(&snap, &filter, st->history, st->prev_ns, st->rows);
+	n = aggregate_rows(&snap, &filter, periodic ? st->history : NULL, st->prev_ns, st->rows);
 	if (o->sort_by_growth)
 		aggregate_sort_by_growth(st->rows, n);
-	st->prev_ns = snap.time_ns;
+	if (periodic)
+		st->prev_ns = snap.time_ns;
 	symbolizer_refresh(s->symbolizer);
 	read_comm(s->pid, st->comm, sizeof(st->comm));
 	read_exe(s->pid, s->exe, sizeof(s->exe));
 
-	r.seq = ++st->seq;
+	r.seq = periodic ? ++st->seq : st->seq;
 	clock_gettime(CLOCK_REALTIME, &r.wall_time);
 	r.elapsed_s = (double)(snap.time_ns - s->attach_ns) / 1e9;
 	r.final = final;
@@ -225,7 +235,7 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 			   snap.counters[LS_CNT_DROP_STATS_FULL] + snap.counters[LS_CNT_DROP_STATE];
 	r.dropped_stacks = snap.counters[LS_CNT_DROP_STACK];
 	/* A profile holds every stack, as a Go heap profile does; the others the top N. */
-	r.stack_count = o->format == FORMAT_PPROF ? n : n < o->top ? n : o->top;
+	r.stack_count = all_stacks ? n : n < o->top ? n : o->top;
 	if (r.stack_count > st->stacks_cap) {
 		struct report_stack *grown = realloc(st->stacks, r.stack_count * sizeof(*grown));
 
@@ -241,11 +251,23 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 						      st->stacks[i].frames);
 	}
 	if (s->threads)
-		add_threads(s, st, &r);
+		add_threads(s, st, &r, periodic);
 	r.go_preexisting_exits = snap.counters[LS_CNT_GO_PREEXISTING_EXITS];
 	if (s->go_sites_fd >= 0)
-		add_goroutines(s, st, &r);
+		add_goroutines(s, st, &r, periodic);
 	r.report_ms = (double)(monotonic_ns() - started_ns) / 1e6;
+	*out = r;
+	return 0;
+}
+
+static int write_report(struct session *s, struct report_state *st, bool final, bool exited)
+{
+	const struct options *o = s->opts;
+	struct report r;
+	int err = build_report(s, st, &r, true, final, exited, o->format == FORMAT_PPROF);
+
+	if (err)
+		return err;
 	switch (o->format) {
 	case FORMAT_TEXT: report_write_text(s->out, &r); break;
 	case FORMAT_JSON: report_write_json(s->out, &r); break;
@@ -256,6 +278,46 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 		fprintf(stderr, "leaksnoop: %llu frees of blocks allocated before attach were "
 			"ignored (never counted)\n", (unsigned long long)r.frees_untracked);
 	return 0;
+}
+
+struct live_context {
+	struct session *s;
+	struct report_state *st;
+};
+
+/* --listen: the current numbers, read without advancing the periodic trends. */
+static void render_live(const char *path, struct live_response *resp, void *arg)
+{
+	struct live_context *live = arg;
+	struct report r;
+	bool profile = !strcmp(path, "/debug/pprof/heap");
+
+	if (!strcmp(path, "/")) {
+		resp->status = 200;
+		resp->body = strdup("leaksnoop: /metrics (Prometheus), /debug/pprof/heap (pprof)\n");
+		resp->len = resp->body ? strlen(resp->body) : 0;
+		return;
+	}
+	if ((!profile && strcmp(path, "/metrics")) ||
+	    build_report(live->s, live->st, &r, false, false, false, profile))
+		return;
+	if (profile) {
+		unsigned char *data;
+
+		if (report_gzip_pprof(&r, &data, &resp->len))
+			return;
+		resp->body = (char *)data;
+		resp->content_type = "application/octet-stream";
+	} else {
+		FILE *out = open_memstream(&resp->body, &resp->len);
+
+		if (!out)
+			return;
+		report_write_metrics(out, &r);
+		fclose(out);
+		resp->content_type = "text/plain; version=0.0.4; charset=utf-8";
+	}
+	resp->status = 200;
 }
 
 /* pidfd of the target: readable once it exits.  -1 when unsupported. */
@@ -286,7 +348,8 @@ int session_run(struct session *s)
 	struct report_state st = { 0 };
 	unsigned long long interval_ns = (unsigned long long)o->interval_s * 1000000000ULL;
 	unsigned long long next_ns;
-	struct pollfd fds[2];
+	struct pollfd fds[3];
+	struct live_context live = { s, &st };
 	sigset_t set;
 	int sfd, pidfd, err = 0;
 	size_t max = 0;
@@ -321,11 +384,12 @@ int session_run(struct session *s)
 	next_ns = s->attach_ns + interval_ns;
 	fds[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	fds[1] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
+	fds[2] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
 	for (;;) {
 		unsigned long long now = monotonic_ns();
 		int timeout_ms = now >= next_ns ? 0 : (int)((next_ns - now + 999999) / 1000000);
 		bool final = false, exited = false;
-		int ready = poll(fds, pidfd >= 0 ? 2 : 1, timeout_ms);
+		int ready = poll(fds, 3, timeout_ms); /* negative fds are skipped */
 
 		if (ready < 0 && errno != EINTR) {
 			err = -errno;
@@ -338,6 +402,8 @@ int session_run(struct session *s)
 			    info.ssi_signo != SIGCHLD)
 				final = true;
 		}
+		if (ready > 0 && s->listen_fd >= 0 && (fds[2].revents & POLLIN) && s->collector)
+			live_serve_one(s->listen_fd, render_live, &live);
 		if ((ready > 0 && pidfd >= 0 && (fds[1].revents & POLLIN)) || target_gone(s))
 			final = exited = true;
 		if (!final && monotonic_ns() < next_ns)

@@ -28,6 +28,7 @@ struct session {
 	int go_sites_fd;                   /* -1 when the target is not a Go program */
 	unsigned goroutines_preexisting;
 	FILE *out;
+	int listen_fd;                /* --listen, or -1 */
 	unsigned long long attach_ns; /* CLOCK_MONOTONIC at attach */
 };
 

@@ -1,0 +1,89 @@
+// SPDX-License-Identifier: MIT
+/* --listen's /metrics: the Prometheus text exposition format, version 0.0.4. */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "report.h"
+
+static void write_label_value(FILE *out, const char *value)
+{
+	fputc('"', out);
+	for (const char *p = value ? value : ""; *p; p++) {
+		if (*p == '\\' || *p == '"')
+			fputc('\\', out);
+		if (*p == '\n')
+			fputs("\\n", out);
+		else
+			fputc(*p, out);
+	}
+	fputc('"', out);
+}
+
+static void metric_head(FILE *out, const char *name, const char *type, const char *help)
+{
+	fprintf(out, "# HELP %s %s\n# TYPE %s %s\n", name, help, name, type);
+}
+
+static void process_metric(FILE *out, const struct report *r, const char *name,
+			   const char *type, const char *help, uint64_t value)
+{
+	metric_head(out, name, type, help);
+	fprintf(out, "%s{pid=\"%d\",comm=", name, (int)r->pid);
+	write_label_value(out, r->comm);
+	fprintf(out, "} %" PRIu64 "\n", value);
+}
+
+/* Per stack: a stable label (the stack's hash) and its allocation site, readable. */
+static void stack_labels(FILE *out, const struct report_stack *s)
+{
+	const struct frame *site = s->depth ? &s->frames[0] : NULL;
+
+	fprintf(out, "{stack=\"%016" PRIx64 "\",kind=\"%s\",site=", (uint64_t)s->row->sample->key.stack_hash,
+		kind_name(s->row->sample->key.kind));
+	write_label_value(out, site && site->symbol ? site->symbol : "[unknown]");
+	fputc('}', out);
+}
+
+void report_write_metrics(FILE *out, const struct report *r)
+{
+	process_metric(out, r, "leaksnoop_outstanding_bytes", "gauge",
+		       "Bytes held now in blocks older than the age threshold.",
+		       (uint64_t)r->outstanding_bytes);
+	process_metric(out, r, "leaksnoop_outstanding_allocs", "gauge",
+		       "Blocks held now, older than the age threshold.",
+		       (uint64_t)r->outstanding_allocs);
+	process_metric(out, r, "leaksnoop_allocated_bytes_total", "counter",
+		       "Bytes allocated since attach.", r->alloc_bytes);
+	process_metric(out, r, "leaksnoop_allocations_total", "counter",
+		       "Blocks allocated since attach.", r->allocs);
+	process_metric(out, r, "leaksnoop_frees_total", "counter",
+		       "Blocks allocated since attach and freed.", r->frees);
+	process_metric(out, r, "leaksnoop_dropped_events_total", "counter",
+		       "Allocations not recorded because a map was full.", r->dropped_events);
+	process_metric(out, r, "leaksnoop_dropped_stacks_total", "counter",
+		       "Stacks not captured or not stored.", r->dropped_stacks);
+	if (r->threads_tracked) {
+		process_metric(out, r, "leaksnoop_threads_live", "gauge",
+			       "Threads created since attach and running.", r->threads_live);
+		process_metric(out, r, "leaksnoop_threads_leaked", "gauge",
+			       "Threads exited but never joined nor detached.", r->threads_leaked);
+	}
+	if (r->goroutines_tracked)
+		process_metric(out, r, "leaksnoop_goroutines_live", "gauge",
+			       "Goroutines started since attach and running.", r->goroutines_live);
+	metric_head(out, "leaksnoop_stack_outstanding_bytes", "gauge",
+		    "Bytes held by one allocation stack (top stacks).");
+	for (size_t i = 0; i < r->stack_count; i++) {
+		fputs("leaksnoop_stack_outstanding_bytes", out);
+		stack_labels(out, &r->stacks[i]);
+		fprintf(out, " %" PRId64 "\n", r->stacks[i].row->bytes);
+	}
+	metric_head(out, "leaksnoop_stack_leak_score_bytes_per_second", "gauge",
+		    "Median growth of the stack over the last reports.");
+	for (size_t i = 0; i < r->stack_count; i++) {
+		fputs("leaksnoop_stack_leak_score_bytes_per_second", out);
+		stack_labels(out, &r->stacks[i]);
+		fprintf(out, " %.1f\n", r->stacks[i].row->leak_score);
+	}
+	fflush(out);
+}
