@@ -418,6 +418,14 @@ static int trace(struct run *run)
 	s.goroutines_preexisting = run->goroutines_preexisting;
 	s.out = run->out;
 	s.listen_fd = run->listen_fd;
+	/* Colours and the redrawn view only for a person at a terminal. */
+	s.color = run->opts.format == FORMAT_TEXT && run->out == stdout && isatty(STDOUT_FILENO) &&
+		  !getenv("NO_COLOR");
+	s.top_view = run->opts.top_view && run->opts.format == FORMAT_TEXT &&
+		     run->out == stdout && isatty(STDOUT_FILENO);
+	if (run->opts.top_view && !s.top_view)
+		fprintf(stderr, "leaksnoop: --top-view needs text output to a terminal; printing "
+			"reports as usual\n");
 	err = session_run(&s);
 	if (err)
 		return fail(EXIT_RUNTIME, "reading the maps failed: %s", strerror(-err));

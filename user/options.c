@@ -21,11 +21,14 @@ static const char usage_text[] =
 "                         or the target exits)\n"
 "  -o, --older MS         report only allocations older than MS ms (default 500)\n"
 "  -T, --top N            show the N biggest stacks (default 10)\n"
+"      --sample TYPE      what folded and svg output weigh: inuse_space (default),\n"
+"                         inuse_objects, alloc_space, alloc_objects\n"
 "      --sort KEY         bytes (default: most held first) or growth (steadiest\n"
 "                         growth first: the leak score)\n"
 "  -f, --format FMT       text (default), json (one object per line), folded,\n"
 "                         pprof (gzip'd profile.proto per report: PATH, PATH.1...)\n"
 "  -w, --output PATH      write reports to PATH instead of stdout\n"
+"      --top-view         on a terminal: one screen per report, redrawn in place\n"
 "      --listen ADDR:PORT serve /metrics (Prometheus) and /debug/pprof/heap (pprof)\n"
 "                         while tracing; loopback only unless --listen-public\n"
 "  -z, --min-size BYTES   ignore allocations smaller than BYTES\n"
@@ -63,6 +66,8 @@ enum long_only {
 	OPT_SORT,
 	OPT_LISTEN,
 	OPT_LISTEN_PUBLIC,
+	OPT_SAMPLE,
+	OPT_TOP_VIEW,
 };
 
 static const struct option long_options[] = {
@@ -88,6 +93,8 @@ static const struct option long_options[] = {
 	{ "go-allocs", no_argument, NULL, OPT_GO_ALLOCS },
 	{ "sort", required_argument, NULL, OPT_SORT },
 	{ "listen", required_argument, NULL, OPT_LISTEN },
+	{ "sample", required_argument, NULL, OPT_SAMPLE },
+	{ "top-view", no_argument, NULL, OPT_TOP_VIEW },
 	{ "listen-public", no_argument, NULL, OPT_LISTEN_PUBLIC },
 	{ 0 },
 };
@@ -208,6 +215,21 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 		return 0;
 	case OPT_NO_THREADS:
 		opts->no_threads = true;
+		return 0;
+	case OPT_SAMPLE: {
+		static const char *const names[] = { "inuse_space", "inuse_objects", "alloc_space",
+						     "alloc_objects" };
+
+		for (int i = 0; i < 4; i++)
+			if (!strcmp(arg, names[i])) {
+				opts->sample_type = i;
+				return 0;
+			}
+		return usage_error("unknown sample type '%s': use inuse_space, inuse_objects, "
+				   "alloc_space or alloc_objects", arg);
+	}
+	case OPT_TOP_VIEW:
+		opts->top_view = true;
 		return 0;
 	case OPT_LISTEN:
 		opts->listen = arg;

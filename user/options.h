@@ -31,6 +31,8 @@ struct options {
 	bool force_go;           /* --go */
 	bool go_allocs;          /* --go-allocs: probe runtime.mallocgc */
 	bool sort_by_growth;     /* --sort growth */
+	int sample_type;         /* --sample: enum sample_type */
+	bool top_view;           /* --top-view */
 	const char *listen;      /* --listen ADDR:PORT */
 	bool listen_public;      /* --listen-public */
 	unsigned sample_rate;    /* -s: record one allocation in N (1: all) */

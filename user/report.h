@@ -13,6 +13,14 @@
 #include "goroutine_report.h"
 #include "thread_report.h"
 
+/* The four pprof sample types, for --sample (folded, svg). */
+enum sample_type {
+	SAMPLE_INUSE_SPACE,
+	SAMPLE_INUSE_OBJECTS,
+	SAMPLE_ALLOC_SPACE,
+	SAMPLE_ALLOC_OBJECTS,
+};
+
 /* A stack ready to print: its row and its symbolized frames, innermost first. */
 struct report_stack {
 	const struct stack_row *row;
@@ -47,6 +55,8 @@ struct report {
 	const char *exe;        /* the target's executable as it sees it, or NULL */
 	unsigned older_ms;
 	unsigned sample_rate;   /* 1: exact */
+	enum sample_type sample; /* --sample: what folded and svg output weigh */
+	bool color;             /* text: ANSI colours (a terminal, no NO_COLOR) */
 	double report_ms;       /* time to read the maps, aggregate and symbolize */
 
 	int64_t outstanding_bytes;  /* after the age filter, over every stack */
@@ -79,12 +89,16 @@ struct report {
 
 const char *kind_name(uint32_t kind);
 
+/* Value of one stack for a sample type. */
+int64_t sample_value(const struct report_stack *s, enum sample_type type);
+
 /* "1.2 MiB" style, into buf. */
 const char *human_bytes(double bytes, char *buf, size_t size);
 
 void report_write_text(FILE *out, const struct report *r);
 void report_write_json(FILE *out, const struct report *r);
 void report_write_folded(FILE *out, const struct report *r);
+void report_write_top(FILE *out, const struct report *r);
 
 struct pb_buffer;
 /* profile.proto bytes of r (not compressed); 0 or -errno. */

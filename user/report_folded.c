@@ -23,19 +23,33 @@ static void write_frame_name(FILE *out, const struct frame *f)
 	}
 }
 
+int64_t sample_value(const struct report_stack *s, enum sample_type type)
+{
+	const struct stack_stats *stats = &s->row->sample->stats;
+
+	switch (type) {
+	case SAMPLE_INUSE_SPACE: return s->row->bytes;
+	case SAMPLE_INUSE_OBJECTS: return s->row->count;
+	case SAMPLE_ALLOC_SPACE: return (int64_t)stats->alloc_bytes;
+	case SAMPLE_ALLOC_OBJECTS: return (int64_t)stats->alloc_count;
+	}
+	return 0;
+}
+
 void report_write_folded(FILE *out, const struct report *r)
 {
 	for (size_t i = 0; i < r->stack_count; i++) {
 		const struct report_stack *s = &r->stacks[i];
+		int64_t value = sample_value(s, r->sample);
 
-		if (!s->row->bytes)
+		if (value <= 0)
 			continue;
 		fputs(r->comm[0] ? r->comm : "process", out);
 		for (size_t d = s->depth; d-- > 0;) {
 			fputc(';', out);
 			write_frame_name(out, &s->frames[d]);
 		}
-		fprintf(out, " %" PRId64 "\n", s->row->bytes);
+		fprintf(out, " %" PRId64 "\n", value);
 	}
 	fflush(out);
 }

@@ -226,6 +226,8 @@ static int build_report(struct session *s, struct report_state *st, struct repor
 	r.exe = s->exe[0] ? s->exe : NULL;
 	r.older_ms = older_ms;
 	r.sample_rate = o->sample_rate;
+	r.sample = (enum sample_type)o->sample_type;
+	r.color = s->color;
 	r.target_exited = exited;
 	aggregate_totals(st->rows, n, &r.outstanding_bytes, &r.outstanding_allocs,
 			 &r.stacks_holding);
@@ -235,6 +237,7 @@ static int build_report(struct session *s, struct report_state *st, struct repor
 			   snap.counters[LS_CNT_DROP_STATS_FULL] + snap.counters[LS_CNT_DROP_STATE];
 	r.dropped_stacks = snap.counters[LS_CNT_DROP_STACK];
 	/* A profile holds every stack, as a Go heap profile does; the others the top N. */
+	all_stacks |= o->format == FORMAT_FOLDED; /* a flame graph shows every stack */
 	r.stack_count = all_stacks ? n : n < o->top ? n : o->top;
 	if (r.stack_count > st->stacks_cap) {
 		struct report_stack *grown = realloc(st->stacks, r.stack_count * sizeof(*grown));
@@ -269,7 +272,12 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 	if (err)
 		return err;
 	switch (o->format) {
-	case FORMAT_TEXT: report_write_text(s->out, &r); break;
+	case FORMAT_TEXT:
+		if (s->top_view)
+			report_write_top(s->out, &r);
+		else
+			report_write_text(s->out, &r);
+		break;
 	case FORMAT_JSON: report_write_json(s->out, &r); break;
 	case FORMAT_FOLDED: report_write_folded(s->out, &r); break;
 	case FORMAT_PPROF: err = write_profile(s, &r); break;

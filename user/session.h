@@ -29,6 +29,8 @@ struct session {
 	unsigned goroutines_preexisting;
 	FILE *out;
 	int listen_fd;                /* --listen, or -1 */
+	bool color;                   /* text output to a terminal, NO_COLOR unset */
+	bool top_view;                /* --top-view on a terminal */
 	unsigned long long attach_ns; /* CLOCK_MONOTONIC at attach */
 };
 
