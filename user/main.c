@@ -23,6 +23,7 @@
 #include "allocator.h"
 #include "collect.h"
 #include "collect_threads.h"
+#include "diff.h"
 #include "launch.h"
 #include "live.h"
 #include "options.h"
@@ -437,6 +438,8 @@ int main(int argc, char **argv)
 	struct run run = { .child = { .release_fd = -1 }, .listen_fd = -1 };
 	int status, parsed;
 
+	if (argc > 1 && !strcmp(argv[1], "diff"))
+		return diff_main(argc - 1, argv + 1); /* reads files: no BPF, no privileges */
 	/* First of all, so that a Ctrl-C during set-up is read, not fatal. */
 	if (session_block_signals())
 		return fail(EXIT_RUNTIME, "cannot block signals: %s", strerror(errno));
