@@ -6,13 +6,15 @@ set -eu
 
 BUILD="make gcc g++ clang llvm binutils pkg-config bpftool libbpf-dev libelf-dev libdw-dev
 zlib1g-dev libcapstone-dev libcriterion-dev python3 util-linux
-libjemalloc-dev libgoogle-perftools-dev golang-go prometheus curl"
+libjemalloc-dev libgoogle-perftools-dev golang-go prometheus curl chromium nodejs"
 BENCH="bpftrace heaptrack"
 
 wanted=$BUILD
 [ "${1:-}" = "--bench" ] && wanted="$BUILD $BENCH"
 
 missing=""
+# npm ships inside some nodejs packages and as its own package in Debian's.
+command -v npm >/dev/null 2>&1 || missing=" npm"
 for pkg in $wanted; do
 	dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "ok installed" ||
 		missing="$missing $pkg"

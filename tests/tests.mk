@@ -78,5 +78,11 @@ $(OUT)/unit_tests: $(UNIT_SRCS) tests/unit/fixture_run.c $(OUT)/libleaksnoop.a
 unit: $(OUT)/unit_tests $(FIXTURES)
 	$(OUT)/unit_tests
 
-integration: leaksnoop progs
+# The flame-graph test drives Debian's chromium with playwright-core (npm registry).
+PLAYWRIGHT := $(OUT)/node/node_modules/playwright-core/package.json
+$(PLAYWRIGHT):
+	mkdir -p $(OUT)/node
+	npm install --prefix $(OUT)/node --no-audit --no-fund --silent playwright-core@1.65.1
+
+integration: leaksnoop progs $(PLAYWRIGHT)
 	python3 -m unittest discover -s tests/integration -v

@@ -151,8 +151,8 @@ static FILE *open_output(const struct options *o)
 {
 	int fd;
 
-	if (!o->output_path || o->format == FORMAT_PPROF)
-		return stdout; /* pprof: the session writes one file per report */
+	if (!o->output_path || o->format == FORMAT_PPROF || o->format == FORMAT_SVG)
+		return stdout; /* pprof, svg: the session writes one file per report */
 	fd = open(o->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	return fd < 0 ? NULL : fdopen(fd, "w");
 }

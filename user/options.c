@@ -26,7 +26,8 @@ static const char usage_text[] =
 "      --sort KEY         bytes (default: most held first) or growth (steadiest\n"
 "                         growth first: the leak score)\n"
 "  -f, --format FMT       text (default), json (one object per line), folded,\n"
-"                         pprof (gzip'd profile.proto per report: PATH, PATH.1...)\n"
+"                         pprof (gzip'd profile.proto per report: PATH, PATH.1...),\n"
+"                         svg (interactive flame graph per report, same naming)\n"
 "  -w, --output PATH      write reports to PATH instead of stdout\n"
 "      --top-view         on a terminal: one screen per report, redrawn in place\n"
 "      --listen ADDR:PORT serve /metrics (Prometheus) and /debug/pprof/heap (pprof)\n"
@@ -152,6 +153,8 @@ static int parse_format(const char *text, enum output_format *format)
 		*format = FORMAT_FOLDED;
 	else if (!strcmp(text, "pprof"))
 		*format = FORMAT_PPROF;
+	else if (!strcmp(text, "svg"))
+		*format = FORMAT_SVG;
 	else
 		return -EINVAL;
 	return 0;
@@ -194,7 +197,7 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 		return 0;
 	case 'f':
 		if (parse_format(arg, &opts->format))
-			return usage_error("unknown format '%s': use text, json, folded or pprof", arg);
+			return usage_error("unknown format '%s': use text, json, folded, pprof or svg", arg);
 		return 0;
 	case 'w':
 		opts->output_path = arg;
@@ -322,8 +325,9 @@ int options_parse(int argc, char **argv, struct options *opts)
 		return usage_error("%suse either -p PID or -c CMD, not both", "");
 	if (!opts->pid && !opts->command)
 		return usage_error("%sname a target: -p PID or -c \"CMD\" (system-wide mode is not available yet)", "");
-	if (opts->format == FORMAT_PPROF && !opts->output_path)
-		return usage_error("%s-f pprof writes one file per report: name it with -w PATH", "");
+	if ((opts->format == FORMAT_PPROF || opts->format == FORMAT_SVG) && !opts->output_path)
+		return usage_error("%s-f pprof and -f svg write one file per report: name it with "
+				   "-w PATH", "");
 	if (opts->min_size > opts->max_size)
 		return usage_error("%s--min-size is larger than --max-size", "");
 	return 0;

@@ -11,6 +11,7 @@ enum output_format {
 	FORMAT_JSON,
 	FORMAT_FOLDED,
 	FORMAT_PPROF,
+	FORMAT_SVG,
 };
 
 struct options {

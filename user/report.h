@@ -99,6 +99,9 @@ void report_write_text(FILE *out, const struct report *r);
 void report_write_json(FILE *out, const struct report *r);
 void report_write_folded(FILE *out, const struct report *r);
 void report_write_top(FILE *out, const struct report *r);
+/* Interactive flame graph of r, weighed by r->sample. */
+void report_write_svg(FILE *out, const struct report *r);
+int report_write_svg_file(const char *path, const struct report *r);
 
 struct pb_buffer;
 /* profile.proto bytes of r (not compressed); 0 or -errno. */

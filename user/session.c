@@ -167,8 +167,8 @@ static void add_goroutines(struct session *s, struct report_state *st, struct re
 	}
 }
 
-/* -f pprof: report 1 goes to PATH, report N to PATH.(N-1), as INTERFACE.md says. */
-static int write_profile(struct session *s, const struct report *r)
+/* -f pprof, svg: report 1 goes to PATH, report N to PATH.(N-1), as INTERFACE.md says. */
+static int write_report_file(struct session *s, const struct report *r)
 {
 	char path[4096];
 	int err;
@@ -177,7 +177,8 @@ static int write_profile(struct session *s, const struct report *r)
 		snprintf(path, sizeof(path), "%s", s->opts->output_path);
 	else
 		snprintf(path, sizeof(path), "%s.%u", s->opts->output_path, r->seq - 1);
-	err = report_write_pprof(path, r);
+	err = s->opts->format == FORMAT_SVG ? report_write_svg_file(path, r) :
+					      report_write_pprof(path, r);
 	if (err)
 		fprintf(stderr, "leaksnoop: cannot write %s: %s\n", path, strerror(-err));
 	return 0; /* a failed file loses one report, not the session */
@@ -267,7 +268,8 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 {
 	const struct options *o = s->opts;
 	struct report r;
-	int err = build_report(s, st, &r, true, final, exited, o->format == FORMAT_PPROF);
+	int err = build_report(s, st, &r, true, final, exited,
+			       o->format == FORMAT_PPROF || o->format == FORMAT_SVG);
 
 	if (err)
 		return err;
@@ -280,7 +282,8 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 		break;
 	case FORMAT_JSON: report_write_json(s->out, &r); break;
 	case FORMAT_FOLDED: report_write_folded(s->out, &r); break;
-	case FORMAT_PPROF: err = write_profile(s, &r); break;
+	case FORMAT_PPROF:
+	case FORMAT_SVG: err = write_report_file(s, &r); break;
 	}
 	if (o->verbose && r.frees_untracked)
 		fprintf(stderr, "leaksnoop: %llu frees of blocks allocated before attach were "
