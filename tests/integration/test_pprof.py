@@ -2,6 +2,9 @@
 """-f pprof, read back by the real consumer: `go tool pprof`."""
 import os
 import re
+import socket
+import time
+import urllib.request
 import subprocess
 import tempfile
 import unittest
@@ -55,6 +58,35 @@ class Pprof(LeaksnoopTest):
             # -diff_base: the same leaks in both reports, so nothing changes.
             diff = pprof("-top", "-diff_base", path, latest)
             self.assertIn("Showing nodes accounting for 0, 0% of", diff)
+
+    def test_go_tool_pprof_http_ui_serves_the_profile(self):
+        with tempfile.TemporaryDirectory() as d:
+            path = os.path.join(d, "heap.pb.gz")
+            proc = subprocess.run([LEAKSNOOP, "-c", prog("leaky"), "-o", "0", "-f", "pprof",
+                                   "-w", path, "30"], capture_output=True, text=True, timeout=60)
+            self.assertEqual(proc.returncode, 0, proc.stderr)
+            with socket.socket() as s:
+                s.bind(("127.0.0.1", 0))
+                port = s.getsockname()[1]
+            ui = subprocess.Popen(["go", "tool", "pprof", "-no_browser",
+                                   "-http=127.0.0.1:%d" % port, path],
+                                  stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                  env=dict(os.environ, HOME=d))
+            try:
+                page = ""
+                deadline = time.time() + 30
+                while time.time() < deadline and "leak_a" not in page:
+                    time.sleep(0.5)
+                    try:
+                        with urllib.request.urlopen("http://127.0.0.1:%d/ui/top" % port,
+                                                    timeout=5) as r:
+                            page = r.read().decode()
+                    except OSError:
+                        continue
+                self.assertIn("leak_a", page)
+            finally:
+                ui.terminate()
+                ui.wait()
 
     def test_pprof_needs_an_output_path(self):
         proc = subprocess.run([LEAKSNOOP, "-c", "true", "-f", "pprof"], capture_output=True,
