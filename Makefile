@@ -17,7 +17,7 @@ SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 LIB_SRCS := user/options.c user/procmaps.c user/elf_module.c user/debuginfo.c \
 	    user/symbolize.c user/probe_point.c user/allocator.c user/aggregate.c \
 	    user/json_writer.c user/report_text.c user/report_json.c user/report_folded.c \
-	    user/thread_probes.c user/thread_report.c user/go_runtime.c user/goroutine_report.c \
+	    user/thread_probes.c user/thread_report.c user/go_runtime.c user/goroutine_report.c user/count_history.c \
 	    user/pprof_writer.c user/report_pprof.c user/report_metrics.c user/live.c \
 	    user/report_top.c user/json_reader.c user/diff.c user/report_svg.c
 TOOL_SRCS := user/main.c user/tracer.c user/collect.c user/collect_threads.c user/launch.c user/session.c

@@ -103,8 +103,6 @@ int newproc_enter(struct pt_regs *ctx)
 static __always_inline void add_go_sample(struct pt_regs *regs, struct stack_scratch *scratch,
 					  __u64 weight, __u64 blocks)
 {
-	struct stack_key key = { .kind = LS_KIND_GO_ALLOC };
-	static const struct stack_stats zero;
 	struct stack_stats *stats;
 	__u64 ret;
 
@@ -112,15 +110,10 @@ static __always_inline void add_go_sample(struct pt_regs *regs, struct stack_scr
 		return;
 	walk_user_stack(regs, scratch);
 	scratch->trace.ips[0] = ret;
-	key.stack_hash = store_trace(scratch);
-	stats = bpf_map_lookup_elem(&stack_stats, &key);
+	stats = stats_of(store_trace(scratch), LS_KIND_GO_ALLOC);
 	if (!stats) {
-		bpf_map_update_elem(&stack_stats, &key, &zero, BPF_NOEXIST);
-		stats = bpf_map_lookup_elem(&stack_stats, &key);
-		if (!stats) {
-			count(LS_CNT_DROP_STATS_FULL, 1);
-			return;
-		}
+		count(LS_CNT_DROP_STATS_FULL, 1);
+		return;
 	}
 	__sync_fetch_and_add(&stats->alloc_bytes, weight);
 	__sync_fetch_and_add(&stats->alloc_count, blocks);

@@ -91,18 +91,6 @@ static __always_inline bool sampled_out(void)
 	return sample_rate > 1 && bpf_get_prandom_u32() % sample_rate;
 }
 
-static __always_inline struct stack_stats *stats_of(__u64 stack_hash, __u32 kind)
-{
-	struct stack_key key = { .stack_hash = stack_hash, .kind = kind };
-	struct stack_stats *stats = bpf_map_lookup_elem(&stack_stats, &key);
-	static const struct stack_stats zero;
-
-	if (stats)
-		return stats;
-	bpf_map_update_elem(&stack_stats, &key, &zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&stack_stats, &key);
-}
-
 static __always_inline void age_slot_add(struct stack_stats *stats, __u64 time_ns,
 					 __s64 bytes, __s64 allocs)
 {

@@ -50,6 +50,26 @@ static __always_inline void count(__u32 which, __u64 amount)
 		__sync_fetch_and_add(value, amount);
 }
 
+/* The value at key, created zeroed when absent (NULL only when the map is full). */
+static __always_inline void *lookup_or_init(void *map, const void *key, const void *zero)
+{
+	void *value = bpf_map_lookup_elem(map, key);
+
+	if (value)
+		return value;
+	bpf_map_update_elem(map, key, zero, BPF_NOEXIST);
+	return bpf_map_lookup_elem(map, key);
+}
+
+/* Per-stack totals of (stack, kind), created on first use. */
+static __always_inline struct stack_stats *stats_of(__u64 stack_hash, __u32 kind)
+{
+	struct stack_key key = { .stack_hash = stack_hash, .kind = kind };
+	static const struct stack_stats zero;
+
+	return lookup_or_init(&stack_stats, &key, &zero);
+}
+
 /* 64-bit hash of the frames: collisions are what a stack-id map would drop. */
 static __always_inline __u64 hash_frames(const struct stack_trace *trace)
 {

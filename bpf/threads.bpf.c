@@ -79,12 +79,8 @@ static __always_inline struct create_state *create_state(bool create)
 static __always_inline struct thread_stack_stats *stack_stats_of(__u64 hash)
 {
 	static const struct thread_stack_stats zero;
-	struct thread_stack_stats *stats = bpf_map_lookup_elem(&thread_stacks, &hash);
 
-	if (stats)
-		return stats;
-	bpf_map_update_elem(&thread_stacks, &hash, &zero, BPF_NOEXIST);
-	return bpf_map_lookup_elem(&thread_stacks, &hash);
+	return lookup_or_init(&thread_stacks, &hash, &zero);
 }
 
 /* The thread holds nothing any more: forget it, count it as gone. */

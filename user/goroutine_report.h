@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "count_history.h"
 #include "leaksnoop.h"
 
 /* One `go` statement as read from map `go_sites`. */
@@ -22,13 +23,8 @@ struct goroutine_group {
 	double growth_per_s; /* of live, since the previous report */
 };
 
-struct goroutine_history;
-
-struct goroutine_history *goroutine_history_new(void);
-void goroutine_history_free(struct goroutine_history *h);
-
 /* Groups sorted by live count (then created); groups holds count entries. */
 size_t goroutine_groups(const struct go_site_entry *sites, size_t count, double interval_s,
-			struct goroutine_history *history, struct goroutine_group *groups);
+			struct count_history *history, struct goroutine_group *groups);
 
 #endif

@@ -92,8 +92,8 @@ struct report_state {
 	struct stack_row *rows;
 	struct report_stack *stacks;
 	size_t stacks_cap;
-	struct thread_history *thread_history;
-	struct goroutine_history *go_history;
+	struct count_history *thread_history;
+	struct count_history *go_history;
 	struct go_site_entry *go_sites;
 	struct goroutine_group *go_groups;
 	struct report_goroutine *goroutines;
@@ -373,10 +373,10 @@ int session_run(struct session *s)
 	pidfd = open_pidfd(s->pid);
 	max = o->max_stacks;
 	st.history = growth_history_new();
-	st.thread_history = thread_history_new();
+	st.thread_history = count_history_new();
 	st.groups = calloc(2 * (max + LS_MAX_TRACKED_THREADS), sizeof(*st.groups));
 	st.threads = calloc(MAX_THREAD_GROUPS, sizeof(*st.threads));
-	st.go_history = goroutine_history_new();
+	st.go_history = count_history_new();
 	st.go_sites = calloc(max, sizeof(*st.go_sites));
 	st.go_groups = calloc(max, sizeof(*st.go_groups));
 	st.goroutines = calloc(MAX_THREAD_GROUPS, sizeof(*st.goroutines));
@@ -441,8 +441,8 @@ out:
 	free(st.rows);
 	free(st.threads);
 	free(st.groups);
-	thread_history_free(st.thread_history);
-	goroutine_history_free(st.go_history);
+	count_history_free(st.thread_history);
+	count_history_free(st.go_history);
 	free(st.go_sites);
 	free(st.go_groups);
 	free(st.goroutines);

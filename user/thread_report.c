@@ -9,51 +9,6 @@ const char *thread_state_name(enum thread_state state)
 	return state == THREAD_LEAKED ? "leaked" : "live";
 }
 
-/* Live count per creation stack at the previous report. */
-struct thread_history {
-	uint64_t *hashes;
-	uint64_t *live;
-	size_t count, cap;
-};
-
-struct thread_history *thread_history_new(void)
-{
-	return calloc(1, sizeof(struct thread_history));
-}
-
-void thread_history_free(struct thread_history *h)
-{
-	if (!h)
-		return;
-	free(h->hashes);
-	free(h->live);
-	free(h);
-}
-
-static uint64_t *history_live(struct thread_history *h, uint64_t hash)
-{
-	for (size_t i = 0; i < h->count; i++)
-		if (h->hashes[i] == hash)
-			return &h->live[i];
-	if (h->count == h->cap) {
-		size_t cap = h->cap ? h->cap * 2 : 16;
-		uint64_t *hashes = realloc(h->hashes, cap * sizeof(*hashes));
-		uint64_t *live;
-
-		if (!hashes)
-			return NULL;
-		h->hashes = hashes;
-		live = realloc(h->live, cap * sizeof(*live));
-		if (!live)
-			return NULL;
-		h->live = live;
-		h->cap = cap;
-	}
-	h->hashes[h->count] = hash;
-	h->live[h->count] = 0;
-	return &h->live[h->count++];
-}
-
 static struct thread_group *group_for(struct thread_group *groups, size_t *count,
 				      uint64_t hash, enum thread_state state)
 {
@@ -85,7 +40,7 @@ static int compare_groups(const void *a, const void *b)
 }
 
 size_t thread_groups(const struct thread_snapshot *snap, uint64_t default_stack_bytes,
-		     struct thread_history *history, uint64_t prev_time_ns,
+		     struct count_history *history, uint64_t prev_time_ns,
 		     struct thread_group *groups)
 {
 	double interval_s = snap->time_ns > prev_time_ns ?
@@ -109,7 +64,7 @@ size_t thread_groups(const struct thread_snapshot *snap, uint64_t default_stack_
 			group_for(groups, &count, snap->stacks[i].stack_hash, THREAD_LIVE);
 	for (size_t i = 0; i < count; i++) {
 		const struct thread_stack_stats *stats = stack_stats(snap, groups[i].stack_hash);
-		uint64_t *prev;
+		uint64_t prev;
 
 		if (stats) {
 			groups[i].created = stats->created;
@@ -117,12 +72,9 @@ size_t thread_groups(const struct thread_snapshot *snap, uint64_t default_stack_
 		}
 		if (groups[i].state != THREAD_LIVE || !history)
 			continue;
-		prev = history_live(history, groups[i].stack_hash);
-		if (!prev)
-			continue;
+		prev = count_history_swap(history, groups[i].stack_hash, groups[i].count);
 		if (interval_s > 0)
-			groups[i].growth_per_s = ((double)groups[i].count - (double)*prev) / interval_s;
-		*prev = groups[i].count;
+			groups[i].growth_per_s = ((double)groups[i].count - (double)prev) / interval_s;
 	}
 	qsort(groups, count, sizeof(*groups), compare_groups);
 	return count;

@@ -5,6 +5,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "count_history.h"
 #include "leaksnoop.h"
 
 /* The thread maps as read at one instant (user/collect_threads.c). */
@@ -42,18 +43,13 @@ struct thread_group {
 	double growth_per_s;   /* of the live count, since the previous report */
 };
 
-struct thread_history;
-
-struct thread_history *thread_history_new(void);
-void thread_history_free(struct thread_history *h);
-
 /*
  * Group the snapshot's threads by creation stack and state, leaked first then
  * by count; default_stack_bytes stands for threads whose attr set no size.
  * groups must hold 2 * (stack_count + thread_count) entries.  Returns how many.
  */
 size_t thread_groups(const struct thread_snapshot *snap, uint64_t default_stack_bytes,
-		     struct thread_history *history, uint64_t prev_time_ns,
+		     struct count_history *history, uint64_t prev_time_ns,
 		     struct thread_group *groups);
 
 const char *thread_state_name(enum thread_state state);

@@ -62,7 +62,7 @@ Test(thread_report, live_growth_between_reports)
 		thread(4, 0xd, 0, 0, 0),
 	};
 	struct thread_snapshot snap = { .time_ns = 1000 * MS, .threads = threads, .thread_count = 1 };
-	struct thread_history *h = thread_history_new();
+	struct count_history *h = count_history_new();
 	struct thread_group groups[8];
 
 	thread_groups(&snap, 0, h, 0, groups);
@@ -70,5 +70,5 @@ Test(thread_report, live_growth_between_reports)
 	snap.time_ns = 3000 * MS;
 	cr_assert_eq(thread_groups(&snap, 0, h, 1000 * MS, groups), 1);
 	cr_assert_float_eq(groups[0].growth_per_s, 1.5, 1e-9);
-	thread_history_free(h);
+	count_history_free(h);
 }

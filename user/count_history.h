@@ -1,0 +1,16 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LS_COUNT_HISTORY_H
+#define LS_COUNT_HISTORY_H
+
+#include <stdint.h>
+
+/* A count per key (a creation stack, a go statement) kept from one report to the next. */
+struct count_history;
+
+struct count_history *count_history_new(void);
+void count_history_free(struct count_history *h);
+
+/* Remember now for key; returns the count it had at the previous report (0 if new). */
+uint64_t count_history_swap(struct count_history *h, uint64_t key, uint64_t now);
+
+#endif
