@@ -27,7 +27,7 @@ TOOL_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(TOOL_SRCS))
 # Keep the BPF objects and skeletons between builds.
 .SECONDARY:
 
-.PHONY: all clean test unit integration demo run-demo deps vmlinux bench install progs
+.PHONY: all clean test unit integration demo run-demo deps vmlinux bench install progs fuzz
 all: leaksnoop
 
 $(OUT):

@@ -86,3 +86,23 @@ $(PLAYWRIGHT):
 
 integration: leaksnoop progs $(PLAYWRIGHT)
 	python3 -m unittest discover -s tests/integration -v
+
+# Fuzzing (libFuzzer + AddressSanitizer): the parsers that read files a target controls
+# (its maps, its ELF and DWARF) and the files `leaksnoop diff` reads.  Each target runs
+# FUZZ_SECONDS from its corpus in tests/fuzz/corpus/; new inputs are kept there.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := procmaps elf json diff
+FUZZ_LIB := user/procmaps.c user/elf_module.c user/debuginfo.c user/probe_point.c \
+	    user/json_reader.c user/diff.c
+FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Iuser
+
+$(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)
+	mkdir -p $(OUT)/fuzz
+	$(CLANG) $(FUZZ_FLAGS) $< $(FUZZ_LIB) -lelf -ldw -lz -lcapstone -o $@
+
+fuzz: $(patsubst %,$(OUT)/fuzz/fuzz_%,$(FUZZ_TARGETS))
+	for t in $(FUZZ_TARGETS); do \
+		mkdir -p tests/fuzz/corpus/$$t; \
+		$(OUT)/fuzz/fuzz_$$t -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+			-print_final_stats=1 tests/fuzz/corpus/$$t || exit 1; \
+	done
