@@ -110,6 +110,24 @@ static int ensure_tracefs(void)
 	return 0;
 }
 
+/* The process a thread ID belongs to: -p accepts either. */
+static pid_t tgid_of(pid_t pid)
+{
+	char path[64], line[128];
+	pid_t tgid = pid;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return pid;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Tgid: %d", &tgid) == 1)
+			break;
+	fclose(f);
+	return tgid > 0 ? tgid : pid;
+}
+
 static int check_pid(pid_t pid)
 {
 	char path[64];
@@ -349,7 +367,10 @@ static int start_target(struct run *run)
 	int err;
 
 	if (!o->command) {
-		run->pid = o->pid;
+		run->pid = tgid_of(o->pid);
+		if (run->pid != o->pid && o->verbose)
+			fprintf(stderr, "leaksnoop: %d is a thread of process %d: tracing the process\n",
+				(int)o->pid, (int)run->pid);
 		err = check_pid(run->pid);
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)run->pid);
 		if (!err)
