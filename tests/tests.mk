@@ -75,7 +75,7 @@ $(OUT)/unit_tests: $(UNIT_SRCS) tests/unit/fixture_run.c $(OUT)/libleaksnoop.a
 		$(LDLIBS) -lcriterion -o $@
 
 # Unit tests need no privileges; integration tests load BPF (root).
-unit: $(OUT)/unit_tests $(FIXTURES)
+unit: $(OUT)/unit_tests $(FIXTURES) $(OUT)/progs/leaky
 	$(OUT)/unit_tests
 
 # The flame-graph test drives Debian's chromium with playwright-core (npm registry).

@@ -401,6 +401,27 @@ int elf_module_offset_to_vaddr(const struct elf_module *mod, uint64_t offset, ui
 	return -ENOENT;
 }
 
+bool elf_module_has_frame_pointers(const struct elf_module *mod)
+{
+	static const uint8_t prologue[] = { 0x55, 0x48, 0x89, 0xe5 };
+	static const uint8_t endbr64[] = { 0xf3, 0x0f, 0x1e, 0xfa };
+	size_t step = mod->symbol_count / 256 + 1, sampled = 0, with_fp = 0;
+
+	if (elf_module_function_vaddr(mod, "runtime.newproc"))
+		return true;
+	for (size_t i = 0; i < mod->symbol_count; i += step) {
+		uint8_t code[8];
+
+		if (mod->symbols[i].size < 16 || elf_module_read(mod, mod->symbols[i].addr, code, 8))
+			continue;
+		sampled++;
+		if (!memcmp(code, prologue, 4) ||
+		    (!memcmp(code, endbr64, 4) && !memcmp(code + 4, prologue, 4)))
+			with_fp++;
+	}
+	return sampled && with_fp * 2 >= sampled;
+}
+
 int elf_module_read(const struct elf_module *mod, uint64_t vaddr, void *buf, size_t len)
 {
 	uint64_t offset;

@@ -66,6 +66,13 @@ uint64_t elf_module_function_vaddr(const struct elf_module *mod, const char *nam
 int elf_module_vaddr_to_offset(const struct elf_module *mod, uint64_t vaddr, uint64_t *offset);
 int elf_module_offset_to_vaddr(const struct elf_module *mod, uint64_t offset, uint64_t *vaddr);
 
+/*
+ * Does the code keep frame pointers?  Samples up to 256 functions and counts
+ * those that open with push %rbp; mov %rsp,%rbp (after an endbr64).  Go code
+ * always keeps them, with its own prologue.  Returns true when most do.
+ */
+bool elf_module_has_frame_pointers(const struct elf_module *mod);
+
 /* Read len bytes of the file at link-time address vaddr. */
 int elf_module_read(const struct elf_module *mod, uint64_t vaddr, void *buf, size_t len);
 

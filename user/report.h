@@ -26,6 +26,8 @@ struct report_stack {
 	const struct stack_row *row;
 	struct frame frames[LS_MAX_STACK_DEPTH];
 	size_t depth;
+	bool complete;               /* the walk reached the thread's root */
+	const char *no_fp_module;    /* frames past this module may be missing, or NULL */
 };
 
 /* A group of threads ready to print: its creation stack symbolized. */
@@ -71,6 +73,7 @@ struct report {
 
 	struct report_stack *stacks; /* top N */
 	size_t stack_count;
+	size_t stacks_complete;      /* of stack_count */
 
 	bool threads_tracked;
 	uint64_t threads_live, threads_leaked;

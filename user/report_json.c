@@ -52,6 +52,9 @@ static void write_stack(struct json_writer *w, const struct report_stack *stack)
 	json_uint(w, "grew_intervals", row->grew_intervals);
 	json_bool(w, "plateaued", row->plateaued);
 	json_uint(w, "oldest_age_ms", row->oldest_age_ms);
+	json_string(w, "stack_quality", stack->complete ? "complete" : "truncated");
+	if (stack->no_fp_module)
+		json_string(w, "no_frame_pointers_in", stack->no_fp_module);
 	write_frames(w, stack->frames, stack->depth);
 	json_object_end(w);
 }
@@ -118,6 +121,8 @@ void report_write_json(FILE *out, const struct report *r)
 	json_uint(&w, "frees", r->frees);
 	json_uint(&w, "frees_untracked", r->frees_untracked);
 	json_uint(&w, "stacks", r->stacks_holding);
+	json_uint(&w, "stacks_complete", r->stacks_complete);
+	json_uint(&w, "stacks_reported", r->stack_count);
 	json_uint(&w, "threads_live", r->threads_live);
 	json_uint(&w, "threads_leaked", r->threads_leaked);
 	json_uint(&w, "threads_preexisting", r->threads_preexisting);

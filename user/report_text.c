@@ -154,6 +154,12 @@ static void write_stack(FILE *out, const struct report_stack *stack, size_t rank
 		fputs("        [stack not captured]\n", out);
 	for (size_t i = 0; i < stack->depth; i++)
 		write_frame(out, i, &stack->frames[i]);
+	if (stack->depth && !stack->complete)
+		fprintf(out, "        (stack truncated%s%s%s)\n",
+			stack->no_fp_module ? ": " : "",
+			stack->no_fp_module ? stack->no_fp_module : "",
+			stack->no_fp_module ? " keeps no frame pointers, so callers past it may be "
+					      "missing; the allocation site #0 is right" : "");
 }
 
 void report_write_text(FILE *out, const struct report *r)
@@ -181,6 +187,9 @@ void report_write_text(FILE *out, const struct report *r)
 	}
 	if (!shown)
 		fputs("  no outstanding allocations\n", out);
+	else
+		fprintf(out, "\n  stack quality: %zu of %zu stacks walked to the thread's root\n",
+			r->stacks_complete, r->stack_count);
 	write_go_allocs(out, r);
 	write_threads(out, r);
 	write_goroutines(out, r);

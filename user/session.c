@@ -253,6 +253,10 @@ static int build_report(struct session *s, struct report_state *st, struct repor
 		st->stacks[i].row = &st->rows[i];
 		st->stacks[i].depth = symbolize_trace(s->symbolizer, st->rows[i].sample->trace,
 						      st->stacks[i].frames);
+		st->stacks[i].complete = stack_reaches_root(st->stacks[i].frames, st->stacks[i].depth);
+		st->stacks[i].no_fp_module = st->stacks[i].complete ? NULL :
+			stack_module_without_fp(st->stacks[i].frames, st->stacks[i].depth);
+		r.stacks_complete += st->stacks[i].complete;
 	}
 	if (s->threads)
 		add_threads(s, st, &r, periodic);

@@ -18,6 +18,7 @@ struct module_entry {
 	struct elf_module *elf;  /* NULL when the file could not be read */
 	struct line_table *lines;
 	struct module_entry *same_build; /* entry that owns elf/lines, or NULL if this one does */
+	bool frame_pointers;
 };
 
 struct symbolizer {
@@ -27,6 +28,30 @@ struct symbolizer {
 	struct module_entry *modules;
 	size_t module_count, module_cap;
 };
+
+bool stack_reaches_root(const struct frame *frames, size_t depth)
+{
+	static const char *const roots[] = {
+		"_start", "__libc_start_main", "__libc_start_call_main", "start_thread", "clone",
+		"clone3", "__clone3", "runtime.goexit", "runtime.goexit.abi0", "runtime.mstart",
+		"runtime.rt0_go.abi0",
+	};
+	const char *last = depth ? frames[depth - 1].symbol : NULL;
+
+	for (size_t i = 0; last && i < sizeof(roots) / sizeof(*roots); i++)
+		if (!strcmp(last, roots[i]))
+			return true;
+	return false;
+}
+
+const char *stack_module_without_fp(const struct frame *frames, size_t depth)
+{
+	for (size_t i = 1; i + 1 < depth; i++)
+		if (frames[i].frame_pointers == 0)
+			return frames[i].module;
+	return depth && frames[0].frame_pointers == 0 && !stack_reaches_root(frames, depth) ?
+		frames[0].module : NULL;
+}
 
 const char *demangle(const char *name, char *buf, size_t size)
 {
@@ -165,6 +190,7 @@ static int load_module(struct symbolizer *sym, const struct mapping *m)
 			entry.elf = twin->elf;
 			entry.same_build = twin;
 		} else {
+			entry.frame_pointers = elf_module_has_frame_pointers(entry.elf);
 			load_debug_info(sym, &entry, m);
 			demangle_module(entry.elf);
 		}
@@ -221,6 +247,7 @@ void symbolize_address(struct symbolizer *sym, uint64_t addr, bool return_addres
 
 	memset(frame, 0, sizeof(*frame));
 	frame->addr = addr;
+	frame->frame_pointers = -1;
 	if (!m || !mapping_is_file(m)) {
 		frame->offset = addr;
 		return;
@@ -233,6 +260,8 @@ void symbolize_address(struct symbolizer *sym, uint64_t addr, bool return_addres
 	entry = find_module(sym, m);
 	if (entry && entry->elf && entry->elf->build_id[0])
 		frame->build_id = entry->elf->build_id;
+	if (entry && entry->elf)
+		frame->frame_pointers = entry->frame_pointers;
 	if (!entry || !entry->elf ||
 	    elf_module_offset_to_vaddr(entry->elf, lookup - m->start + m->file_offset, &vaddr))
 		return;

@@ -19,6 +19,7 @@ struct frame {
 	/* The mapping that holds addr (for pprof's mapping table); 0 when none. */
 	uint64_t map_start, map_end, map_file_offset;
 	const char *build_id; /* hex, or NULL */
+	int frame_pointers;   /* the module keeps them: 1, does not: 0, unknown: -1 */
 };
 
 struct symbolizer;
@@ -43,6 +44,16 @@ void symbolizer_set_mappings(struct symbolizer *sym, struct mapping_list *list, 
  */
 void symbolize_address(struct symbolizer *sym, uint64_t addr, bool return_address,
 		       struct frame *frame);
+
+/*
+ * Stack quality.  A frame-pointer walk is complete when it reaches a thread's
+ * root (_start, start_thread, runtime.goexit...).  A frame inside a module
+ * built without frame pointers means the frames past it may be missing or
+ * wrong: its first such module (frame 0 excepted: the allocation site is
+ * always right) is returned, or NULL.
+ */
+bool stack_reaches_root(const struct frame *frames, size_t depth);
+const char *stack_module_without_fp(const struct frame *frames, size_t depth);
 
 /* Demangle a C++ name into buf; returns buf, or name itself when not mangled. */
 const char *demangle(const char *name, char *buf, size_t size);

@@ -84,6 +84,11 @@ class HeapTruth(LeaksnoopTest):
             self.assertIn("malloc(1000)", lines[top["line"] - 1])
             lib = next(s for s in report["stacks"] if frames_of(s)[:1] == ["lib_leak"])
             self.assertTrue(lib["frames"][0]["module"].endswith("libleakylib.so"))
+            # Stack quality: walked to the root through frame pointers, or said why not.
+            self.assertEqual(stack["stack_quality"], "complete")
+            strdup = next(s for s in report["stacks"] if frames_of(s)[:1] == ["__strdup"])
+            self.assertEqual(strdup["stack_quality"], "truncated")
+            self.assertTrue(strdup["no_frame_pointers_in"].endswith("libc.so.6"))
         finally:
             run.close()
 

@@ -172,3 +172,32 @@ Test(symbolize, demangle_leaves_c_names_alone)
 	cr_assert_str_eq(demangle("_ZN3foo3barEv", buf, sizeof(buf)), "foo::bar()");
 	cr_assert_str_eq(demangle("_Zgarbage", buf, sizeof(buf)), "_Zgarbage");
 }
+
+Test(symbolize, stack_quality_from_roots_and_frame_pointers)
+{
+	struct frame frames[3] = {
+		{ .symbol = "__strdup", .module = "/lib/libc.so.6", .frame_pointers = 0 },
+		{ .symbol = "main", .module = "/bin/app", .frame_pointers = 1 },
+		{ .symbol = "__libc_start_call_main", .module = "/lib/libc.so.6", .frame_pointers = 0 },
+	};
+
+	cr_assert(stack_reaches_root(frames, 3));
+	cr_assert_not(stack_reaches_root(frames, 1));
+	cr_assert_str_eq(stack_module_without_fp(frames, 1), "/lib/libc.so.6");
+	frames[0].frame_pointers = 1;
+	cr_assert_null(stack_module_without_fp(frames, 2));
+	cr_assert_null(stack_module_without_fp(frames, 3)); /* the root's own module does not matter */
+}
+
+Test(symbolize, frame_pointer_detection_on_fixtures)
+{
+	struct elf_module *mod;
+
+	/* The fixtures are built with -O1: gcc omits frame pointers there. */
+	cr_assert_eq(elf_module_open(FIXTURES "fixture_nopie", &mod), 0);
+	cr_assert_not(elf_module_has_frame_pointers(mod));
+	elf_module_close(mod);
+	cr_assert_eq(elf_module_open("build/progs/leaky", &mod), 0); /* -fno-omit-frame-pointer */
+	cr_assert(elf_module_has_frame_pointers(mod));
+	elf_module_close(mod);
+}
