@@ -48,6 +48,7 @@ enum ls_kind {
 	LS_KIND_HEAP = 0, /* malloc family, C++ new */
 	LS_KIND_MMAP = 1, /* anonymous mmap not yet unmapped */
 	LS_KIND_GO_ALLOC = 2, /* Go allocations, sampled: allocated totals only (GC frees) */
+	LS_KIND_GROWTH = 3,   /* --growth: bytes of new memory first written, per stack */
 	LS_KIND_MAX,
 };
 

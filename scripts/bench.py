@@ -10,6 +10,7 @@ round by round so that drift on a noisy machine hits all of them alike:
   heaptrack       in-process LD_PRELOAD tracer, launch mode
   leaksnoop       leaksnoop -p (exact)
   leaksnoop -s N  leaksnoop -p, one allocation in N recorded
+  leaksnoop --growth  no per-call probe: new pages per stack from page faults
   floor entry     empty probes at the functions' entries (where the peers probe)
   floor chosen    empty probes where leaksnoop probes
 
@@ -135,6 +136,8 @@ def configurations(args, libc):
         ("leaksnoop -s %d" % args.sample_rate,
          lambda argv, d: run_attached(argv, leaks[:3] + ["-s", str(args.sample_rate)] + leaks[3:],
                                       "Tracing", 0.2, d)),
+        ("leaksnoop --growth", lambda argv, d: run_attached(
+            argv, leaks[:3] + ["--growth"] + leaks[3:], "Tracing", 0.2, d)),
         ("floor chosen", lambda argv, d: run_attached(
             argv, [LEAKSNOOP, "-p", "{pid}", "--floor", "chosen", "60"], "Tracing", 0.2, d)),
         ("floor entry", lambda argv, d: run_attached(
@@ -165,7 +168,8 @@ def measure_overhead(kind, rounds, configs, args):
     for r in range(rounds):
         for name, runner in configs:
             with tempfile.TemporaryDirectory() as workdir:
-                argv = workload_argv(kind, name != "untraced", args)
+                # Growth mode probes no call: it runs the untraced workload's length.
+                argv = workload_argv(kind, name not in ("untraced", "leaksnoop --growth"), args)
                 ns, seconds, kib = runner(argv, workdir)
             samples[name].append(ns)
             cpu[name].append(seconds)
@@ -297,6 +301,7 @@ def main():
     for kind, rounds in kinds:
         chosen = configs if kind == "pairs" else \
             [c for c in configs if c[0] in ("untraced", "leaksnoop", "floor chosen",
+                                             "leaksnoop --growth",
                                              "leaksnoop -s %d" % args.sample_rate,
                                              "bpftrace memleak")]
         print("\n== %s workload" % kind, flush=True)

@@ -247,15 +247,21 @@ void aggregate_allocated(const struct snapshot *snap, uint64_t *bytes, uint64_t 
 			 uint64_t *frees)
 {
 	int64_t outstanding = 0;
+	uint64_t tracked = 0;
 
 	*bytes = 0;
 	*allocs = 0;
 	for (size_t i = 0; i < snap->count; i++) {
-		if (snap->stacks[i].key.kind == LS_KIND_GO_ALLOC)
+		const struct stack_sample *s = &snap->stacks[i];
+
+		if (s->key.kind == LS_KIND_GO_ALLOC)
 			continue; /* sampled estimates of collected memory: per stack only */
-		*bytes += snap->stacks[i].stats.alloc_bytes;
-		*allocs += snap->stacks[i].stats.alloc_count;
-		outstanding += snap->stacks[i].stats.outstanding_count;
+		*bytes += s->stats.alloc_bytes;
+		*allocs += s->stats.alloc_count;
+		if (s->key.kind == LS_KIND_GROWTH)
+			continue; /* new pages: never freed one by one */
+		tracked += s->stats.alloc_count;
+		outstanding += s->stats.outstanding_count;
 	}
-	*frees = outstanding >= 0 && (uint64_t)outstanding <= *allocs ? *allocs - outstanding : 0;
+	*frees = outstanding >= 0 && (uint64_t)outstanding <= tracked ? tracked - outstanding : 0;
 }

@@ -271,6 +271,8 @@ static int attach_threads(struct run *run)
 	return run->threads ? 0 : fail(EXIT_RUNTIME, "out of memory");
 }
 
+static int start_collecting(struct run *run);
+
 static int attach_all(struct run *run)
 {
 	const struct options *o = &run->opts;
@@ -299,9 +301,17 @@ static int attach_all(struct run *run)
 	if (o->verbose && run->is_go)
 		fprintf(stderr, "leaksnoop: pid %d is a Go program: goroutines tracked, its "
 			"garbage-collected heap not probed\n", (int)run->pid);
-	else if (o->verbose)
+	else if (o->verbose && !o->growth)
 		fprintf(stderr, "leaksnoop: allocator %s (%s), pid %d\n", run->alloc.shown_path,
 			run->alloc.name, (int)run->pid);
+	if (o->growth) {
+		/* No probe on any call: the page-fault tracepoint is all. */
+		err = tracer_attach_growth(&run->tracer, run->pid, o->verbose);
+		if (err)
+			return fail(EXIT_RUNTIME, "cannot attach the page-fault tracepoint: %s",
+				    strerror(-err));
+		return start_collecting(run);
+	}
 	if (run->is_go) {
 		err = attach_goroutines(run);
 		if (err)
@@ -316,6 +326,13 @@ static int attach_all(struct run *run)
 		if (err)
 			return err;
 	}
+	return start_collecting(run);
+}
+
+static int start_collecting(struct run *run)
+{
+	const struct options *o = &run->opts;
+
 	run->collector = collector_new(tracer_stats_fd(&run->tracer),
 				       tracer_traces_fd(&run->tracer),
 				       tracer_counters_fd(&run->tracer), o->max_stacks,
@@ -360,6 +377,13 @@ static int find_go_runtime(struct run *run, const char *exe)
 	return 0;
 }
 
+/* --growth probes no allocator: any process, any language. */
+static int use_growth_mode(struct run *run)
+{
+	snprintf(run->alloc.name, sizeof(run->alloc.name), "growth");
+	return 0;
+}
+
 static int start_target(struct run *run)
 {
 	const struct options *o = &run->opts;
@@ -373,6 +397,8 @@ static int start_target(struct run *run)
 				(int)o->pid, (int)run->pid);
 		err = check_pid(run->pid);
 		snprintf(exe, sizeof(exe), "/proc/%d/exe", (int)run->pid);
+		if (!err && o->growth)
+			return use_growth_mode(run);
 		if (!err)
 			err = find_go_runtime(run, exe);
 		if (err || run->is_go)
@@ -385,6 +411,8 @@ static int start_target(struct run *run)
 	if (err)
 		return fail(EXIT_RUNTIME, "cannot run '%s': %s", o->command, strerror(-err));
 	run->pid = run->child.pid;
+	if (o->growth)
+		return use_growth_mode(run);
 	err = find_go_runtime(run, run->child.exe);
 	if (err || run->is_go)
 		return err;
@@ -403,8 +431,9 @@ static void announce(const struct run *run)
 	}
 	fprintf(stderr, "Tracing %s %d (%s%s%s%s), reports every %u s of blocks older than "
 		"%u ms... Ctrl-C to end.\n", o->command ? "command, PID" : "PID", (int)run->pid,
-		run->alloc.name, run->is_go ? " goroutines" : " malloc",
-		o->no_mmap ? "" : ", anonymous mmap", run->threads ? ", threads" : "",
+		run->alloc.name, run->opts.growth ? ": page faults" : run->is_go ? " goroutines" :
+									    " malloc",
+		o->no_mmap || o->growth ? "" : ", anonymous mmap", run->threads ? ", threads" : "",
 		o->interval_s, o->older_ms);
 }
 

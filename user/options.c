@@ -37,6 +37,8 @@ static const char usage_text[] =
 "  -O, --obj PATH         allocator library/binary to probe (default: detected)\n"
 "  -s, --sample-rate N    record about one allocation in N, scale estimates by N\n"
 "                         (default 1: every allocation, exact)\n"
+"      --growth           growth mode: no probe on any call; new memory (pages\n"
+"                         first written) per stack, for always-on use\n"
 "      --no-mmap          do not track anonymous mmap regions\n"
 "      --no-threads       do not track thread creation, join, detach and exit\n"
 "      --go               track goroutines (automatic for Go executables)\n"
@@ -69,6 +71,7 @@ enum long_only {
 	OPT_LISTEN_PUBLIC,
 	OPT_SAMPLE,
 	OPT_TOP_VIEW,
+	OPT_GROWTH,
 };
 
 static const struct option long_options[] = {
@@ -96,6 +99,7 @@ static const struct option long_options[] = {
 	{ "listen", required_argument, NULL, OPT_LISTEN },
 	{ "sample", required_argument, NULL, OPT_SAMPLE },
 	{ "top-view", no_argument, NULL, OPT_TOP_VIEW },
+	{ "growth", no_argument, NULL, OPT_GROWTH },
 	{ "listen-public", no_argument, NULL, OPT_LISTEN_PUBLIC },
 	{ 0 },
 };
@@ -231,6 +235,9 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 		return usage_error("unknown sample type '%s': use inuse_space, inuse_objects, "
 				   "alloc_space or alloc_objects", arg);
 	}
+	case OPT_GROWTH:
+		opts->growth = true;
+		return 0;
 	case OPT_TOP_VIEW:
 		opts->top_view = true;
 		return 0;

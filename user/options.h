@@ -34,6 +34,7 @@ struct options {
 	bool sort_by_growth;     /* --sort growth */
 	int sample_type;         /* --sample: enum sample_type */
 	bool top_view;           /* --top-view */
+	bool growth;             /* --growth */
 	const char *listen;      /* --listen ADDR:PORT */
 	bool listen_public;      /* --listen-public */
 	unsigned sample_rate;    /* -s: record one allocation in N (1: all) */

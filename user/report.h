@@ -57,6 +57,7 @@ struct report {
 	const char *exe;        /* the target's executable as it sees it, or NULL */
 	unsigned older_ms;
 	unsigned sample_rate;   /* 1: exact */
+	bool growth;            /* --growth: new pages per stack, nothing else probed */
 	enum sample_type sample; /* --sample: what folded and svg output weigh */
 	bool color;             /* text: ANSI colours (a terminal, no NO_COLOR) */
 	double report_ms;       /* time to read the maps, aggregate and symbolize */

@@ -12,6 +12,7 @@ const char *kind_name(uint32_t kind)
 	case LS_KIND_HEAP: return "heap";
 	case LS_KIND_MMAP: return "mmap";
 	case LS_KIND_GO_ALLOC: return "go_alloc";
+	case LS_KIND_GROWTH: return "growth";
 	}
 	return "unknown";
 }
@@ -82,8 +83,12 @@ static void write_threads(FILE *out, const struct report *r)
 	}
 }
 
-/* Go's heap is collected: its stacks are ranked by allocation rate, not held bytes. */
-static void write_go_allocs(FILE *out, const struct report *r)
+/*
+ * Stacks counted by what they allocated, not by what they hold: Go's
+ * collected heap (sampled), and --growth's new pages.
+ */
+static void write_allocated_only(FILE *out, const struct report *r, uint32_t kind,
+				 const char *title, const char *unit)
 {
 	char total[32], rate[32];
 	size_t shown = 0;
@@ -91,13 +96,14 @@ static void write_go_allocs(FILE *out, const struct report *r)
 	for (size_t i = 0; i < r->stack_count; i++) {
 		const struct stack_row *row = r->stacks[i].row;
 
-		if (row->sample->key.kind != LS_KIND_GO_ALLOC || !row->sample->stats.alloc_bytes)
+		if (row->sample->key.kind != kind || !row->sample->stats.alloc_bytes)
 			continue;
 		if (!shown)
-			fputs("\n  Go allocations since attach (sampled estimates; the GC frees them):\n", out);
-		fprintf(out, "\n  #%zu go_alloc: %s in about %llu objects | %s/s\n", ++shown,
+			fprintf(out, "\n  %s:\n", title);
+		fprintf(out, "\n  #%zu %s: %s in %llu %s | %s/s since attach\n", ++shown,
+			kind_name(kind),
 			human_bytes((double)row->sample->stats.alloc_bytes, total, sizeof(total)),
-			(unsigned long long)row->sample->stats.alloc_count,
+			(unsigned long long)row->sample->stats.alloc_count, unit,
 			human_bytes(r->elapsed_s > 0 ? row->sample->stats.alloc_bytes / r->elapsed_s : 0,
 				    rate, sizeof(rate)));
 		for (size_t f = 0; f < r->stacks[i].depth; f++)
@@ -173,7 +179,8 @@ void report_write_text(FILE *out, const struct report *r)
 	fprintf(out, "[%s] %s#%u pid %d (%s%s), %s: %s held in %" PRId64
 		" allocations older than %u ms, from %zu stacks | since attach: %s in %llu"
 		" allocations, %llu frees | dropped: %llu events, %llu stacks\n",
-		clock, r->final ? "final report " : "report ", r->seq, (int)r->pid, r->comm,
+		clock, r->final ? "final report " : r->growth ? "growth-mode report " : "report ",
+		r->seq, (int)r->pid, r->comm,
 		r->target_exited ? ", exited" : "",
 		r->allocator, human_bytes((double)r->outstanding_bytes, held, sizeof(held)),
 		r->outstanding_allocs, r->older_ms, r->stacks_holding,
@@ -190,7 +197,10 @@ void report_write_text(FILE *out, const struct report *r)
 	else
 		fprintf(out, "\n  stack quality: %zu of %zu stacks walked to the thread's root\n",
 			r->stacks_complete, r->stack_count);
-	write_go_allocs(out, r);
+	write_allocated_only(out, r, LS_KIND_GO_ALLOC, "Go allocations since attach (sampled "
+			     "estimates; the GC frees them)", "objects (about)");
+	write_allocated_only(out, r, LS_KIND_GROWTH, "New memory written since attach, per stack "
+			     "(growth mode: page faults, no probe on any call)", "pages");
 	write_threads(out, r);
 	write_goroutines(out, r);
 	if (r->sample_rate > 1)

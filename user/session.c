@@ -227,6 +227,7 @@ static int build_report(struct session *s, struct report_state *st, struct repor
 	r.exe = s->exe[0] ? s->exe : NULL;
 	r.older_ms = older_ms;
 	r.sample_rate = o->sample_rate;
+	r.growth = o->growth;
 	r.sample = (enum sample_type)o->sample_type;
 	r.color = s->color;
 	r.target_exited = exited;

@@ -5,12 +5,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "floor.skel.h"
 #include "heap.skel.h"
 #include "thread_probes.h"
 #include "threads.skel.h"
 #include "goroutines.skel.h"
+#include "growth.skel.h"
 #include "go_runtime.h"
 #include "leaksnoop.h"
 #include "tracer.h"
@@ -295,6 +297,34 @@ int tracer_attach_goroutines(struct tracer *t, pid_t pid, const struct go_runtim
 	return err;
 }
 
+int tracer_attach_growth(struct tracer *t, pid_t pid, bool verbose)
+{
+	struct growth_bpf *skel = growth_bpf__open();
+	struct bpf_link *link;
+	int err;
+
+	if (!skel)
+		return -errno;
+	skel->rodata->target_tgid = pid;
+	skel->rodata->page_bytes = (__u64)sysconf(_SC_PAGESIZE);
+	err = reuse_shared_maps(t, skel->maps.stack_traces, skel->maps.stack_stats,
+				skel->maps.counters);
+	if (!err)
+		err = growth_bpf__load(skel);
+	if (err) {
+		growth_bpf__destroy(skel);
+		return err;
+	}
+	t->growth = skel;
+	link = bpf_program__attach(skel->progs.user_write_fault);
+	if (!link)
+		return -errno;
+	if (verbose)
+		fprintf(stderr, "leaksnoop: tracepoint/exceptions/page_fault_user (growth mode: "
+			"write faults charged to the writing stack)\n");
+	return keep_link(t, link);
+}
+
 int tracer_go_sites_fd(const struct tracer *t)
 {
 	return t->goroutines ? bpf_map__fd(t->goroutines->maps.go_sites) : -1;
@@ -367,6 +397,9 @@ void tracer_destroy(struct tracer *t)
 		threads_bpf__destroy(t->threads);
 	if (t->goroutines)
 		goroutines_bpf__destroy(t->goroutines);
+	if (t->growth)
+		growth_bpf__destroy(t->growth);
+	t->growth = NULL;
 	t->threads = NULL;
 	t->goroutines = NULL;
 	t->skel = NULL;

@@ -13,6 +13,7 @@ struct heap_bpf;
 struct floor_bpf;
 struct threads_bpf;
 struct goroutines_bpf;
+struct growth_bpf;
 struct go_runtime;
 struct thread_library;
 struct bpf_link;
@@ -40,6 +41,7 @@ struct tracer {
 	struct floor_bpf *floor;
 	struct threads_bpf *threads;
 	struct goroutines_bpf *goroutines;
+	struct growth_bpf *growth;
 	struct bpf_link **links;
 	size_t link_count, link_cap;
 };
@@ -68,6 +70,9 @@ int tracer_attach_threads(struct tracer *t, pid_t pid, const struct thread_libra
  */
 int tracer_attach_goroutines(struct tracer *t, pid_t pid, const struct go_runtime *rt,
 			     const uint64_t *goids, size_t goid_count, bool verbose);
+
+/* --growth: the page-fault tracepoint only, for process pid. */
+int tracer_attach_growth(struct tracer *t, pid_t pid, bool verbose);
 
 /* Map `go_sites`, or -1 when the goroutine probes are not loaded. */
 int tracer_go_sites_fd(const struct tracer *t);
