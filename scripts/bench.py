@@ -190,7 +190,7 @@ def summarize(kind, samples, cpu, rss, args):
     ours = table["leaksnoop"]["overhead_ns"]
     ratios = {}
     for name, row in table.items():
-        if name not in ("untraced", "leaksnoop") and row["overhead_ns"] > 0:
+        if name not in ("untraced", "leaksnoop", "leaksnoop --growth") and row["overhead_ns"] > 0:
             ratios[name] = ours / row["overhead_ns"]
     sampled = "leaksnoop -s %d" % args.sample_rate
     if sampled in table and table[sampled]["overhead_ns"] > 0:
@@ -200,6 +200,10 @@ def summarize(kind, samples, cpu, rss, args):
     for name, row in table.items():
         print("  %-20s %10.1f  (%9.1f .. %9.1f)  overhead %10.1f ns" %
               (name, row["median_ns"], row["min_ns"], row["max_ns"], row["overhead_ns"]))
+    if "leaksnoop --growth" in table:
+        share = 100.0 * table["leaksnoop --growth"]["overhead_ns"] / base
+        table["leaksnoop --growth"]["overhead_percent"] = share
+        print("  growth mode: %+.1f%% of the untraced time" % share)
     print("  leaksnoop's overhead as a multiple of:")
     for name, ratio in ratios.items():
         print("    %-22s %6.2fx" % (name, ratio))
