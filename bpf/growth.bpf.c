@@ -25,28 +25,51 @@ struct page_fault_args {
 	unsigned long error_code;
 };
 
+/*
+ * Per thread: the last fault's instruction, stack and frame pointers and the
+ * stack they gave.  A loop touching page after page (memset, a heap growing)
+ * faults again and again from the same frame: it reuses the stack instead of
+ * walking it anew.
+ */
+struct growth_state {
+	__u64 ip, sp, bp, stack_hash;
+	struct stack_scratch scratch;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
 	__uint(map_flags, BPF_F_NO_PREALLOC);
 	__type(key, int);
-	__type(value, struct stack_scratch);
-} growth_scratch SEC(".maps");
+	__type(value, struct growth_state);
+} growth_states SEC(".maps");
 
 SEC("tracepoint/exceptions/page_fault_user")
 int user_write_fault(struct page_fault_args *ctx)
 {
-	struct stack_scratch *scratch;
+	struct task_struct *task;
+	struct growth_state *state;
 	struct stack_stats *stats;
+	struct pt_regs *regs;
+	__u64 sp, bp;
 
 	if (!(ctx->error_code & FAULT_WRITE) || (bpf_get_current_pid_tgid() >> 32) != target_tgid)
 		return 0;
-	scratch = bpf_task_storage_get(&growth_scratch, bpf_get_current_task_btf(), 0,
-				       BPF_LOCAL_STORAGE_GET_F_CREATE);
-	if (!scratch) {
+	task = bpf_get_current_task_btf();
+	state = bpf_task_storage_get(&growth_states, task, 0, BPF_LOCAL_STORAGE_GET_F_CREATE);
+	regs = (struct pt_regs *)bpf_task_pt_regs(task);
+	if (!state || !regs) {
 		count(LS_CNT_DROP_STATE, 1);
 		return 0;
 	}
-	stats = stats_of(capture_stack(ctx, scratch, true), LS_KIND_GROWTH);
+	sp = BPF_CORE_READ(regs, sp);
+	bp = BPF_CORE_READ(regs, bp);
+	if (!state->stack_hash || state->ip != ctx->ip || state->sp != sp || state->bp != bp) {
+		state->stack_hash = capture_stack(ctx, &state->scratch, true);
+		state->ip = ctx->ip;
+		state->sp = sp;
+		state->bp = bp;
+	}
+	stats = stats_of(state->stack_hash, LS_KIND_GROWTH);
 	if (!stats) {
 		count(LS_CNT_DROP_STATS_FULL, 1);
 		return 0;
