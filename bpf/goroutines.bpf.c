@@ -61,6 +61,23 @@ struct {
 	__type(value, struct go_alloc_state);
 } go_alloc_states SEC(".maps");
 
+/*
+ * The probes sit on the `jbe morestack` after `cmp 0x10(%r14),%rsp`.  When that
+ * jump is about to be taken (the stack must grow, or the goroutine is asked
+ * to yield), the runtime runs morestack and then enters the function again:
+ * the probe would fire twice for one call.  So it does nothing this time.
+ */
+static __always_inline bool entering_morestack(struct pt_regs *regs)
+{
+	/* Each register read once, so clang cannot fold them into one ctx access
+	 * at a variable offset, which the verifier refuses. */
+	__u64 g = BPF_CORE_READ(regs, r14), sp = BPF_CORE_READ(regs, sp), stackguard0;
+
+	if (bpf_probe_read_user(&stackguard0, sizeof(stackguard0), (void *)(g + 16)))
+		return false;
+	return sp <= stackguard0;
+}
+
 /* The creation stack at newproc's entry: the go statement, then its callers. */
 static __always_inline __u64 creation_stack(struct pt_regs *regs, __u64 gopc)
 {
@@ -83,7 +100,8 @@ int newproc_enter(struct pt_regs *ctx)
 	struct go_site *site, fresh = { 0 };
 	__u64 gopc;
 
-	if (bpf_probe_read_user(&gopc, sizeof(gopc), (void *)PT_REGS_SP(ctx)))
+	if (entering_morestack(ctx) ||
+	    bpf_probe_read_user(&gopc, sizeof(gopc), (void *)PT_REGS_SP(ctx)))
 		return 0;
 	site = bpf_map_lookup_elem(&go_sites, &gopc);
 	if (!site) {
@@ -133,7 +151,7 @@ int profilealloc_enter(struct pt_regs *ctx)
 							     bpf_get_current_task_btf(), 0,
 							     BPF_LOCAL_STORAGE_GET_F_CREATE);
 
-	if (!state || !size)
+	if (!state || !size || entering_morestack(ctx))
 		return 0;
 	weight = size + rate * rate / (rate + size);
 	add_go_sample(ctx, &state->scratch, weight, (weight + size / 2) / size);
@@ -153,7 +171,7 @@ int mallocgc_enter(struct pt_regs *ctx)
 							     bpf_get_current_task_btf(), 0,
 							     BPF_LOCAL_STORAGE_GET_F_CREATE);
 
-	if (!state || !size)
+	if (!state || !size || entering_morestack(ctx))
 		return 0;
 	state->countdown += size;
 	if (state->countdown < rate)
@@ -170,6 +188,8 @@ int goexit1_enter(struct pt_regs *ctx)
 	__u64 g = ctx->r14, goid, gopc;
 	struct go_site *site;
 
+	if (entering_morestack(ctx))
+		return 0;
 	if (bpf_probe_read_user(&goid, sizeof(goid), (void *)(g + g_goid_offset)) ||
 	    bpf_probe_read_user(&gopc, sizeof(gopc), (void *)(g + g_gopc_offset)))
 		return 0;
