@@ -113,12 +113,12 @@ static __always_inline void age_slot_sub(struct stack_stats *stats,
 					 const struct alloc_record *rec)
 {
 	__u64 epoch = rec->time_ns / age_epoch_ns;
-	__u64 now_epoch = bpf_ktime_get_ns() / age_epoch_ns;
 	struct age_slot *slot = &stats->young[epoch & (LS_AGE_SLOTS - 1)];
 
-	if (now_epoch - epoch > LS_AGE_SLOTS - LS_AGE_GUARD_EPOCHS)
-		return;
+	/* The slot moved on (an old block): no clock read needed to know it. */
 	if (slot->epoch != epoch)
+		return;
+	if (bpf_ktime_get_ns() / age_epoch_ns - epoch > LS_AGE_SLOTS - LS_AGE_GUARD_EPOCHS)
 		return;
 	__sync_fetch_and_add(&slot->bytes, -(__s64)rec->size);
 	__sync_fetch_and_add(&slot->count, -1);

@@ -27,7 +27,6 @@
 #define LS_DEFAULT_MAX_ALLOCS (1u << 20) /* outstanding blocks tracked */
 #define LS_DEFAULT_MAX_STACKS (1u << 14) /* distinct allocation stacks */
 #define LS_DEFAULT_MAX_REGIONS (1u << 16) /* outstanding anonymous mmap regions */
-#define LS_MAX_THREADS (1u << 16)        /* threads inside an allocator call */
 
 /*
  * Young-allocation ring per stack, for the age filter (-o MS) without a walk
@@ -102,7 +101,8 @@ enum ls_counter {
 	LS_CNT_DROP_STACK,      /* stack lost (unwind failed or `stack_traces` full) */
 	LS_CNT_DROP_STATE,      /* call lost: no per-thread slot for the arguments */
 	LS_CNT_REALLOC_FAILED,  /* realloc returned NULL and kept the old block */
-	LS_CNT_DROP_THREAD,     /* thread not tracked: `threads` full or its TID unknown */
+	LS_CNT_DROP_THREAD,     /* thread not tracked: `threads` full or its TID unknown;
+				 * reported in dropped.events */
 	LS_CNT_GO_PREEXISTING_EXITS, /* goroutines from before attach that ended */
 	LS_CNT_GO_UNKNOWN_EXITS,     /* ended goroutines not seen created (attach window) */
 	LS_CNT_MAX,

@@ -2,6 +2,8 @@
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <stdbool.h>
+#include <stddef.h>
+#include <string.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -42,38 +44,27 @@ void thread_collector_free(struct thread_collector *c)
 }
 
 /*
- * Walk a hash map key by key (thread events are rare, the maps small).  A key
- * deleted during the walk makes the kernel restart from the first key; the
- * bound keeps that finite.
+ * Read up to max entries of a hash map into an array of structs, each holding
+ * its key at key_off and its value at value_off.  The maps read here are small
+ * and change rarely, so key by key will do; a key deleted during the walk makes
+ * the kernel restart from the first key, and max keeps that finite.
  */
-static size_t read_threads(struct thread_collector *c)
+static size_t read_map(int fd, void *entries, size_t entry_size, size_t key_off,
+		       size_t key_size, size_t value_off, size_t max)
 {
-	__u32 key = 0, next;
+	uint8_t key[16], next[16];
 	size_t n = 0;
 	bool first = true;
 
-	while (n < LS_MAX_TRACKED_THREADS &&
-	       !bpf_map_get_next_key(c->threads_fd, first ? NULL : &key, &next)) {
-		first = false;
-		key = next;
-		if (!bpf_map_lookup_elem(c->threads_fd, &key, &c->threads[n].record))
-			c->threads[n++].tid = key;
-	}
-	return n;
-}
+	while (n < max && !bpf_map_get_next_key(fd, first ? NULL : key, next)) {
+		uint8_t *entry = (uint8_t *)entries + n * entry_size;
 
-static size_t read_stacks(struct thread_collector *c)
-{
-	__u64 key = 0, next;
-	size_t n = 0;
-	bool first = true;
-
-	while (n < c->max_stacks &&
-	       !bpf_map_get_next_key(c->stacks_fd, first ? NULL : &key, &next)) {
 		first = false;
-		key = next;
-		if (!bpf_map_lookup_elem(c->stacks_fd, &key, &c->stacks[n].stats))
-			c->stacks[n++].stack_hash = key;
+		memcpy(key, next, key_size);
+		if (!bpf_map_lookup_elem(fd, key, entry + value_off)) {
+			memcpy(entry + key_off, key, key_size);
+			n++;
+		}
 	}
 	return n;
 }
@@ -83,9 +74,13 @@ int thread_collector_read(struct thread_collector *c, struct thread_snapshot *sn
 	struct timespec now;
 
 	snap->threads = c->threads;
-	snap->thread_count = read_threads(c);
+	snap->thread_count = read_map(c->threads_fd, c->threads, sizeof(*c->threads),
+				      offsetof(struct thread_entry, tid), sizeof(__u32),
+				      offsetof(struct thread_entry, record), LS_MAX_TRACKED_THREADS);
 	snap->stacks = c->stacks;
-	snap->stack_count = read_stacks(c);
+	snap->stack_count = read_map(c->stacks_fd, c->stacks, sizeof(*c->stacks),
+				     offsetof(struct thread_stack_entry, stack_hash), sizeof(__u64),
+				     offsetof(struct thread_stack_entry, stats), c->max_stacks);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	snap->time_ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
 	return 0;
@@ -93,15 +88,6 @@ int thread_collector_read(struct thread_collector *c, struct thread_snapshot *sn
 
 size_t collect_go_sites(int go_sites_fd, struct go_site_entry *sites, size_t max)
 {
-	__u64 key = 0, next;
-	size_t n = 0;
-	bool first = true;
-
-	while (n < max && !bpf_map_get_next_key(go_sites_fd, first ? NULL : &key, &next)) {
-		first = false;
-		key = next;
-		if (!bpf_map_lookup_elem(go_sites_fd, &key, &sites[n].site))
-			sites[n++].gopc = key;
-	}
-	return n;
+	return read_map(go_sites_fd, sites, sizeof(*sites), offsetof(struct go_site_entry, gopc),
+			sizeof(__u64), offsetof(struct go_site_entry, site), max);
 }

@@ -285,7 +285,6 @@ static int attach_all(struct run *run)
 		.max_allocs = o->max_allocs,
 		.max_stacks = o->max_stacks,
 		.track_mmap = !o->no_mmap,
-		.verbose = o->verbose,
 	};
 	int err;
 

@@ -71,6 +71,8 @@ struct report {
 	uint64_t frees_untracked;   /* frees of blocks allocated before attach */
 	uint64_t dropped_events;
 	uint64_t dropped_stacks;
+	uint64_t realloc_failures;  /* realloc returned NULL and kept the block (-v) */
+	uint64_t go_unknown_exits;  /* goroutines seen ending, not starting (-v) */
 
 	struct report_stack *stacks; /* top N */
 	size_t stack_count;

@@ -236,10 +236,12 @@ static int build_report(struct session *s, struct report_state *st, struct repor
 	aggregate_allocated(&snap, &r.alloc_bytes, &r.allocs, &r.frees);
 	r.frees_untracked = snap.counters[LS_CNT_FREES_UNTRACKED];
 	r.dropped_events = snap.counters[LS_CNT_DROP_ALLOC_FULL] +
-			   snap.counters[LS_CNT_DROP_STATS_FULL] + snap.counters[LS_CNT_DROP_STATE];
+			   snap.counters[LS_CNT_DROP_STATS_FULL] + snap.counters[LS_CNT_DROP_STATE] +
+			   snap.counters[LS_CNT_DROP_THREAD];
+	r.realloc_failures = snap.counters[LS_CNT_REALLOC_FAILED];
+	r.go_unknown_exits = snap.counters[LS_CNT_GO_UNKNOWN_EXITS];
 	r.dropped_stacks = snap.counters[LS_CNT_DROP_STACK];
 	/* A profile holds every stack, as a Go heap profile does; the others the top N. */
-	all_stacks |= o->format == FORMAT_FOLDED; /* a flame graph shows every stack */
 	r.stack_count = all_stacks ? n : n < o->top ? n : o->top;
 	if (r.stack_count > st->stacks_cap) {
 		struct report_stack *grown = realloc(st->stacks, r.stack_count * sizeof(*grown));
@@ -273,8 +275,10 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 {
 	const struct options *o = s->opts;
 	struct report r;
-	int err = build_report(s, st, &r, true, final, exited,
-			       o->format == FORMAT_PPROF || o->format == FORMAT_SVG);
+	/* Profiles and flame graphs show every stack; reports for people the top N. */
+	bool all_stacks = o->format == FORMAT_PPROF || o->format == FORMAT_SVG ||
+			  o->format == FORMAT_FOLDED;
+	int err = build_report(s, st, &r, true, final, exited, all_stacks);
 
 	if (err)
 		return err;
@@ -293,6 +297,12 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 	if (o->verbose && r.frees_untracked)
 		fprintf(stderr, "leaksnoop: %llu frees of blocks allocated before attach were "
 			"ignored (never counted)\n", (unsigned long long)r.frees_untracked);
+	if (o->verbose && r.realloc_failures)
+		fprintf(stderr, "leaksnoop: %llu failed reallocs kept their block\n",
+			(unsigned long long)r.realloc_failures);
+	if (o->verbose && r.go_unknown_exits)
+		fprintf(stderr, "leaksnoop: %llu goroutines ended that were started while attaching "
+			"(counted at no site)\n", (unsigned long long)r.go_unknown_exits);
 	return 0;
 }
 

@@ -32,7 +32,6 @@ struct tracer_config {
 	uint32_t sample_rate;
 	uint32_t max_allocs, max_stacks;
 	bool track_mmap;
-	bool verbose;
 };
 
 /* The loaded BPF programs and every link attached so far. */
