@@ -22,6 +22,7 @@ const volatile __u64 min_size = 0;
 const volatile __u64 max_size = ~0ULL;
 const volatile __u64 age_epoch_ns = 0;   /* 0: no age filter */
 const volatile __u32 sample_rate = 1;    /* record one allocation in N */
+const volatile __u32 bucket_count = 1;   /* buckets in `allocs` */
 
 #define MAP_ANONYMOUS 0x20
 #define MAX_ERRNO 4095
@@ -33,8 +34,9 @@ enum pending_call {
 	CALL_POSIX_MEMALIGN,
 };
 
-/* Per-thread: the call in flight and scratch space for its stack. */
-struct thread_state {
+/* An allocator call in flight: what the entry probe tells the return probe. */
+struct call_state {
+	__u64 owner;         /* the calling TID (in `call_slots`); 0: free */
 	__u32 call;          /* enum pending_call */
 	__u32 in_allocator;  /* the allocator's own mmaps are heap, not kind mmap */
 	__u32 record;        /* the returned block is to be recorded (size, sampling) */
@@ -43,9 +45,29 @@ struct thread_state {
 	__u64 out_ptr;       /* posix_memalign's memptr */
 	__u64 old_ptr;       /* realloc's block, already released at entry */
 	struct alloc_record old_record;
+};
+
+/*
+ * Calls in flight, one slot per TID modulo LS_CALL_SLOTS, claimed by
+ * compare-and-swap on `owner`.  An array slot costs a few instructions where
+ * task storage costs ~40 ns per probe; a thread whose slot is held by another
+ * thread's call (TIDs equal modulo LS_CALL_SLOTS) uses its task storage.
+ */
+#define LS_CALL_SLOTS 65536
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LS_CALL_SLOTS);
+	__type(key, __u32);
+	__type(value, struct call_state);
+} call_slots SEC(".maps");
+
+/* Per thread, in task storage: what does not fit the fast paths above and below. */
+struct thread_state {
+	struct call_state call; /* when the thread's call slot is taken */
 	__u64 mmap_len;
 	__u64 mremap_old_addr;
-	struct stack_scratch scratch;
+	struct stack_scratch scratch; /* for the syscall tracepoints */
 };
 
 struct {
@@ -55,12 +77,30 @@ struct {
 	__type(value, struct thread_state);
 } thread_states SEC(".maps");
 
+/*
+ * Stack scratch per CPU.  A sleepable return probe can be preempted in the
+ * middle of a capture and another thread run the probe on the same CPU: the
+ * `busy` flag sends that one to the next scratch of the CPU.
+ */
+#define LS_CPU_SCRATCHES 4
+
+struct cpu_scratch {
+	__u64 busy;
+	struct stack_scratch scratch;
+};
+
 struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__uint(max_entries, LS_DEFAULT_MAX_ALLOCS);
-	__type(key, __u64);
-	__type(value, struct alloc_record);
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, LS_CPU_SCRATCHES);
+	__type(key, __u32);
+	__type(value, struct cpu_scratch);
+} cpu_scratches SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LS_DEFAULT_MAX_ALLOCS / LS_BUCKET_SLOTS);
+	__type(key, __u32);
+	__type(value, struct block_bucket);
 } allocs SEC(".maps");
 
 struct {
@@ -78,6 +118,61 @@ static __always_inline struct thread_state *thread_state(bool create)
 
 	return bpf_task_storage_get(&thread_states, task, 0,
 				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
+}
+
+static __always_inline __u32 current_tid(void)
+{
+	return (__u32)bpf_get_current_pid_tgid();
+}
+
+/* Where a new call of thread tid is kept: its slot, or its task storage. */
+static __always_inline struct call_state *claim_call(__u32 tid)
+{
+	__u32 index = tid & (LS_CALL_SLOTS - 1);
+	struct call_state *slot = bpf_map_lookup_elem(&call_slots, &index);
+	struct thread_state *state;
+
+	if (slot && (slot->owner == tid || __sync_val_compare_and_swap(&slot->owner, 0, tid) == 0))
+		return slot;
+	state = thread_state(true);
+	return state ? &state->call : NULL;
+}
+
+/* The call of thread tid in flight (its `call` is CALL_NONE when there is none). */
+static __always_inline struct call_state *current_call(__u32 tid)
+{
+	__u32 index = tid & (LS_CALL_SLOTS - 1);
+	struct call_state *slot = bpf_map_lookup_elem(&call_slots, &index);
+	struct thread_state *state;
+
+	if (slot && slot->owner == tid)
+		return slot;
+	state = thread_state(false);
+	return state ? &state->call : NULL;
+}
+
+static __always_inline void end_call(struct call_state *c)
+{
+	c->call = CALL_NONE;
+	c->in_allocator = 0;
+	c->owner = 0;
+}
+
+/* Scratch for one capture: a free one of this CPU's (one unless captures were preempted). */
+static __always_inline struct cpu_scratch *take_scratch(void)
+{
+	for (__u32 i = 0; i < LS_CPU_SCRATCHES; i++) {
+		struct cpu_scratch *cpu = bpf_map_lookup_elem(&cpu_scratches, &i);
+
+		if (cpu && __sync_val_compare_and_swap(&cpu->busy, 0, 1) == 0)
+			return cpu;
+	}
+	return NULL;
+}
+
+static __always_inline void give_back_scratch(struct cpu_scratch *held)
+{
+	held->busy = 0;
 }
 
 static __always_inline bool size_wanted(__u64 size)
@@ -129,7 +224,7 @@ static __always_inline void stats_add(struct stack_stats *stats,
 {
 	__sync_fetch_and_add(&stats->outstanding_bytes, rec->size);
 	if (__sync_fetch_and_add(&stats->outstanding_count, 1) == 0)
-		stats->outstanding_since_ns = rec->time_ns;
+		stats->outstanding_since_ns = rec->time_ns ? rec->time_ns : bpf_ktime_get_ns();
 	__sync_fetch_and_add(&stats->alloc_bytes, rec->size);
 	__sync_fetch_and_add(&stats->alloc_count, 1);
 	if (age_epoch_ns)
@@ -145,53 +240,168 @@ static __always_inline void stats_sub(struct stack_stats *stats,
 		age_slot_sub(stats, rec);
 }
 
-/* Forget a block: it was freed (or unmapped) and its stack no longer holds it. */
-static __always_inline bool release_block(void *table, __u64 addr, __u32 kind,
-					  struct alloc_record *released)
-{
-	struct alloc_record *found = bpf_map_lookup_elem(table, &addr);
-	struct stack_stats *stats;
+/* The two buckets a block's address may live in. */
+#define BUCKET_HASH_A 0x9e3779b97f4a7c15ULL
+#define BUCKET_HASH_B 0xc2b2ae3d27d4eb4fULL
 
-	if (!found) {
-		if (kind == LS_KIND_HEAP)
-			count(LS_CNT_FREES_UNTRACKED, 1);
+static __always_inline struct block_bucket *bucket_of(__u64 addr, __u64 multiplier)
+{
+	/* The hash's top 32 bits scaled to [0, bucket_count): no division, any count. */
+	__u32 index = (((addr * multiplier) >> 32) * bucket_count) >> 32;
+
+	return bpf_map_lookup_elem(&allocs, &index);
+}
+
+enum take_result { TAKE_ABSENT, TAKE_LOST, TAKE_OURS };
+
+/* Empty addr's slot in bucket into *out; only one of two racing takers wins. */
+static __always_inline enum take_result bucket_take(struct block_bucket *bucket, __u64 addr,
+						    struct alloc_record *out)
+{
+	for (int i = 0; i < LS_BUCKET_SLOTS; i++) {
+		__u64 info;
+
+		if (bucket->addr[i] != addr)
+			continue;
+		info = bucket->info[i];
+		out->size = info >> LS_SLOT_BITS;
+		out->slot = info & ((1u << LS_SLOT_BITS) - 1);
+		out->time_ns = bucket->time_ns[i];
+		if (__sync_val_compare_and_swap(&bucket->addr[i], addr, 0) != addr)
+			return TAKE_LOST;
+		return TAKE_OURS;
+	}
+	return TAKE_ABSENT;
+}
+
+static __always_inline bool bucket_put(struct block_bucket *bucket, __u64 addr,
+				       const struct alloc_record *rec)
+{
+	for (int i = 0; i < LS_BUCKET_SLOTS; i++) {
+		if (bucket->addr[i] || __sync_val_compare_and_swap(&bucket->addr[i], 0, addr))
+			continue;
+		bucket->info[i] = rec->size << LS_SLOT_BITS | rec->slot;
+		bucket->time_ns[i] = rec->time_ns;
+		return true;
+	}
+	return false;
+}
+
+/* Forget a heap block's record; true when this call removed it (into *released). */
+static __always_inline bool take_block(__u64 addr, struct alloc_record *released)
+{
+	struct block_bucket *bucket = bucket_of(addr, BUCKET_HASH_A);
+	enum take_result taken = bucket ? bucket_take(bucket, addr, released) : TAKE_ABSENT;
+
+	if (taken == TAKE_ABSENT) {
+		bucket = bucket_of(addr, BUCKET_HASH_B);
+		if (bucket)
+			taken = bucket_take(bucket, addr, released);
+	}
+	return taken == TAKE_OURS;
+}
+
+static __always_inline bool put_block(__u64 addr, const struct alloc_record *rec)
+{
+	struct block_bucket *first = bucket_of(addr, BUCKET_HASH_A);
+	struct block_bucket *second = bucket_of(addr, BUCKET_HASH_B);
+
+	return (first && bucket_put(first, addr, rec)) || (second && bucket_put(second, addr, rec));
+}
+
+/* Undo what recording the block added to its stack. */
+static __always_inline void unaccount(const struct alloc_record *rec)
+{
+	struct stack_stats *stats = stats_at(rec->slot);
+
+	if (stats)
+		stats_sub(stats, rec);
+}
+
+/* A heap block was freed (or moved by realloc): forget it and its bytes. */
+static __always_inline bool release_block(__u64 addr, struct alloc_record *released)
+{
+	if (!take_block(addr, released)) {
+		count(LS_CNT_FREES_UNTRACKED, 1);
 		return false;
 	}
-	*released = *found;
-	/* Only one of two racing frees of the same block gets to account it. */
-	if (bpf_map_delete_elem(table, &addr))
-		return false;
-	stats = stats_of(released->stack_hash, kind);
-	if (stats)
-		stats_sub(stats, released);
+	unaccount(released);
 	return true;
 }
 
-/* Record a new block and charge it to the current user stack. */
-static __always_inline void record_block(void *ctx, struct thread_state *state,
-					 void *table, __u64 addr, __u64 size, __u32 kind)
+/* An anonymous region was unmapped (or moved by mremap). */
+static __always_inline bool release_region(__u64 addr, struct alloc_record *released)
 {
-	struct alloc_record rec = {
-		.size = size,
-		.time_ns = bpf_ktime_get_ns(),
-	};
-	struct alloc_record stale;
+	struct alloc_record *found = bpf_map_lookup_elem(&mmaps, &addr);
+
+	if (!found)
+		return false;
+	*released = *found;
+	/* Only one of two racing unmaps of the same region gets to account it. */
+	if (bpf_map_delete_elem(&mmaps, &addr))
+		return false;
+	unaccount(released);
+	return true;
+}
+
+/* A new record for the current user stack; false when it cannot be counted. */
+static __always_inline bool new_record(void *ctx, struct stack_scratch *scratch, __u64 size,
+				       __u32 kind, bool sleepable, struct alloc_record *rec)
+{
+	__u64 stack_hash = capture_stack(ctx, scratch, kind == LS_KIND_MMAP, sleepable);
+
+	rec->size = size;
+	rec->time_ns = age_epoch_ns ? bpf_ktime_get_ns() : 0;
+	rec->slot = cached_slot_of(scratch, stack_hash, kind);
+	if (rec->slot == LS_NO_SLOT) {
+		count(LS_CNT_DROP_STATS_FULL, 1);
+		return false;
+	}
+	return true;
+}
+
+/* Record a new heap block and charge it to the current user stack. */
+static __always_inline void record_block(void *ctx, struct stack_scratch *scratch, __u64 addr,
+					 __u64 size, bool sleepable)
+{
+	struct alloc_record rec = {}, stale;
 	struct stack_stats *stats;
 
-	rec.stack_hash = capture_stack(ctx, &state->scratch, kind == LS_KIND_MMAP);
-	stats = stats_of(rec.stack_hash, kind);
-	if (!stats) {
-		count(LS_CNT_DROP_STATS_FULL, 1);
+	if (size > LS_MAX_BLOCK_SIZE || !new_record(ctx, scratch, size, LS_KIND_HEAP, sleepable, &rec))
+		return;
+	stats = stats_at(rec.slot);
+	if (!stats)
+		return;
+	/* A block at this address whose free we never saw: retire it first. */
+	if (take_block(addr, &stale))
+		unaccount(&stale);
+	if (!put_block(addr, &rec)) {
+		count(LS_CNT_DROP_ALLOC_FULL, 1);
 		return;
 	}
-	if (bpf_map_update_elem(table, &addr, &rec, BPF_NOEXIST)) {
-		/* A block at this address whose release we never saw: retire it. */
-		if (!bpf_map_lookup_elem(table, &addr)) {
+	stats_add(stats, &rec);
+}
+
+/* Record a new anonymous region and charge it to the current user stack. */
+static __always_inline void record_region(void *ctx, struct thread_state *state, __u64 addr,
+					  __u64 size)
+{
+	struct alloc_record rec = {}, stale;
+	struct stack_stats *stats;
+
+	if (!new_record(ctx, &state->scratch, size, LS_KIND_MMAP, false, &rec))
+		return;
+	stats = stats_at(rec.slot);
+	if (!stats)
+		return;
+	if (bpf_map_update_elem(&mmaps, &addr, &rec, BPF_NOEXIST)) {
+		/* A region at this address whose unmap we never saw: retire it. */
+		if (!bpf_map_lookup_elem(&mmaps, &addr)) {
 			count(LS_CNT_DROP_ALLOC_FULL, 1);
 			return;
 		}
-		release_block(table, addr, kind, &stale);
-		if (bpf_map_update_elem(table, &addr, &rec, BPF_NOEXIST)) {
+		release_region(addr, &stale);
+		if (bpf_map_update_elem(&mmaps, &addr, &rec, BPF_NOEXIST)) {
 			count(LS_CNT_DROP_ALLOC_FULL, 1);
 			return;
 		}
@@ -199,19 +409,19 @@ static __always_inline void record_block(void *ctx, struct thread_state *state,
 	stats_add(stats, &rec);
 }
 
-static __always_inline int enter_alloc(__u32 call, __u64 size)
+static __always_inline struct call_state *enter_alloc(__u32 call, __u64 size)
 {
-	struct thread_state *state = thread_state(true);
+	struct call_state *c = claim_call(current_tid());
 
-	if (!state) {
+	if (!c) {
 		count(LS_CNT_DROP_STATE, 1);
-		return 0;
+		return NULL;
 	}
-	state->in_allocator = 1;
-	state->call = call;
-	state->record = size_wanted(size) && !sampled_out();
-	state->size = size;
-	return 0;
+	c->in_allocator = 1;
+	c->call = call;
+	c->record = size_wanted(size) && !sampled_out();
+	c->size = size;
+	return c;
 }
 
 static __always_inline bool product_overflows(__u64 a, __u64 b)
@@ -229,33 +439,33 @@ static __always_inline bool product_overflows(__u64 a, __u64 b)
 SEC("uprobe")
 int BPF_KPROBE(malloc_enter, __u64 size)
 {
-	return enter_alloc(CALL_MALLOC, size);
+	enter_alloc(CALL_MALLOC, size);
+	return 0;
 }
 
 SEC("uprobe")
 int BPF_KPROBE(calloc_enter, __u64 nmemb, __u64 size)
 {
-	if (product_overflows(nmemb, size))
-		return enter_alloc(CALL_NONE, 0); /* overflow: calloc fails */
-	return enter_alloc(CALL_MALLOC, nmemb * size);
+	/* On overflow calloc fails: nothing to record. */
+	enter_alloc(product_overflows(nmemb, size) ? CALL_NONE : CALL_MALLOC, nmemb * size);
+	return 0;
 }
 
 /* memalign(align, size) and aligned_alloc(align, size) */
 SEC("uprobe")
 int BPF_KPROBE(memalign_enter, __u64 alignment, __u64 size)
 {
-	return enter_alloc(CALL_MALLOC, size);
+	enter_alloc(CALL_MALLOC, size);
+	return 0;
 }
 
 SEC("uprobe")
 int BPF_KPROBE(posix_memalign_enter, __u64 memptr, __u64 alignment, __u64 size)
 {
-	struct thread_state *state;
+	struct call_state *c = enter_alloc(CALL_POSIX_MEMALIGN, size);
 
-	enter_alloc(CALL_POSIX_MEMALIGN, size);
-	state = thread_state(false);
-	if (state)
-		state->out_ptr = memptr;
+	if (c)
+		c->out_ptr = memptr;
 	return 0;
 }
 
@@ -265,15 +475,13 @@ int BPF_KPROBE(posix_memalign_enter, __u64 memptr, __u64 alignment, __u64 size)
  */
 static __always_inline int enter_realloc(__u64 ptr, __u64 size)
 {
-	struct thread_state *state;
+	struct call_state *c = enter_alloc(CALL_REALLOC, size);
 
-	enter_alloc(CALL_REALLOC, size);
-	state = thread_state(false);
-	if (!state)
+	if (!c)
 		return 0;
-	state->old_ptr = 0;
-	if (ptr && release_block(&allocs, ptr, LS_KIND_HEAP, &state->old_record))
-		state->old_ptr = ptr;
+	c->old_ptr = 0;
+	if (ptr && release_block(ptr, &c->old_record))
+		c->old_ptr = ptr;
 	return 0;
 }
 
@@ -286,8 +494,10 @@ int BPF_KPROBE(realloc_enter, __u64 ptr, __u64 size)
 SEC("uprobe")
 int BPF_KPROBE(reallocarray_enter, __u64 ptr, __u64 nmemb, __u64 size)
 {
-	if (product_overflows(nmemb, size))
-		return enter_alloc(CALL_NONE, 0); /* overflow: fails, block kept */
+	if (product_overflows(nmemb, size)) {
+		enter_alloc(CALL_NONE, 0); /* overflow: fails, block kept */
+		return 0;
+	}
 	return enter_realloc(ptr, nmemb * size);
 }
 
@@ -297,57 +507,82 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 	struct alloc_record released;
 
 	if (ptr)
-		release_block(&allocs, ptr, LS_KIND_HEAP, &released);
+		release_block(ptr, &released);
 	return 0;
 }
 
 /* The realloc failed: the old block is still the caller's. */
-static __always_inline void restore_old_block(struct thread_state *state)
+static __always_inline void restore_old_block(struct call_state *c)
 {
 	struct stack_stats *stats;
-	__u64 addr = state->old_ptr;
+	__u64 addr = c->old_ptr;
 
 	if (!addr)
 		return;
-	if (bpf_map_update_elem(&allocs, &addr, &state->old_record, BPF_NOEXIST))
+	if (!put_block(addr, &c->old_record))
 		return;
-	stats = stats_of(state->old_record.stack_hash, LS_KIND_HEAP);
+	stats = stats_at(c->old_record.slot);
 	if (stats) {
-		__sync_fetch_and_add(&stats->outstanding_bytes, state->old_record.size);
+		__sync_fetch_and_add(&stats->outstanding_bytes, c->old_record.size);
 		__sync_fetch_and_add(&stats->outstanding_count, 1);
 	}
 	count(LS_CNT_REALLOC_FAILED, 1);
 }
 
-/* One return probe serves the whole family: the entry said what was called. */
-SEC("uretprobe")
-int BPF_KRETPROBE(alloc_exit, __u64 ret)
+/* What a returning call did, as its entry described it. */
+static __always_inline void finish_call(struct pt_regs *ctx, struct call_state *c, __u64 ret,
+					bool sleepable)
 {
-	struct thread_state *state = thread_state(false);
-	__u32 call;
+	struct cpu_scratch *scratch;
 	__u64 addr = ret;
 
-	if (!state)
-		return 0;
-	call = state->call;
-	state->call = CALL_NONE;
-	state->in_allocator = 0;
-	if (call == CALL_NONE)
-		return 0;
-
-	if (call == CALL_POSIX_MEMALIGN) {
-		if ((int)ret != 0 ||
-		    bpf_probe_read_user(&addr, sizeof(addr), (void *)state->out_ptr))
-			return 0;
-	} else if (call == CALL_REALLOC && !ret) {
+	if (c->call == CALL_POSIX_MEMALIGN) {
+		if ((int)ret != 0 || bpf_probe_read_user(&addr, sizeof(addr), (void *)c->out_ptr))
+			return;
+	} else if (c->call == CALL_REALLOC && !ret) {
 		/* realloc(p, 0) freed p; any other NULL is a failure that kept it. */
-		if (state->size)
-			restore_old_block(state);
-		return 0;
+		if (c->size)
+			restore_old_block(c);
+		return;
 	}
-	if (addr && state->record)
-		record_block(ctx, state, &allocs, addr, state->size, LS_KIND_HEAP);
+	if (!addr || !c->record)
+		return;
+	scratch = take_scratch();
+	if (!scratch) {
+		count(LS_CNT_DROP_STATE, 1);
+		return;
+	}
+	record_block(ctx, &scratch->scratch, addr, c->size, sleepable);
+	give_back_scratch(scratch);
+}
+
+/* One return probe serves the whole family: the entry said what was called. */
+static __always_inline int exit_alloc(struct pt_regs *ctx, __u64 ret, bool sleepable)
+{
+	struct call_state *c = current_call(current_tid());
+
+	if (!c)
+		return 0;
+	if (c->call != CALL_NONE)
+		finish_call(ctx, c, ret, sleepable);
+	end_call(c);
 	return 0;
+}
+
+/*
+ * Sleepable where the kernel allows it (its user copy is cheaper); user space
+ * loads alloc_exit_atomic instead on kernels without sleepable uprobes.
+ */
+SEC("uretprobe.s")
+int BPF_KRETPROBE(alloc_exit, __u64 ret)
+{
+	return exit_alloc(ctx, ret, true);
+}
+
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_exit_atomic, __u64 ret)
+{
+	return exit_alloc(ctx, ret, false);
 }
 
 static __always_inline bool is_target(void)
@@ -359,13 +594,17 @@ SEC("tracepoint/syscalls/sys_enter_mmap")
 int mmap_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	struct thread_state *state;
+	struct call_state *in_call;
 	__u64 len = ctx->args[1], prot = ctx->args[2], flags = ctx->args[3];
 
 	/* PROT_NONE is a reservation of address space (an arena, a guard), not memory. */
 	if (!is_target() || !(flags & MAP_ANONYMOUS) || !prot || !size_wanted(len))
 		return 0;
+	in_call = current_call(current_tid());
+	if (in_call && in_call->in_allocator)
+		return 0;
 	state = thread_state(true);
-	if (state && !state->in_allocator)
+	if (state)
 		state->mmap_len = len;
 	return 0;
 }
@@ -385,7 +624,7 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	state->mmap_len = 0;
 	if ((unsigned long)ctx->ret >= (unsigned long)-MAX_ERRNO)
 		return 0;
-	record_block(ctx, state, &mmaps, ctx->ret, len, LS_KIND_MMAP);
+	record_region(ctx, state, ctx->ret, len);
 	return 0;
 }
 
@@ -398,7 +637,7 @@ static __always_inline void shrink_region(__u64 addr, __u64 len, struct alloc_re
 
 	if (bpf_map_delete_elem(&mmaps, &addr))
 		return;
-	stats = stats_of(rec->stack_hash, LS_KIND_MMAP);
+	stats = stats_at(rec->slot);
 	rest.size = rec->size - len;
 	if (bpf_map_update_elem(&mmaps, &rest_addr, &rest, BPF_NOEXIST)) {
 		count(LS_CNT_DROP_ALLOC_FULL, 1);
@@ -423,7 +662,7 @@ int munmap_enter(struct trace_event_raw_sys_enter *ctx)
 		shrink_region(addr, len, &released);
 		return 0;
 	}
-	release_block(&mmaps, addr, LS_KIND_MMAP, &released);
+	release_region(addr, &released);
 	return 0;
 }
 
@@ -462,7 +701,7 @@ int mremap_exit(struct trace_event_raw_sys_exit *ctx)
 	if ((unsigned long)ctx->ret >= (unsigned long)-MAX_ERRNO)
 		return 0;
 	/* The region moved or resized: re-key it, charged to the remapping stack. */
-	if (release_block(&mmaps, old_addr, LS_KIND_MMAP, &released))
-		record_block(ctx, state, &mmaps, ctx->ret, new_len, LS_KIND_MMAP);
+	if (release_region(old_addr, &released))
+		record_region(ctx, state, ctx->ret, new_len);
 	return 0;
 }

@@ -2,9 +2,10 @@
 /*
  * What every probe file shares: the per-stack maps, the rare-event counters
  * and the user stack capture.  Each BPF object declares `stack_traces`,
- * `stack_stats` and `counters` through this header; user space makes them one
- * map each (bpf_map__reuse_fd), so a stack seen by the heap probes and by the
- * thread or goroutine probes is stored once.
+ * `stack_index`, `stack_stats`, `stack_slots_used` and `counters` through
+ * this header; user space makes them one map each (bpf_map__reuse_fd), so a
+ * stack seen by the heap probes and by the thread or goroutine probes is
+ * stored once.
  */
 #ifndef LS_STACK_BPF_H
 #define LS_STACK_BPF_H
@@ -13,9 +14,14 @@
 #include <bpf/bpf_tracing.h>
 #include "leaksnoop.h"
 
+#define LS_NO_SLOT 0xffffffffu
+
 /* Per-thread scratch for one capture (too big for the BPF stack). */
 struct stack_scratch {
 	__u64 last_hash; /* known to be in `stack_traces` already */
+	struct stack_key slot_key; /* the last (stack, kind) looked up ... */
+	__u32 slot;                /* ... and its slot in `stack_stats` */
+	__u32 slot_valid;
 	struct stack_trace trace;
 	__u64 stack_copy[LS_STACK_COPY_WORDS]; /* the top of the user stack, copied at once */
 };
@@ -27,13 +33,32 @@ struct {
 	__type(value, struct stack_trace);
 } stack_traces SEC(".maps");
 
-/* Per-stack totals of blocks (heap, mmap) and of Go allocation samples. */
+/*
+ * Per-stack totals of blocks (heap, mmap), growth and Go allocation samples:
+ * one slot of the array `stack_stats` per (stack, kind), handed out in order
+ * from `stack_slots_used` and found through `stack_index`.  A block's record
+ * keeps its slot, so a free reaches its totals without a hash lookup.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LS_DEFAULT_MAX_STACKS);
 	__type(key, struct stack_key);
-	__type(value, struct stack_stats);
+	__type(value, __u32);
+} stack_index SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LS_DEFAULT_MAX_STACKS);
+	__type(key, __u32);
+	__type(value, struct stack_slot);
 } stack_stats SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u32);
+} stack_slots_used SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
@@ -61,13 +86,67 @@ static __always_inline void *lookup_or_init(void *map, const void *key, const vo
 	return bpf_map_lookup_elem(map, key);
 }
 
+static __always_inline struct stack_stats *stats_at(__u32 slot)
+{
+	struct stack_slot *entry = bpf_map_lookup_elem(&stack_stats, &slot);
+
+	return entry ? &entry->stats : NULL;
+}
+
+/* A fresh slot for key; LS_NO_SLOT when `stack_stats` is full. */
+static __always_inline __u32 new_slot(const struct stack_key *key)
+{
+	__u32 zero = 0, slot, *used = bpf_map_lookup_elem(&stack_slots_used, &zero), *won;
+	struct stack_slot *entry;
+
+	if (!used)
+		return LS_NO_SLOT;
+	slot = __sync_fetch_and_add(used, 1);
+	entry = bpf_map_lookup_elem(&stack_stats, &slot);
+	if (!entry)
+		return LS_NO_SLOT;
+	entry->key = *key;
+	entry->used = 1;
+	if (!bpf_map_update_elem(&stack_index, key, &slot, BPF_NOEXIST))
+		return slot;
+	/* Another CPU indexed the same stack first: use its slot, give up ours. */
+	entry->used = 0;
+	won = bpf_map_lookup_elem(&stack_index, key);
+	return won ? *won : LS_NO_SLOT;
+}
+
+/* The slot of (stack, kind), created on first use. */
+static __always_inline __u32 slot_of(__u64 stack_hash, __u32 kind)
+{
+	struct stack_key key = { .stack_hash = stack_hash, .kind = kind };
+	__u32 *slot = bpf_map_lookup_elem(&stack_index, &key);
+
+	return slot ? *slot : new_slot(&key);
+}
+
+/* slot_of, remembering the last answer per thread: loops allocate from one stack. */
+static __always_inline __u32 cached_slot_of(struct stack_scratch *scratch, __u64 stack_hash,
+					    __u32 kind)
+{
+	__u32 slot;
+
+	if (scratch->slot_valid && scratch->slot_key.stack_hash == stack_hash &&
+	    scratch->slot_key.kind == kind)
+		return scratch->slot;
+	slot = slot_of(stack_hash, kind);
+	if (slot != LS_NO_SLOT) {
+		scratch->slot_key.stack_hash = stack_hash;
+		scratch->slot_key.kind = kind;
+		scratch->slot = slot;
+		scratch->slot_valid = 1;
+	}
+	return slot;
+}
+
 /* Per-stack totals of (stack, kind), created on first use. */
 static __always_inline struct stack_stats *stats_of(__u64 stack_hash, __u32 kind)
 {
-	struct stack_key key = { .stack_hash = stack_hash, .kind = kind };
-	static const struct stack_stats zero;
-
-	return lookup_or_init(&stack_stats, &key, &zero);
+	return stats_at(slot_of(stack_hash, kind));
 }
 
 /* 64-bit hash of the frames: collisions are what a stack-id map would drop. */
@@ -104,7 +183,7 @@ static __always_inline bool follows_call(__u64 addr)
  * its return address is the word at %rsp, which is put back as frame 1 when
  * it follows a call instruction and is not there already.
  */
-static __always_inline void restore_leaf_caller(struct stack_trace *trace)
+static __noinline void restore_leaf_caller(struct stack_trace *trace)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	__u64 ret;
@@ -128,7 +207,14 @@ static __always_inline void restore_leaf_caller(struct stack_trace *trace)
  * copy, which is several times cheaper per allocation.  A frame chain must
  * move up the stack, so a frame pointer that does not ends the walk.
  */
-static __always_inline int walk_user_stack(struct pt_regs *regs, struct stack_scratch *scratch)
+static __always_inline long copy_user(void *dst, __u32 size, const void *src, bool sleepable)
+{
+	/* In a sleepable program the plain user copy is ~80 ns cheaper per call. */
+	return sleepable ? bpf_copy_from_user(dst, size, src) : bpf_probe_read_user(dst, size, src);
+}
+
+static __always_inline int walk_user_stack(struct pt_regs *regs, struct stack_scratch *scratch,
+					   bool sleepable)
 {
 	struct stack_trace *trace = &scratch->trace;
 	__u64 sp = PT_REGS_SP(regs), fp = PT_REGS_FP(regs); /* ctx: direct reads */
@@ -137,12 +223,12 @@ static __always_inline int walk_user_stack(struct pt_regs *regs, struct stack_sc
 	int depth = 1;
 
 	trace->ips[0] = PT_REGS_IP(regs);
-	if (bpf_probe_read_user(scratch->stack_copy, sizeof(scratch->stack_copy), (void *)sp)) {
+	if (copy_user(scratch->stack_copy, sizeof(scratch->stack_copy), (void *)sp, sleepable)) {
 		/* The stack ends within the window: copy up to the end of sp's page. */
 		window = 4096 - (sp & 4095);
 		if (window > sizeof(scratch->stack_copy) ||
-		    bpf_probe_read_user(scratch->stack_copy, window & (sizeof(scratch->stack_copy) - 1),
-					(void *)sp))
+		    copy_user(scratch->stack_copy, window & (sizeof(scratch->stack_copy) - 1),
+			      (void *)sp, sleepable))
 			window = 0;
 	}
 	for (int i = 1; i < LS_MAX_STACK_DEPTH; i++) {
@@ -190,9 +276,12 @@ static __always_inline __u64 store_trace(struct stack_scratch *scratch)
 	return hash;
 }
 
-/* The user stack of the current call, stored once; returns its hash. */
+/*
+ * The user stack of the current call, stored once; returns its hash.
+ * in_syscall: a tracepoint in a system call, where the kernel's walker is used.
+ */
 static __always_inline __u64 capture_stack(void *ctx, struct stack_scratch *scratch,
-					   bool in_syscall)
+					   bool in_syscall, bool sleepable)
 {
 	struct stack_trace *trace = &scratch->trace;
 
@@ -206,7 +295,7 @@ static __always_inline __u64 capture_stack(void *ctx, struct stack_scratch *scra
 		trace->depth = bytes / sizeof(__u64);
 		restore_leaf_caller(trace);
 	} else {
-		walk_user_stack(ctx, scratch);
+		walk_user_stack(ctx, scratch, sleepable);
 	}
 	return store_trace(scratch);
 }

@@ -5,10 +5,12 @@
  * bpf and the host compiler lay the structs out identically.
  *
  * Flow of a record: a probe in bpf/heap.bpf.c sees an allocation, keeps one
- * `struct alloc_record` per outstanding block (map `allocs`/`mmaps`) and folds
- * it into the `struct stack_stats` of its stack (map `stack_stats`), whose
- * frames live once in map `stack_traces`.  User space reads only
- * `stack_stats`, `stack_traces` and `counters`, so a report costs O(stacks).
+ * record per outstanding block (map `allocs`, a table of buckets; `mmaps` for
+ * regions) and folds it into the `struct stack_stats` of its stack, one slot
+ * of the array `stack_stats` per (stack, kind), found through `stack_index`;
+ * the frames live once in map `stack_traces`.  User space reads only the used
+ * slots of `stack_stats`, `stack_traces` and `counters`, so a report costs
+ * O(stacks).
  */
 #ifndef LEAKSNOOP_H
 #define LEAKSNOOP_H
@@ -26,6 +28,7 @@
 /* Default map sizes; each can be changed before load (see user/options.c). */
 #define LS_DEFAULT_MAX_ALLOCS (1u << 20) /* outstanding blocks tracked */
 #define LS_DEFAULT_MAX_STACKS (1u << 14) /* distinct allocation stacks */
+#define LS_MAX_STACKS_LIMIT ((1u << LS_SLOT_BITS) - 1)
 #define LS_DEFAULT_MAX_REGIONS (1u << 16) /* outstanding anonymous mmap regions */
 
 /*
@@ -51,7 +54,7 @@ enum ls_kind {
 	LS_KIND_MAX,
 };
 
-/* Key of map `stack_stats`. */
+/* Key of map `stack_index` (value: the slot in `stack_stats`). */
 struct stack_key {
 	__u64 stack_hash; /* key into `stack_traces`, or LS_UNKNOWN_STACK */
 	__u32 kind;       /* enum ls_kind */
@@ -74,11 +77,40 @@ struct stack_stats {
 	struct age_slot young[LS_AGE_SLOTS];
 };
 
-/* Value of maps `allocs` (key: block address) and `mmaps` (key: region start). */
+/* Value of map `stack_stats`, an array indexed by the slot `stack_index` gives. */
+struct stack_slot {
+	struct stack_key key;
+	__u32 used; /* 0: a slot lost to a race, or not yet written */
+	__u32 pad;
+	struct stack_stats stats;
+};
+
+/* An outstanding block or region, as the probes see it. */
 struct alloc_record {
 	__u64 size;
-	__u64 stack_hash;
-	__u64 time_ns;
+	__u64 time_ns; /* 0 unless the age filter needs it */
+	__u32 slot;    /* in `stack_stats` */
+	__u32 pad;
+};
+
+/*
+ * Map `allocs`: outstanding heap blocks in an array of buckets instead of a
+ * hash map, because an array lookup is a few instructions where a hash-map
+ * insert and delete cost ~250 ns per block.  A block lives in one of two
+ * buckets chosen by two hashes of its address (with 8 slots a bucket, tables
+ * fill to ~90% before the first block finds both full; that block is dropped
+ * and counted).  A slot is claimed and freed by compare-and-swap on addr[i];
+ * a block's free can only follow its allocation's return, so the rest of the
+ * slot is always written before anyone looks it up.
+ */
+#define LS_BUCKET_SLOTS 8
+#define LS_SLOT_BITS 24 /* info[i]: size << LS_SLOT_BITS | stack slot */
+#define LS_MAX_BLOCK_SIZE ((1ULL << (64 - LS_SLOT_BITS)) - 1)
+
+struct block_bucket {
+	__u64 addr[LS_BUCKET_SLOTS]; /* 0: free slot */
+	__u64 info[LS_BUCKET_SLOTS];
+	__u64 time_ns[LS_BUCKET_SLOTS];
 };
 
 /* Value of map `stack_traces` (key: stack hash). */

@@ -14,38 +14,37 @@ struct trace_cache_entry {
 };
 
 struct collector {
-	int stats_fd, traces_fd, counters_fd;
+	int stats_fd, slots_used_fd, traces_fd, counters_fd;
 	int ncpus;
 	uint32_t max_stacks;
 	uint32_t sample_rate;
-	struct stack_key *keys;
-	struct stack_stats *values;
+	struct stack_slot *entries;
 	struct stack_sample *samples;
 	uint64_t *percpu;
 	struct trace_cache_entry *cache;
 	size_t cache_cap, cache_used;
 };
 
-struct collector *collector_new(int stats_fd, int traces_fd, int counters_fd,
-				 uint32_t max_stacks, uint32_t sample_rate)
+struct collector *collector_new(const struct stats_maps *maps, uint32_t max_stacks,
+				 uint32_t sample_rate)
 {
 	struct collector *c = calloc(1, sizeof(*c));
 
 	if (!c)
 		return NULL;
 	c->sample_rate = sample_rate ? sample_rate : 1;
-	c->stats_fd = stats_fd;
-	c->traces_fd = traces_fd;
-	c->counters_fd = counters_fd;
+	c->stats_fd = maps->stats_fd;
+	c->slots_used_fd = maps->slots_used_fd;
+	c->traces_fd = maps->traces_fd;
+	c->counters_fd = maps->counters_fd;
 	c->max_stacks = max_stacks;
 	c->ncpus = libbpf_num_possible_cpus();
-	c->keys = calloc(max_stacks, sizeof(*c->keys));
-	c->values = calloc(max_stacks, sizeof(*c->values));
+	c->entries = calloc(max_stacks, sizeof(*c->entries));
 	c->samples = calloc(max_stacks, sizeof(*c->samples));
 	c->percpu = calloc(c->ncpus > 0 ? c->ncpus : 1, sizeof(uint64_t));
 	c->cache_cap = 1024;
 	c->cache = calloc(c->cache_cap, sizeof(*c->cache));
-	if (c->ncpus <= 0 || !c->keys || !c->values || !c->samples || !c->percpu || !c->cache) {
+	if (c->ncpus <= 0 || !c->entries || !c->samples || !c->percpu || !c->cache) {
 		collector_free(c);
 		return NULL;
 	}
@@ -61,8 +60,7 @@ void collector_free(struct collector *c)
 	free(c->cache);
 	free(c->percpu);
 	free(c->samples);
-	free(c->values);
-	free(c->keys);
+	free(c->entries);
 	free(c);
 }
 
@@ -125,20 +123,32 @@ const struct stack_trace *collector_trace(struct collector *c, uint64_t hash)
 	return trace_of(c, hash);
 }
 
-/* All of `stack_stats` in as few syscalls as the kernel allows. */
-static int read_stats(struct collector *c, size_t *count)
+/* Slots of `stack_stats` handed out so far (the array's used prefix). */
+static uint32_t slots_used(struct collector *c)
+{
+	__u32 zero = 0, used = 0;
+
+	if (bpf_map_lookup_elem(c->slots_used_fd, &zero, &used))
+		return 0;
+	return used < c->max_stacks ? used : c->max_stacks;
+}
+
+/* The used prefix of `stack_stats` in as few syscalls as the kernel allows. */
+static int read_entries(struct collector *c, uint32_t used)
 {
 	LIBBPF_OPTS(bpf_map_batch_opts, opts);
-	struct stack_key batch_key;
+	__u32 *keys = calloc(used ? used : 1, sizeof(*keys));
+	__u32 batch_key, total = 0;
 	void *in = NULL;
-	size_t total = 0;
 	int err = 0;
 
-	while (total < c->max_stacks) {
-		__u32 n = c->max_stacks - total;
+	if (!keys)
+		return -ENOMEM;
+	while (total < used) {
+		__u32 n = used - total;
 
-		err = bpf_map_lookup_batch(c->stats_fd, in, &batch_key, c->keys + total,
-					   c->values + total, &n, &opts);
+		err = bpf_map_lookup_batch(c->stats_fd, in, &batch_key, keys + total,
+					   c->entries + total, &n, &opts);
 		total += n;
 		if (err) {
 			err = errno == ENOENT ? 0 : -errno;
@@ -146,21 +156,13 @@ static int read_stats(struct collector *c, size_t *count)
 		}
 		in = &batch_key;
 	}
-	if (err != -EINVAL && err != -EOPNOTSUPP) {
-		*count = total;
+	free(keys);
+	if (err != -EINVAL && err != -EOPNOTSUPP)
 		return err;
-	}
-	/* Old kernels: walk the keys one by one. */
-	total = 0;
-	for (void *prev = NULL; total < c->max_stacks; prev = &c->keys[total - 1]) {
-		if (bpf_map_get_next_key(c->stats_fd, prev, &c->keys[total]))
-			break;
-		if (!bpf_map_lookup_elem(c->stats_fd, &c->keys[total], &c->values[total]))
-			total++;
-		else if (!total)
-			break;
-	}
-	*count = total;
+	/* Old kernels: one lookup per slot. */
+	for (__u32 slot = 0; slot < used; slot++)
+		if (bpf_map_lookup_elem(c->stats_fd, &slot, &c->entries[slot]))
+			return -errno;
 	return 0;
 }
 
@@ -190,23 +192,29 @@ static void read_counters(struct collector *c, uint64_t *counters)
 
 int collector_read(struct collector *c, struct snapshot *snap)
 {
+	uint32_t used = slots_used(c);
 	struct timespec now;
 	size_t count = 0;
 	int err;
 
-	err = read_stats(c, &count);
+	err = read_entries(c, used);
 	if (err)
 		return err;
 	read_counters(c, snap->counters);
 	/* The clock is read last: every block counted was allocated before it. */
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	snap->time_ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
-	for (size_t i = 0; i < count; i++) {
-		c->samples[i].key = c->keys[i];
-		c->samples[i].stats = c->values[i];
+	for (uint32_t i = 0; i < used; i++) {
+		struct stack_sample *sample = &c->samples[count];
+
+		if (!c->entries[i].used)
+			continue; /* lost to a race: its stack has another slot */
+		sample->key = c->entries[i].key;
+		sample->stats = c->entries[i].stats;
 		if (c->sample_rate > 1)
-			scale_up(&c->samples[i].stats, c->sample_rate);
-		c->samples[i].trace = trace_of(c, c->keys[i].stack_hash);
+			scale_up(&sample->stats, c->sample_rate);
+		sample->trace = trace_of(c, sample->key.stack_hash);
+		count++;
 	}
 	snap->stacks = c->samples;
 	snap->count = count;

@@ -12,8 +12,13 @@
 struct collector;
 
 /* sample_rate: with -s N each recorded block stands for N; values are scaled up. */
-struct collector *collector_new(int stats_fd, int traces_fd, int counters_fd,
-				 uint32_t max_stacks, uint32_t sample_rate);
+/* The maps a collector reads (see include/leaksnoop.h). */
+struct stats_maps {
+	int stats_fd, slots_used_fd, traces_fd, counters_fd;
+};
+
+struct collector *collector_new(const struct stats_maps *maps, uint32_t max_stacks,
+				 uint32_t sample_rate);
 void collector_free(struct collector *c);
 
 /* The frames stored for a stack hash (cached), or NULL. */

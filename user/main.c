@@ -331,11 +331,14 @@ static int attach_all(struct run *run)
 static int start_collecting(struct run *run)
 {
 	const struct options *o = &run->opts;
+	struct stats_maps maps = {
+		.stats_fd = tracer_stats_fd(&run->tracer),
+		.slots_used_fd = tracer_slots_used_fd(&run->tracer),
+		.traces_fd = tracer_traces_fd(&run->tracer),
+		.counters_fd = tracer_counters_fd(&run->tracer),
+	};
 
-	run->collector = collector_new(tracer_stats_fd(&run->tracer),
-				       tracer_traces_fd(&run->tracer),
-				       tracer_counters_fd(&run->tracer), o->max_stacks,
-				       o->sample_rate);
+	run->collector = collector_new(&maps, o->max_stacks, o->sample_rate);
 	if (!run->collector)
 		return fail(EXIT_RUNTIME, "out of memory");
 	return 0;

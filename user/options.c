@@ -279,8 +279,9 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 			return usage_error("unknown floor '%s': use entry or chosen", arg);
 		return 0;
 	case OPT_MAX_STACKS:
-		if (parse_positive(arg, &opts->max_stacks))
-			return usage_error("invalid --max-stacks '%s': expected a positive number", arg);
+		if (parse_positive(arg, &opts->max_stacks) || opts->max_stacks > LS_MAX_STACKS_LIMIT) /* 16777215 */
+			return usage_error("invalid --max-stacks '%s': expected a number from 1 to 16777215",
+					   arg);
 		return 0;
 	}
 	return -EINVAL;

@@ -34,13 +34,23 @@ static int keep_link(struct tracer *t, struct bpf_link *link)
 	return 0;
 }
 
-int tracer_load(struct tracer *t, const struct tracer_config *cfg)
+/*
+ * Buckets of `allocs` for max_allocs blocks, with a quarter more room: a
+ * table of two-choice buckets refuses its first block at ~90% full.
+ */
+uint32_t block_buckets(uint32_t max_allocs)
 {
-	struct heap_bpf *skel;
+	uint64_t slots = (uint64_t)max_allocs + max_allocs / 4;
+
+	return (slots + LS_BUCKET_SLOTS - 1) / LS_BUCKET_SLOTS;
+}
+
+/* Open, size and load the heap object, with the sleepable return probe or without. */
+static int load_heap(struct tracer *t, const struct tracer_config *cfg, bool sleepable)
+{
+	struct heap_bpf *skel = heap_bpf__open();
 	int err;
 
-	memset(t, 0, sizeof(*t));
-	skel = heap_bpf__open();
 	if (!skel)
 		return -errno;
 	skel->rodata->target_tgid = cfg->tgid;
@@ -48,10 +58,14 @@ int tracer_load(struct tracer *t, const struct tracer_config *cfg)
 	skel->rodata->max_size = cfg->max_size;
 	skel->rodata->age_epoch_ns = cfg->age_epoch_ns;
 	skel->rodata->sample_rate = cfg->sample_rate;
-	bpf_map__set_max_entries(skel->maps.allocs, cfg->max_allocs);
+	skel->rodata->bucket_count = block_buckets(cfg->max_allocs);
+	bpf_map__set_max_entries(skel->maps.allocs, block_buckets(cfg->max_allocs));
 	bpf_map__set_max_entries(skel->maps.mmaps, LS_DEFAULT_MAX_REGIONS);
+	bpf_map__set_max_entries(skel->maps.stack_index, cfg->max_stacks);
 	bpf_map__set_max_entries(skel->maps.stack_stats, cfg->max_stacks);
 	bpf_map__set_max_entries(skel->maps.stack_traces, cfg->max_stacks);
+	bpf_program__set_autoload(skel->progs.alloc_exit, sleepable);
+	bpf_program__set_autoload(skel->progs.alloc_exit_atomic, !sleepable);
 	if (!cfg->track_mmap) {
 		bpf_program__set_autoload(skel->progs.mmap_enter, false);
 		bpf_program__set_autoload(skel->progs.mmap_exit, false);
@@ -65,7 +79,26 @@ int tracer_load(struct tracer *t, const struct tracer_config *cfg)
 		return err;
 	}
 	t->skel = skel;
+	t->alloc_exit = sleepable ? skel->progs.alloc_exit : skel->progs.alloc_exit_atomic;
 	return 0;
+}
+
+int tracer_load(struct tracer *t, const struct tracer_config *cfg)
+{
+	libbpf_print_fn_t print;
+	int err;
+
+	memset(t, 0, sizeof(*t));
+	/*
+	 * Kernels before sleepable uprobes refuse the sleepable program: that
+	 * first try stays quiet, the second says what fails, if anything does.
+	 */
+	print = libbpf_set_print(NULL);
+	err = load_heap(t, cfg, true);
+	libbpf_set_print(print);
+	if (err)
+		err = load_heap(t, cfg, false);
+	return err;
 }
 
 static struct bpf_program *entry_program(struct heap_bpf *skel, enum alloc_handler handler)
@@ -110,7 +143,7 @@ int tracer_attach_allocator(struct tracer *t, pid_t pid, const struct allocator 
 				 p->file_offset, false);
 		/* The return probe shares the entry's point: one trap serves both. */
 		if (!err && p->has_return)
-			err = attach_one(t, t->skel->progs.alloc_exit, pid, alloc->path,
+			err = attach_one(t, t->alloc_exit, pid, alloc->path,
 					 p->file_offset, true);
 		if (err) {
 			fprintf(stderr, "leaksnoop: cannot attach to %s in %s: %s\n", p->name,
@@ -150,16 +183,24 @@ int tracer_attach_floor(struct tracer *t, pid_t pid, const struct allocator *all
 }
 
 /* The maps every probe file declares (bpf/stack.bpf.h) become the heap object's. */
-static int reuse_shared_maps(struct tracer *t, struct bpf_map *traces, struct bpf_map *stats,
-			     struct bpf_map *counters)
+static int reuse_shared_maps(struct tracer *t, struct bpf_object *obj)
 {
-	int err = bpf_map__reuse_fd(traces, bpf_map__fd(t->skel->maps.stack_traces));
+	static const char *const shared[] = {
+		"stack_traces", "stack_index", "stack_stats", "stack_slots_used", "counters",
+	};
 
-	if (!err)
-		err = bpf_map__reuse_fd(stats, bpf_map__fd(t->skel->maps.stack_stats));
-	if (!err)
-		err = bpf_map__reuse_fd(counters, bpf_map__fd(t->skel->maps.counters));
-	return err;
+	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
+		struct bpf_map *mine = bpf_object__find_map_by_name(t->skel->obj, shared[i]);
+		struct bpf_map *theirs = bpf_object__find_map_by_name(obj, shared[i]);
+		int err;
+
+		if (!mine || !theirs)
+			return -ENOENT;
+		err = bpf_map__reuse_fd(theirs, bpf_map__fd(mine));
+		if (err)
+			return err;
+	}
+	return 0;
 }
 
 static struct bpf_program *thread_program(struct threads_bpf *skel, enum thread_handler h,
@@ -181,8 +222,7 @@ static int load_threads(struct tracer *t, pid_t pid)
 	if (!skel)
 		return -errno;
 	skel->rodata->target_tgid = pid;
-	err = reuse_shared_maps(t, skel->maps.stack_traces, skel->maps.stack_stats,
-				skel->maps.counters);
+	err = reuse_shared_maps(t, skel->obj);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.thread_stacks,
 					       bpf_map__max_entries(t->skel->maps.stack_traces));
@@ -248,8 +288,7 @@ static int load_goroutines(struct tracer *t, const struct go_runtime *rt)
 	skel->rodata->g_gopc_offset = rt->gopc_offset;
 	if (rt->sample_bytes)
 		skel->rodata->go_sample_bytes = rt->sample_bytes;
-	err = reuse_shared_maps(t, skel->maps.stack_traces, skel->maps.stack_stats,
-				skel->maps.counters);
+	err = reuse_shared_maps(t, skel->obj);
 	if (!err)
 		err = goroutines_bpf__load(skel);
 	if (err) {
@@ -307,8 +346,7 @@ int tracer_attach_growth(struct tracer *t, pid_t pid, bool verbose)
 		return -errno;
 	skel->rodata->target_tgid = pid;
 	skel->rodata->page_bytes = (__u64)sysconf(_SC_PAGESIZE);
-	err = reuse_shared_maps(t, skel->maps.stack_traces, skel->maps.stack_stats,
-				skel->maps.counters);
+	err = reuse_shared_maps(t, skel->obj);
 	if (!err)
 		err = growth_bpf__load(skel);
 	if (err) {
@@ -370,6 +408,11 @@ int tracer_attach_mmap(struct tracer *t, bool verbose)
 int tracer_stats_fd(const struct tracer *t)
 {
 	return bpf_map__fd(t->skel->maps.stack_stats);
+}
+
+int tracer_slots_used_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.stack_slots_used);
 }
 
 int tracer_traces_fd(const struct tracer *t)

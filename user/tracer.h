@@ -37,6 +37,7 @@ struct tracer_config {
 /* The loaded BPF programs and every link attached so far. */
 struct tracer {
 	struct heap_bpf *skel;
+	struct bpf_program *alloc_exit; /* sleepable where the kernel allows */
 	struct floor_bpf *floor;
 	struct threads_bpf *threads;
 	struct goroutines_bpf *goroutines;
@@ -47,6 +48,9 @@ struct tracer {
 
 /* Open, size and load the BPF object; nothing attached yet. */
 int tracer_load(struct tracer *t, const struct tracer_config *cfg);
+
+/* Buckets of map `allocs` that hold max_allocs blocks. */
+uint32_t block_buckets(uint32_t max_allocs);
 
 /* Attach the allocator's entry and return probes for process pid. */
 int tracer_attach_allocator(struct tracer *t, pid_t pid, const struct allocator *alloc,
@@ -85,6 +89,7 @@ int tracer_attach_mmap(struct tracer *t, bool verbose);
 
 /* Map fds the collector reads. */
 int tracer_stats_fd(const struct tracer *t);
+int tracer_slots_used_fd(const struct tracer *t);
 int tracer_traces_fd(const struct tracer *t);
 int tracer_counters_fd(const struct tracer *t);
 
