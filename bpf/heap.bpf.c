@@ -23,6 +23,7 @@ const volatile __u64 max_size = ~0ULL;
 const volatile __u64 age_epoch_ns = 0;   /* 0: no age filter */
 const volatile __u32 sample_rate = 1;    /* record one allocation in N */
 const volatile __u32 bucket_count = 1;   /* buckets in `allocs` */
+const volatile __u32 call_slot_mask = LS_CALL_SLOTS - 1; /* fewer only to test sharing */
 
 #define MAP_ANONYMOUS 0x20
 #define MAX_ERRNO 4095
@@ -53,8 +54,6 @@ struct call_state {
  * task storage costs ~40 ns per probe; a thread whose slot is held by another
  * thread's call (TIDs equal modulo LS_CALL_SLOTS) uses its task storage.
  */
-#define LS_CALL_SLOTS 65536
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
 	__uint(max_entries, LS_CALL_SLOTS);
@@ -128,12 +127,13 @@ static __always_inline __u32 current_tid(void)
 /* Where a new call of thread tid is kept: its slot, or its task storage. */
 static __always_inline struct call_state *claim_call(__u32 tid)
 {
-	__u32 index = tid & (LS_CALL_SLOTS - 1);
+	__u32 index = tid & call_slot_mask;
 	struct call_state *slot = bpf_map_lookup_elem(&call_slots, &index);
 	struct thread_state *state;
 
 	if (slot && (slot->owner == tid || __sync_val_compare_and_swap(&slot->owner, 0, tid) == 0))
 		return slot;
+	count(LS_CNT_CALLS_IN_TASK_STORAGE, 1);
 	state = thread_state(true);
 	return state ? &state->call : NULL;
 }
@@ -141,7 +141,7 @@ static __always_inline struct call_state *claim_call(__u32 tid)
 /* The call of thread tid in flight (its `call` is CALL_NONE when there is none). */
 static __always_inline struct call_state *current_call(__u32 tid)
 {
-	__u32 index = tid & (LS_CALL_SLOTS - 1);
+	__u32 index = tid & call_slot_mask;
 	struct call_state *slot = bpf_map_lookup_elem(&call_slots, &index);
 	struct thread_state *state;
 

@@ -25,6 +25,9 @@
 /* Words of user stack copied at once for the frame walk (a power of two). */
 #define LS_STACK_COPY_WORDS 128
 
+/* Slots for allocator calls in flight, indexed by TID modulo this (bpf/heap.bpf.c). */
+#define LS_CALL_SLOTS 65536
+
 /* Default map sizes; each can be changed before load (see user/options.c). */
 #define LS_DEFAULT_MAX_ALLOCS (1u << 20) /* outstanding blocks tracked */
 #define LS_DEFAULT_MAX_STACKS (1u << 14) /* distinct allocation stacks */
@@ -137,6 +140,7 @@ enum ls_counter {
 				 * reported in dropped.events */
 	LS_CNT_GO_PREEXISTING_EXITS, /* goroutines from before attach that ended */
 	LS_CNT_GO_UNKNOWN_EXITS,     /* ended goroutines not seen created (attach window) */
+	LS_CNT_CALLS_IN_TASK_STORAGE, /* calls kept in task storage: their TID's slot was taken */
 	LS_CNT_MAX,
 };
 

@@ -73,6 +73,7 @@ struct report {
 	uint64_t dropped_stacks;
 	uint64_t realloc_failures;  /* realloc returned NULL and kept the block (-v) */
 	uint64_t go_unknown_exits;  /* goroutines seen ending, not starting (-v) */
+	uint64_t calls_in_task_storage; /* calls whose TID slot was taken (-v) */
 
 	struct report_stack *stacks; /* top N */
 	size_t stack_count;

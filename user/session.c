@@ -240,6 +240,7 @@ static int build_report(struct session *s, struct report_state *st, struct repor
 			   snap.counters[LS_CNT_DROP_THREAD];
 	r.realloc_failures = snap.counters[LS_CNT_REALLOC_FAILED];
 	r.go_unknown_exits = snap.counters[LS_CNT_GO_UNKNOWN_EXITS];
+	r.calls_in_task_storage = snap.counters[LS_CNT_CALLS_IN_TASK_STORAGE];
 	r.dropped_stacks = snap.counters[LS_CNT_DROP_STACK];
 	/* A profile holds every stack, as a Go heap profile does; the others the top N. */
 	r.stack_count = all_stacks ? n : n < o->top ? n : o->top;
@@ -303,6 +304,9 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 	if (o->verbose && r.go_unknown_exits)
 		fprintf(stderr, "leaksnoop: %llu goroutines ended that were started while attaching "
 			"(counted at no site)\n", (unsigned long long)r.go_unknown_exits);
+	if (o->verbose && r.calls_in_task_storage)
+		fprintf(stderr, "leaksnoop: %llu allocator calls found their thread's slot taken "
+			"and used task storage\n", (unsigned long long)r.calls_in_task_storage);
 	return 0;
 }
 

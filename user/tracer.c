@@ -45,6 +45,21 @@ uint32_t block_buckets(uint32_t max_allocs)
 	return (slots + LS_BUCKET_SLOTS - 1) / LS_BUCKET_SLOTS;
 }
 
+/*
+ * Calls in flight share LS_CALL_SLOTS slots; LEAKSNOOP_CALL_SLOTS (a power of
+ * two) makes them fewer, so that the tests can make threads share a slot and
+ * take the task-storage path.
+ */
+static uint32_t call_slot_mask(void)
+{
+	const char *env = getenv("LEAKSNOOP_CALL_SLOTS");
+	unsigned long slots = env ? strtoul(env, NULL, 10) : 0;
+
+	if (!slots || slots > LS_CALL_SLOTS || (slots & (slots - 1)))
+		slots = LS_CALL_SLOTS;
+	return slots - 1;
+}
+
 /* Open, size and load the heap object, with the sleepable return probe or without. */
 static int load_heap(struct tracer *t, const struct tracer_config *cfg, bool sleepable)
 {
@@ -59,6 +74,7 @@ static int load_heap(struct tracer *t, const struct tracer_config *cfg, bool sle
 	skel->rodata->age_epoch_ns = cfg->age_epoch_ns;
 	skel->rodata->sample_rate = cfg->sample_rate;
 	skel->rodata->bucket_count = block_buckets(cfg->max_allocs);
+	skel->rodata->call_slot_mask = call_slot_mask();
 	bpf_map__set_max_entries(skel->maps.allocs, block_buckets(cfg->max_allocs));
 	bpf_map__set_max_entries(skel->maps.mmaps, LS_DEFAULT_MAX_REGIONS);
 	bpf_map__set_max_entries(skel->maps.stack_index, cfg->max_stacks);

@@ -70,6 +70,45 @@ class HeapTruth(LeaksnoopTest):
             run.close()
             target.close()
 
+    def test_two_instances_on_one_target_each_see_the_exact_truth(self):
+        target = Target("leaky", "--linger")
+        first = Run(["-p", str(target.pid), "-o", "0", "-T", "100", "1"])
+        second = Run(["-p", str(target.pid), "-o", "0", "-T", "100", "1"])
+        try:
+            first.wait_tracing()
+            second.wait_tracing()
+            target.release()
+            target.wait_done()
+            time.sleep(1.5)
+            self.assertEqual(first.stop(signal.SIGINT), 0, first.stderr())
+            # The target runs on under the second instance alone.
+            self.assertIsNone(target.proc.poll())
+            self.assertEqual(second.stop(signal.SIGINT), 0, second.stderr())
+            for run in (first, second):
+                self.assert_leaky_truth(run.reports()[-1])
+                self.assertEqual(run.reports()[-1]["dropped"], {"events": 0, "stacks": 0})
+            self.assertIsNone(target.proc.poll())
+        finally:
+            first.close()
+            second.close()
+            target.close()
+
+    def test_threads_sharing_a_call_slot_keep_the_exact_truth(self):
+        # One call slot for every thread: the overlapping calls of 4 threads
+        # must go to per-thread storage and lose nothing.
+        env = dict(os.environ, LEAKSNOOP_CALL_SLOTS="1")
+        run = Run(["-c", prog("many") + " 4", "-v", "-o", "0", "-T", "20", "30"], env=env)
+        try:
+            self.assertEqual(run.wait(), 0, run.stderr())
+            final = run.reports()[-1]
+            self.assertEqual(site(final, "many_leaks"), (4 * 8000000, 4 * 80000, 4 * 80000))
+            self.assertEqual(site(final, "many_churn"), (0, 0, 4 * 80000))
+            self.assertEqual(final["dropped"], {"events": 0, "stacks": 0})
+            self.assertRegex(run.stderr(), r"[1-9]\d* allocator calls found their thread's "
+                                           r"slot taken and used task storage")
+        finally:
+            run.close()
+
     def test_frames_carry_module_file_and_line(self):
         run = Run(["-c", prog("leaky"), "-o", "0", "-T", "100", "30"])
         try:

@@ -2,7 +2,10 @@
 /*
  * Many allocations, for the sampling test: many_leaks() leaks 80000 blocks of
  * 100 bytes (8,000,000 bytes); many_churn() allocates and frees 80000 more.
+ * `many N` does both in N threads at once (N x those numbers), for the test
+ * of threads whose calls overlap.
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -23,10 +26,26 @@ void many_churn(void)
 	}
 }
 
-int main(void)
+static void *leak_and_churn(void *unused)
 {
 	many_leaks();
 	many_churn();
+	return NULL;
+}
+
+int main(int argc, char **argv)
+{
+	int threads = argc > 1 ? atoi(argv[1]) : 0;
+	pthread_t ids[16];
+
+	if (threads < 1 || threads > 16) {
+		leak_and_churn(NULL);
+	} else {
+		for (int i = 0; i < threads; i++)
+			pthread_create(&ids[i], NULL, leak_and_churn, NULL);
+		for (int i = 0; i < threads; i++)
+			pthread_join(ids[i], NULL);
+	}
 	puts("done");
 	return 0;
 }
