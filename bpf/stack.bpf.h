@@ -149,6 +149,63 @@ static __always_inline struct stack_stats *stats_of(__u64 stack_hash, __u32 kind
 	return stats_at(slot_of(stack_hash, kind));
 }
 
+/* Set by user space before load (-o): epochs of the young-block ring; 0: no age filter. */
+const volatile __u64 age_epoch_ns = 0;
+
+static __always_inline void age_slot_add(struct stack_stats *stats, __u64 time_ns,
+					 __s64 bytes, __s64 allocs)
+{
+	__u64 epoch = time_ns / age_epoch_ns;
+	struct age_slot *slot = &stats->young[epoch & (LS_AGE_SLOTS - 1)];
+	__u64 seen = slot->epoch;
+
+	if (seen != epoch) {
+		/* First block of a new epoch in this slot: the winner resets it. */
+		if (__sync_val_compare_and_swap(&slot->epoch, seen, epoch) == seen) {
+			slot->bytes = 0;
+			slot->count = 0;
+		}
+	}
+	__sync_fetch_and_add(&slot->bytes, bytes);
+	__sync_fetch_and_add(&slot->count, allocs);
+}
+
+static __always_inline void age_slot_sub(struct stack_stats *stats,
+					 const struct alloc_record *rec)
+{
+	__u64 epoch = rec->time_ns / age_epoch_ns;
+	struct age_slot *slot = &stats->young[epoch & (LS_AGE_SLOTS - 1)];
+
+	/* The slot moved on (an old block): no clock read needed to know it. */
+	if (slot->epoch != epoch)
+		return;
+	if (bpf_ktime_get_ns() / age_epoch_ns - epoch > LS_AGE_SLOTS - LS_AGE_GUARD_EPOCHS)
+		return;
+	__sync_fetch_and_add(&slot->bytes, -(__s64)rec->size);
+	__sync_fetch_and_add(&slot->count, -1);
+}
+
+static __always_inline void stats_add(struct stack_stats *stats,
+				      const struct alloc_record *rec)
+{
+	__sync_fetch_and_add(&stats->outstanding_bytes, rec->size);
+	if (__sync_fetch_and_add(&stats->outstanding_count, 1) == 0)
+		stats->outstanding_since_ns = rec->time_ns ? rec->time_ns : bpf_ktime_get_ns();
+	__sync_fetch_and_add(&stats->alloc_bytes, rec->size);
+	__sync_fetch_and_add(&stats->alloc_count, 1);
+	if (age_epoch_ns)
+		age_slot_add(stats, rec->time_ns, rec->size, 1);
+}
+
+static __always_inline void stats_sub(struct stack_stats *stats,
+				      const struct alloc_record *rec)
+{
+	__sync_fetch_and_add(&stats->outstanding_bytes, -(__s64)rec->size);
+	__sync_fetch_and_add(&stats->outstanding_count, -1);
+	if (age_epoch_ns)
+		age_slot_sub(stats, rec);
+}
+
 /* 64-bit hash of the frames: collisions are what a stack-id map would drop. */
 static __always_inline __u64 hash_frames(const struct stack_trace *trace)
 {

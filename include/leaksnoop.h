@@ -54,6 +54,7 @@ enum ls_kind {
 	LS_KIND_MMAP = 1, /* anonymous mmap not yet unmapped */
 	LS_KIND_GO_ALLOC = 2, /* Go allocations, sampled: allocated totals only (GC frees) */
 	LS_KIND_GROWTH = 3,   /* --growth: bytes of new memory first written, per stack */
+	LS_KIND_KERNEL = 4,   /* --kernel: slab objects, pages, percpu and vmalloc areas */
 	LS_KIND_MAX,
 };
 
@@ -142,6 +143,20 @@ enum ls_counter {
 	LS_CNT_GO_UNKNOWN_EXITS,     /* ended goroutines not seen created (attach window) */
 	LS_CNT_CALLS_IN_TASK_STORAGE, /* calls kept in task storage: their TID's slot was taken */
 	LS_CNT_MAX,
+};
+
+/* Map `kernel_blocks` (bpf/kernel.bpf.c): what kind of address `addr` is. */
+enum ls_kernel_space {
+	LS_KSPACE_SLAB,    /* kmalloc, kmem_cache_alloc: object address */
+	LS_KSPACE_PAGE,    /* alloc_pages: page frame number */
+	LS_KSPACE_PERCPU,  /* alloc_percpu: per-CPU pointer */
+	LS_KSPACE_VMALLOC, /* vmalloc, vmap: area start */
+};
+
+struct kernel_block_key {
+	__u64 addr;
+	__u32 space; /* enum ls_kernel_space */
+	__u32 pad;
 };
 
 /* Threads created after attach (bpf/threads.bpf.c), map `threads`, key: TID. */

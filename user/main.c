@@ -303,6 +303,12 @@ static int attach_all(struct run *run)
 	else if (o->verbose && !o->growth)
 		fprintf(stderr, "leaksnoop: allocator %s (%s), pid %d\n", run->alloc.shown_path,
 			run->alloc.name, (int)run->pid);
+	if (o->kernel) {
+		err = tracer_attach_kernel(&run->tracer, &cfg, o->verbose);
+		if (err)
+			return fail(EXIT_RUNTIME, "cannot attach the kernel allocation tracepoints: %s",
+				    strerror(-err));
+	}
 	if (o->growth) {
 		/* No probe on any call: the page-fault tracepoint is all. */
 		err = tracer_attach_growth(&run->tracer, run->pid, o->verbose);
@@ -431,12 +437,12 @@ static void announce(const struct run *run)
 			o->floor == FLOOR_ENTRY ? "functions' entries" : "chosen probe points");
 		return;
 	}
-	fprintf(stderr, "Tracing %s %d (%s%s%s%s), reports every %u s of blocks older than "
+	fprintf(stderr, "Tracing %s %d (%s%s%s%s%s), reports every %u s of blocks older than "
 		"%u ms... Ctrl-C to end.\n", o->command ? "command, PID" : "PID", (int)run->pid,
 		run->alloc.name, run->opts.growth ? ": page faults" : run->is_go ? " goroutines" :
 									    " malloc",
 		o->no_mmap || o->growth ? "" : ", anonymous mmap", run->threads ? ", threads" : "",
-		o->interval_s, o->older_ms);
+		o->kernel ? ", kernel allocations" : "", o->interval_s, o->older_ms);
 }
 
 static int trace(struct run *run)

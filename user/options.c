@@ -39,6 +39,9 @@ static const char usage_text[] =
 "                         (default 1: every allocation, exact)\n"
 "      --growth           growth mode: no probe on any call; new memory (pages\n"
 "                         first written) per stack, for always-on use\n"
+"      --kernel           also trace the kernel allocations made on the target's\n"
+"                         behalf (kmalloc, kmem_cache, pages, percpu, vmalloc),\n"
+"                         per kernel stack\n"
 "      --no-mmap          do not track anonymous mmap regions\n"
 "      --no-threads       do not track thread creation, join, detach and exit\n"
 "      --go               track goroutines (automatic for Go executables)\n"
@@ -72,6 +75,7 @@ enum long_only {
 	OPT_SAMPLE,
 	OPT_TOP_VIEW,
 	OPT_GROWTH,
+	OPT_KERNEL,
 };
 
 static const struct option long_options[] = {
@@ -100,6 +104,7 @@ static const struct option long_options[] = {
 	{ "sample", required_argument, NULL, OPT_SAMPLE },
 	{ "top-view", no_argument, NULL, OPT_TOP_VIEW },
 	{ "growth", no_argument, NULL, OPT_GROWTH },
+	{ "kernel", no_argument, NULL, OPT_KERNEL },
 	{ "listen-public", no_argument, NULL, OPT_LISTEN_PUBLIC },
 	{ 0 },
 };
@@ -237,6 +242,9 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 	}
 	case OPT_GROWTH:
 		opts->growth = true;
+		return 0;
+	case OPT_KERNEL:
+		opts->kernel = true;
 		return 0;
 	case OPT_TOP_VIEW:
 		opts->top_view = true;

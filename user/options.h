@@ -35,6 +35,7 @@ struct options {
 	int sample_type;         /* --sample: enum sample_type */
 	bool top_view;           /* --top-view */
 	bool growth;             /* --growth */
+	bool kernel;             /* --kernel: kernel allocations in the target's context */
 	const char *listen;      /* --listen ADDR:PORT */
 	bool listen_public;      /* --listen-public */
 	unsigned sample_rate;    /* -s: record one allocation in N (1: all) */

@@ -13,6 +13,7 @@ const char *kind_name(uint32_t kind)
 	case LS_KIND_MMAP: return "mmap";
 	case LS_KIND_GO_ALLOC: return "go_alloc";
 	case LS_KIND_GROWTH: return "growth";
+	case LS_KIND_KERNEL: return "kernel";
 	}
 	return "unknown";
 }

@@ -6,6 +6,7 @@
 
 #include "debuginfo.h"
 #include "elf_module.h"
+#include "kallsyms.h"
 #include "symbolize.h"
 
 /* libstdc++'s demangler, the one the C++ toolchain itself uses. */
@@ -27,6 +28,8 @@ struct symbolizer {
 	struct mapping_list mappings;
 	struct module_entry *modules;
 	size_t module_count, module_cap;
+	struct kallsyms kernel; /* read at the first kernel frame */
+	bool kernel_read;
 };
 
 bool stack_reaches_root(const struct frame *frames, size_t depth)
@@ -35,6 +38,9 @@ bool stack_reaches_root(const struct frame *frames, size_t depth)
 		"_start", "__libc_start_main", "__libc_start_call_main", "start_thread", "clone",
 		"clone3", "__clone3", "runtime.goexit", "runtime.goexit.abi0", "runtime.mstart",
 		"runtime.rt0_go.abi0",
+		/* kernel stacks: a system call, a kernel thread, an interrupt */
+		"entry_SYSCALL_64_after_hwframe", "entry_SYSCALL_64", "ret_from_fork",
+		"ret_from_fork_asm", "asm_sysvec_apic_timer_interrupt",
 	};
 	const char *last = depth ? frames[depth - 1].symbol : NULL;
 
@@ -112,6 +118,7 @@ void symbolizer_free(struct symbolizer *sym)
 	}
 	free(sym->modules);
 	mappings_free(&sym->mappings);
+	kallsyms_free(&sym->kernel);
 	free(sym);
 }
 
@@ -236,6 +243,32 @@ void symbolizer_set_mappings(struct symbolizer *sym, struct mapping_list *list, 
 	load_new_modules(sym);
 }
 
+/* A kernel frame: symbol and module ("[kernel]", "[ext4]") from /proc/kallsyms. */
+static void symbolize_kernel_address(struct symbolizer *sym, uint64_t addr, uint64_t lookup,
+				     struct frame *frame)
+{
+	const struct kernel_symbol *found;
+	uint64_t offset;
+
+	if (!sym->kernel_read) {
+		FILE *in = fopen("/proc/kallsyms", "r");
+
+		sym->kernel_read = true;
+		if (in) {
+			kallsyms_read(in, &sym->kernel);
+			fclose(in);
+		}
+	}
+	frame->offset = addr;
+	frame->frame_pointers = 1; /* the kernel's unwinder does not need them */
+	found = kallsyms_lookup(&sym->kernel, lookup, &offset);
+	if (!found)
+		return;
+	frame->symbol = found->name;
+	frame->module = found->module;
+	frame->offset = offset + (addr - lookup);
+}
+
 void symbolize_address(struct symbolizer *sym, uint64_t addr, bool return_address,
 		       struct frame *frame)
 {
@@ -248,6 +281,10 @@ void symbolize_address(struct symbolizer *sym, uint64_t addr, bool return_addres
 	memset(frame, 0, sizeof(*frame));
 	frame->addr = addr;
 	frame->frame_pointers = -1;
+	if (is_kernel_address(addr)) {
+		symbolize_kernel_address(sym, addr, lookup, frame);
+		return;
+	}
 	if (!m || !mapping_is_file(m)) {
 		frame->offset = addr;
 		return;

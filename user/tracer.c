@@ -13,6 +13,7 @@
 #include "threads.skel.h"
 #include "goroutines.skel.h"
 #include "growth.skel.h"
+#include "kernel.skel.h"
 #include "go_runtime.h"
 #include "leaksnoop.h"
 #include "tracer.h"
@@ -441,6 +442,67 @@ int tracer_counters_fd(const struct tracer *t)
 	return bpf_map__fd(t->skel->maps.counters);
 }
 
+/* Whether tracefs has the event (vmalloc's appeared in Linux 6.3, for one). */
+static bool tracepoint_exists(const char *category, const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s/%s", category, name);
+	if (!access(path, F_OK))
+		return true;
+	snprintf(path, sizeof(path), "/sys/kernel/debug/tracing/events/%s/%s", category, name);
+	return !access(path, F_OK);
+}
+
+int tracer_attach_kernel(struct tracer *t, const struct tracer_config *cfg, bool verbose)
+{
+	struct kernel_bpf *skel = kernel_bpf__open();
+	struct bpf_program *prog;
+	int err;
+
+	if (!skel)
+		return -errno;
+	skel->rodata->target_tgid = cfg->tgid;
+	skel->rodata->page_bytes = (__u64)sysconf(_SC_PAGESIZE);
+	skel->rodata->age_epoch_ns = cfg->age_epoch_ns;
+	bpf_map__set_max_entries(skel->maps.kernel_blocks, cfg->max_allocs);
+	bpf_object__for_each_program(prog, skel->obj) {
+		/* Section "tracepoint/CATEGORY/NAME". */
+		char category[64], name[64];
+
+		if (sscanf(bpf_program__section_name(prog), "tracepoint/%63[^/]/%63s", category,
+			   name) == 2 && !tracepoint_exists(category, name)) {
+			bpf_program__set_autoload(prog, false);
+			if (verbose)
+				fprintf(stderr, "leaksnoop: this kernel has no tracepoint %s/%s: "
+					"not traced\n", category, name);
+		}
+	}
+	err = reuse_shared_maps(t, skel->obj);
+	if (!err)
+		err = kernel_bpf__load(skel);
+	if (err) {
+		kernel_bpf__destroy(skel);
+		return err;
+	}
+	t->kernel = skel;
+	bpf_object__for_each_program(prog, skel->obj) {
+		struct bpf_link *link;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		link = bpf_program__attach(prog);
+		if (!link)
+			return -errno;
+		err = keep_link(t, link);
+		if (err)
+			return err;
+		if (verbose)
+			fprintf(stderr, "leaksnoop: %s\n", bpf_program__section_name(prog));
+	}
+	return 0;
+}
+
 void tracer_destroy(struct tracer *t)
 {
 	for (size_t i = t->link_count; i-- > 0;)
@@ -458,7 +520,10 @@ void tracer_destroy(struct tracer *t)
 		goroutines_bpf__destroy(t->goroutines);
 	if (t->growth)
 		growth_bpf__destroy(t->growth);
+	if (t->kernel)
+		kernel_bpf__destroy(t->kernel);
 	t->growth = NULL;
+	t->kernel = NULL;
 	t->threads = NULL;
 	t->goroutines = NULL;
 	t->skel = NULL;

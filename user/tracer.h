@@ -14,6 +14,7 @@ struct floor_bpf;
 struct threads_bpf;
 struct goroutines_bpf;
 struct growth_bpf;
+struct kernel_bpf;
 struct go_runtime;
 struct thread_library;
 struct bpf_link;
@@ -42,6 +43,7 @@ struct tracer {
 	struct threads_bpf *threads;
 	struct goroutines_bpf *goroutines;
 	struct growth_bpf *growth;
+	struct kernel_bpf *kernel;
 	struct bpf_link **links;
 	size_t link_count, link_cap;
 };
@@ -73,6 +75,12 @@ int tracer_attach_threads(struct tracer *t, pid_t pid, const struct thread_libra
  */
 int tracer_attach_goroutines(struct tracer *t, pid_t pid, const struct go_runtime *rt,
 			     const uint64_t *goids, size_t goid_count, bool verbose);
+
+/*
+ * --kernel: the kmem/percpu/vmalloc tracepoints, recording what cfg->tgid (or
+ * with 0, any process) allocates in the kernel.
+ */
+int tracer_attach_kernel(struct tracer *t, const struct tracer_config *cfg, bool verbose);
 
 /* --growth: the page-fault tracepoint only, for process pid. */
 int tracer_attach_growth(struct tracer *t, pid_t pid, bool verbose);
