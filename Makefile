@@ -15,7 +15,7 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 # Userspace logic without BPF (unit-testable), and the parts that load BPF.
 LIB_SRCS := user/options.c user/procmaps.c user/elf_module.c user/debuginfo.c \
-	    user/symbolize.c user/kallsyms.c user/probe_point.c user/allocator.c user/aggregate.c \
+	    user/symbolize.c user/kallsyms.c user/procs.c user/probe_point.c user/allocator.c user/aggregate.c \
 	    user/json_writer.c user/report_text.c user/report_json.c user/report_folded.c \
 	    user/thread_probes.c user/thread_report.c user/go_runtime.c user/goroutine_report.c user/count_history.c \
 	    user/pprof_writer.c user/report_pprof.c user/report_metrics.c user/live.c \

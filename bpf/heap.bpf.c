@@ -110,6 +110,113 @@ struct {
 } mmaps SEC(".maps");
 
 
+/* Traced processes: TGID -> proc index (the target's entry is put in before attach). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LS_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, __u32);
+} procs SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LS_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, struct proc_entry);
+} proc_table SEC(".maps");
+
+/* [1]: procs handed out so far ([0] unused). */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, 2);
+	__type(key, __u32);
+	__type(value, __u32);
+} proc_counts SEC(".maps");
+
+/* The target's current proc: 0 until it execs. */
+__u32 target_proc = 0;
+/* Set at the first fork or exec followed: until then every probed call is the target's. */
+__u32 procs_followed = 0;
+
+#define LS_NO_PROC 0xffffffffu
+
+/* The proc of process tgid, LS_NO_PROC when it is not traced. */
+static __always_inline __u32 proc_of(__u32 tgid)
+{
+	__u32 *found;
+
+	if (tgid == target_tgid)
+		return target_proc;
+	found = bpf_map_lookup_elem(&procs, &tgid);
+	return found ? *found : LS_NO_PROC;
+}
+
+static __always_inline __u32 current_proc(void)
+{
+	return proc_of(bpf_get_current_pid_tgid() >> 32);
+}
+
+/*
+ * current_proc() in a uprobe, which fires only in the processes it was
+ * attached to: while no fork or exec was followed that is the target, and
+ * the call is spared the helper that reads the current TGID.
+ */
+static __always_inline __u32 probed_proc(void)
+{
+	return procs_followed ? current_proc() : 0;
+}
+
+/* A user address as a key of `allocs` or `mmaps`: the same address in a forked child differs. */
+static __always_inline __u64 block_key(__u64 addr, __u32 proc)
+{
+	return addr | (__u64)proc << LS_PROC_SHIFT;
+}
+
+/* A new proc for tgid (forked, or a new image), user space attaches from its entry. */
+static __always_inline void add_proc(__u32 tgid, __u32 origin, __u32 parent)
+{
+	__u32 one = 1, index, *used = bpf_map_lookup_elem(&proc_counts, &one);
+	struct proc_entry *entry;
+
+	if (!used)
+		return;
+	index = __sync_fetch_and_add(used, 1);
+	entry = bpf_map_lookup_elem(&proc_table, &index);
+	if (!entry) {
+		count(LS_CNT_DROP_PROC, 1);
+		return;
+	}
+	entry->tgid = tgid;
+	entry->origin = origin;
+	entry->parent = parent;
+	procs_followed = 1;
+	bpf_map_update_elem(&procs, &tgid, &index, BPF_ANY);
+	if (tgid == target_tgid)
+		target_proc = index;
+}
+
+/* A traced process forked: its child is traced too (threads are not new processes). */
+SEC("tp_btf/sched_process_fork")
+int BPF_PROG(follow_fork, struct task_struct *parent, struct task_struct *child)
+{
+	__u32 parent_proc = proc_of(parent->tgid);
+
+	if (parent_proc != LS_NO_PROC && child->pid == child->tgid)
+		add_proc(child->tgid, LS_PROC_FORK, parent_proc);
+	return 0;
+}
+
+/* A traced process replaced its image: what the old one held is gone with it. */
+SEC("tp_btf/sched_process_exec")
+int BPF_PROG(follow_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
+{
+	__u32 proc = proc_of(task->tgid);
+
+	if (proc != LS_NO_PROC)
+		add_proc(task->tgid, LS_PROC_EXEC, proc);
+	return 0;
+}
+
 static __always_inline struct thread_state *thread_state(bool create)
 {
 	struct task_struct *task = bpf_get_current_task_btf();
@@ -291,13 +398,14 @@ static __always_inline bool release_region(__u64 addr, struct alloc_record *rele
 
 /* A new record for the current user stack; false when it cannot be counted. */
 static __always_inline bool new_record(void *ctx, struct stack_scratch *scratch, __u64 size,
-				       __u32 kind, bool sleepable, struct alloc_record *rec)
+				       __u32 kind, __u32 proc, bool sleepable,
+				       struct alloc_record *rec)
 {
 	__u64 stack_hash = capture_stack(ctx, scratch, kind == LS_KIND_MMAP, sleepable);
 
 	rec->size = size;
 	rec->time_ns = age_epoch_ns ? bpf_ktime_get_ns() : 0;
-	rec->slot = cached_slot_of(scratch, stack_hash, kind);
+	rec->slot = cached_slot_of(scratch, stack_hash, kind, proc);
 	if (rec->slot == LS_NO_SLOT) {
 		count(LS_CNT_DROP_STATS_FULL, 1);
 		return false;
@@ -307,20 +415,20 @@ static __always_inline bool new_record(void *ctx, struct stack_scratch *scratch,
 
 /* Record a new heap block and charge it to the current user stack. */
 static __always_inline void record_block(void *ctx, struct stack_scratch *scratch, __u64 addr,
-					 __u64 size, bool sleepable)
+					 __u64 size, __u32 proc, bool sleepable)
 {
 	struct alloc_record rec = {}, stale;
 	struct stack_stats *stats;
 
-	if (size > LS_MAX_BLOCK_SIZE || !new_record(ctx, scratch, size, LS_KIND_HEAP, sleepable, &rec))
+	if (size > LS_MAX_BLOCK_SIZE || !new_record(ctx, scratch, size, LS_KIND_HEAP, proc, sleepable, &rec))
 		return;
 	stats = stats_at(rec.slot);
 	if (!stats)
 		return;
 	/* A block at this address whose free we never saw: retire it first. */
-	if (take_block(addr, &stale))
+	if (take_block(block_key(addr, proc), &stale))
 		unaccount(&stale);
-	if (!put_block(addr, &rec)) {
+	if (!put_block(block_key(addr, proc), &rec)) {
 		count(LS_CNT_DROP_ALLOC_FULL, 1);
 		return;
 	}
@@ -329,13 +437,14 @@ static __always_inline void record_block(void *ctx, struct stack_scratch *scratc
 
 /* Record a new anonymous region and charge it to the current user stack. */
 static __always_inline void record_region(void *ctx, struct thread_state *state, __u64 addr,
-					  __u64 size)
+					  __u64 size, __u32 proc)
 {
 	struct alloc_record rec = {}, stale;
 	struct stack_stats *stats;
 
-	if (!new_record(ctx, &state->scratch, size, LS_KIND_MMAP, false, &rec))
+	if (!new_record(ctx, &state->scratch, size, LS_KIND_MMAP, proc, false, &rec))
 		return;
+	addr = block_key(addr, proc);
 	stats = stats_at(rec.slot);
 	if (!stats)
 		return;
@@ -421,12 +530,13 @@ int BPF_KPROBE(posix_memalign_enter, __u64 memptr, __u64 alignment, __u64 size)
 static __always_inline int enter_realloc(__u64 ptr, __u64 size)
 {
 	struct call_state *c = enter_alloc(CALL_REALLOC, size);
+	__u32 proc = probed_proc();
 
 	if (!c)
 		return 0;
-	c->old_ptr = 0;
-	if (ptr && release_block(ptr, &c->old_record))
-		c->old_ptr = ptr;
+	c->old_ptr = 0; /* a block key, put back as it is */
+	if (ptr && proc != LS_NO_PROC && release_block(block_key(ptr, proc), &c->old_record))
+		c->old_ptr = block_key(ptr, proc);
 	return 0;
 }
 
@@ -451,8 +561,13 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 {
 	struct alloc_record released;
 
-	if (ptr)
-		release_block(ptr, &released);
+	__u32 proc;
+
+	if (!ptr)
+		return 0;
+	proc = probed_proc();
+	if (proc != LS_NO_PROC)
+		release_block(block_key(ptr, proc), &released);
 	return 0;
 }
 
@@ -479,6 +594,7 @@ static __always_inline void finish_call(struct pt_regs *ctx, struct call_state *
 					bool sleepable)
 {
 	struct cpu_scratch *scratch;
+	__u32 proc = probed_proc();
 	__u64 addr = ret;
 
 	if (c->call == CALL_POSIX_MEMALIGN) {
@@ -490,14 +606,14 @@ static __always_inline void finish_call(struct pt_regs *ctx, struct call_state *
 			restore_old_block(c);
 		return;
 	}
-	if (!addr || !c->record)
+	if (!addr || !c->record || proc == LS_NO_PROC)
 		return;
 	scratch = take_scratch();
 	if (!scratch) {
 		count(LS_CNT_DROP_STATE, 1);
 		return;
 	}
-	record_block(ctx, &scratch->scratch, addr, c->size, sleepable);
+	record_block(ctx, &scratch->scratch, addr, c->size, proc, sleepable);
 	give_back_scratch(scratch);
 }
 
@@ -532,7 +648,7 @@ int BPF_KRETPROBE(alloc_exit_atomic, __u64 ret)
 
 static __always_inline bool is_target(void)
 {
-	return !target_tgid || (bpf_get_current_pid_tgid() >> 32) == target_tgid;
+	return current_proc() != LS_NO_PROC;
 }
 
 SEC("tracepoint/syscalls/sys_enter_mmap")
@@ -558,9 +674,10 @@ SEC("tracepoint/syscalls/sys_exit_mmap")
 int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	struct thread_state *state;
+	__u32 proc = current_proc();
 	__u64 len;
 
-	if (!is_target())
+	if (proc == LS_NO_PROC)
 		return 0;
 	state = thread_state(false);
 	if (!state || !state->mmap_len)
@@ -569,7 +686,7 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	state->mmap_len = 0;
 	if ((unsigned long)ctx->ret >= (unsigned long)-MAX_ERRNO)
 		return 0;
-	record_region(ctx, state, ctx->ret, len);
+	record_region(ctx, state, ctx->ret, len, proc);
 	return 0;
 }
 
@@ -598,9 +715,10 @@ SEC("tracepoint/syscalls/sys_enter_munmap")
 int munmap_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	struct alloc_record released, *rec;
-	__u64 addr = ctx->args[0], len = ctx->args[1];
+	__u32 proc = current_proc();
+	__u64 addr = block_key(ctx->args[0], proc), len = ctx->args[1];
 
-	if (!is_target() || !(rec = bpf_map_lookup_elem(&mmaps, &addr)))
+	if (proc == LS_NO_PROC || !(rec = bpf_map_lookup_elem(&mmaps, &addr)))
 		return 0;
 	if (len < rec->size) {
 		released = *rec;
@@ -615,9 +733,10 @@ SEC("tracepoint/syscalls/sys_enter_mremap")
 int mremap_enter(struct trace_event_raw_sys_enter *ctx)
 {
 	struct thread_state *state;
-	__u64 old_addr = ctx->args[0];
+	__u32 proc = current_proc();
+	__u64 old_addr = block_key(ctx->args[0], proc);
 
-	if (!is_target() || !bpf_map_lookup_elem(&mmaps, &old_addr))
+	if (proc == LS_NO_PROC || !bpf_map_lookup_elem(&mmaps, &old_addr))
 		return 0;
 	state = thread_state(true);
 	if (state) {
@@ -632,9 +751,10 @@ int mremap_exit(struct trace_event_raw_sys_exit *ctx)
 {
 	struct thread_state *state;
 	struct alloc_record released;
+	__u32 proc = current_proc();
 	__u64 old_addr, new_len;
 
-	if (!is_target())
+	if (proc == LS_NO_PROC)
 		return 0;
 	state = thread_state(false);
 	if (!state || !state->mremap_old_addr)
@@ -647,6 +767,6 @@ int mremap_exit(struct trace_event_raw_sys_exit *ctx)
 		return 0;
 	/* The region moved or resized: re-key it, charged to the remapping stack. */
 	if (release_region(old_addr, &released))
-		record_region(ctx, state, ctx->ret, new_len);
+		record_region(ctx, state, ctx->ret, new_len, proc);
 	return 0;
 }

@@ -19,7 +19,7 @@
 /* Per-thread scratch for one capture (too big for the BPF stack). */
 struct stack_scratch {
 	__u64 last_hash; /* known to be in `stack_traces` already */
-	struct stack_key slot_key; /* the last (stack, kind) looked up ... */
+	struct stack_key slot_key; /* the last (stack, kind, proc) looked up ... */
 	__u32 slot;                /* ... and its slot in `stack_stats` */
 	__u32 slot_valid;
 	struct stack_trace trace;
@@ -115,28 +115,35 @@ static __always_inline __u32 new_slot(const struct stack_key *key)
 	return won ? *won : LS_NO_SLOT;
 }
 
-/* The slot of (stack, kind), created on first use. */
-static __always_inline __u32 slot_of(__u64 stack_hash, __u32 kind)
+/* The slot of (stack, kind, proc), created on first use. */
+static __always_inline __u32 proc_slot_of(__u64 stack_hash, __u32 kind, __u32 proc)
 {
-	struct stack_key key = { .stack_hash = stack_hash, .kind = kind };
+	struct stack_key key = { .stack_hash = stack_hash, .kind = kind, .proc = proc };
 	__u32 *slot = bpf_map_lookup_elem(&stack_index, &key);
 
 	return slot ? *slot : new_slot(&key);
 }
 
-/* slot_of, remembering the last answer per thread: loops allocate from one stack. */
+/* The target's slot of (stack, kind). */
+static __always_inline __u32 slot_of(__u64 stack_hash, __u32 kind)
+{
+	return proc_slot_of(stack_hash, kind, 0);
+}
+
+/* proc_slot_of, remembering the last answer: loops allocate from one stack. */
 static __always_inline __u32 cached_slot_of(struct stack_scratch *scratch, __u64 stack_hash,
-					    __u32 kind)
+					    __u32 kind, __u32 proc)
 {
 	__u32 slot;
 
 	if (scratch->slot_valid && scratch->slot_key.stack_hash == stack_hash &&
-	    scratch->slot_key.kind == kind)
+	    scratch->slot_key.kind == kind && scratch->slot_key.proc == proc)
 		return scratch->slot;
-	slot = slot_of(stack_hash, kind);
+	slot = proc_slot_of(stack_hash, kind, proc);
 	if (slot != LS_NO_SLOT) {
 		scratch->slot_key.stack_hash = stack_hash;
 		scratch->slot_key.kind = kind;
+		scratch->slot_key.proc = proc;
 		scratch->slot = slot;
 		scratch->slot_valid = 1;
 	}

@@ -62,6 +62,29 @@ enum ls_kind {
 struct stack_key {
 	__u64 stack_hash; /* key into `stack_traces`, or LS_UNKNOWN_STACK */
 	__u32 kind;       /* enum ls_kind */
+	__u32 proc;       /* which traced process image (map `proc_table`); 0: the target */
+};
+
+/*
+ * Traced processes: the target is proc 0; a child it forks, or an image it
+ * execs, gets the next index (bpf/heap.bpf.c).  Blocks are keyed by address
+ * | proc << LS_PROC_SHIFT, since a forked child has the same addresses as
+ * its parent (user addresses are below 2^47 on x86-64).
+ */
+#define LS_MAX_PROCS 1024
+#define LS_PROC_SHIFT 48
+
+enum ls_proc_origin {
+	LS_PROC_TARGET = 0, /* the process given with -p or started with -c */
+	LS_PROC_FORK = 1,   /* forked by a traced process */
+	LS_PROC_EXEC = 2,   /* a traced process's new image after execve */
+};
+
+/* Map `proc_table`, an array indexed by proc. */
+struct proc_entry {
+	__u32 tgid;
+	__u32 origin; /* enum ls_proc_origin */
+	__u32 parent; /* proc that forked it, or the image it replaced */
 	__u32 pad;
 };
 
@@ -142,6 +165,7 @@ enum ls_counter {
 	LS_CNT_GO_PREEXISTING_EXITS, /* goroutines from before attach that ended */
 	LS_CNT_GO_UNKNOWN_EXITS,     /* ended goroutines not seen created (attach window) */
 	LS_CNT_CALLS_IN_TASK_STORAGE, /* calls kept in task storage: their TID's slot was taken */
+	LS_CNT_DROP_PROC,       /* a fork or exec not followed: `proc_table` full */
 	LS_CNT_MAX,
 };
 

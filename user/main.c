@@ -27,6 +27,7 @@
 #include "launch.h"
 #include "live.h"
 #include "options.h"
+#include "procs.h"
 #include "session.h"
 #include "symbolize.h"
 #include "thread_probes.h"
@@ -195,6 +196,7 @@ struct run {
 	struct go_runtime go;
 	unsigned goroutines_preexisting;
 	struct symbolizer *symbolizer;
+	struct proc_follower *procs;
 	FILE *out;
 	int listen_fd;
 	pid_t pid;
@@ -273,6 +275,29 @@ static int attach_threads(struct run *run)
 
 static int start_collecting(struct run *run);
 
+/* A child the target forked: the allocator probes again, for its PID. */
+static int attach_child(void *arg, pid_t pid)
+{
+	struct run *run = arg;
+
+	return tracer_attach_allocator(&run->tracer, pid, &run->alloc, run->opts.verbose) ?
+		-EIO : 0;
+}
+
+/* Children forked after attach are traced too, and an execve starts a new image. */
+static int follow_processes(struct run *run)
+{
+	int err = tracer_follow_processes(&run->tracer, run->opts.verbose);
+
+	if (err)
+		return fail(EXIT_RUNTIME, "cannot attach the fork/exec tracepoints: %s",
+			    strerror(-err));
+	run->procs = proc_follower_new(tracer_procs_table_fd(&run->tracer),
+				       tracer_procs_counts_fd(&run->tracer), run->pid, attach_child,
+				       run, run->opts.verbose);
+	return run->procs ? 0 : fail(EXIT_RUNTIME, "out of memory");
+}
+
 static int attach_all(struct run *run)
 {
 	const struct options *o = &run->opts;
@@ -323,6 +348,10 @@ static int attach_all(struct run *run)
 			return err;
 	} else if (tracer_attach_allocator(&run->tracer, run->pid, &run->alloc, o->verbose)) {
 		return EXIT_RUNTIME;
+	} else {
+		err = follow_processes(run);
+		if (err)
+			return err;
 	}
 	if (!o->no_mmap && tracer_attach_mmap(&run->tracer, o->verbose))
 		return EXIT_RUNTIME;
@@ -470,6 +499,7 @@ static int trace(struct run *run)
 	s.allocator = run->alloc.name;
 	s.collector = run->collector;
 	s.symbolizer = run->symbolizer;
+	s.procs = run->procs;
 	s.threads = run->threads;
 	s.threads_preexisting = run->threads_preexisting;
 	s.default_stack_bytes = default_thread_stack_bytes(run->pid);
@@ -537,6 +567,7 @@ int main(int argc, char **argv)
 		launch_abort(&run.child);
 	collector_free(run.collector);
 	thread_collector_free(run.threads);
+	proc_follower_free(run.procs);
 	symbolizer_free(run.symbolizer);
 	if (run.out != stdout)
 		fclose(run.out);

@@ -28,6 +28,8 @@ struct report_stack {
 	size_t depth;
 	bool complete;               /* the walk reached the thread's root */
 	const char *no_fp_module;    /* frames past this module may be missing, or NULL */
+	pid_t pid;                   /* the process holding it (the target, or a child) */
+	bool process_exited;         /* a child that has exited: its final numbers */
 };
 
 /* A group of threads ready to print: its creation stack symbolized. */

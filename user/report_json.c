@@ -40,6 +40,9 @@ static void write_stack(struct json_writer *w, const struct report_stack *stack)
 	json_object_begin(w, NULL);
 	json_string(w, "kind", kind_name(row->sample->key.kind));
 	json_string(w, "stack_id", id);
+	json_int(w, "pid", stack->pid);
+	if (stack->process_exited)
+		json_bool(w, "process_exited", true);
 	json_int(w, "outstanding_bytes", row->bytes);
 	json_int(w, "outstanding_allocs", row->count);
 	json_int(w, "outstanding_bytes_all_ages", stats->outstanding_bytes);

@@ -135,7 +135,8 @@ static void write_goroutines(FILE *out, const struct report *r)
 	}
 }
 
-static void write_stack(FILE *out, const struct report_stack *stack, size_t rank, bool color)
+static void write_stack(FILE *out, const struct report_stack *stack, size_t rank, bool color,
+			pid_t target)
 {
 	const struct stack_row *row = stack->row;
 	const struct stack_stats *stats = &row->sample->stats;
@@ -157,6 +158,9 @@ static void write_stack(FILE *out, const struct report_stack *stack, size_t rank
 		human_bytes(row->leak_score, score, sizeof(score)), row->grew_intervals,
 		row->grew_intervals == 1 ? "" : "s",
 		row->plateaued ? " | plateaued: stopped growing (a cache, not a leak?)" : "");
+	if (stack->pid != target)
+		fprintf(out, "      in child process PID %d%s\n", (int)stack->pid,
+			stack->process_exited ? " (exited: what it held when it ended)" : "");
 	if (!stack->depth)
 		fputs("        [stack not captured]\n", out);
 	for (size_t i = 0; i < stack->depth; i++)
@@ -191,7 +195,7 @@ void report_write_text(FILE *out, const struct report *r)
 	for (size_t i = 0; i < r->stack_count; i++) {
 		if (!r->stacks[i].row->count)
 			continue;
-		write_stack(out, &r->stacks[i], ++shown, r->color);
+		write_stack(out, &r->stacks[i], ++shown, r->color, r->pid);
 	}
 	if (!shown)
 		fputs("  no outstanding allocations\n", out);

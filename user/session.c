@@ -14,9 +14,13 @@
 #include "collect_threads.h"
 #include "launch.h"
 #include "live.h"
+#include "procs.h"
 #include "report.h"
 #include "session.h"
 #include "symbolize.h"
+
+/* How often new children are looked for, in milliseconds. */
+#define FOLLOW_POLL_MS 20
 
 /* Thread groups printed per report (the rest are in the totals). */
 #define MAX_THREAD_GROUPS 64
@@ -85,6 +89,25 @@ static size_t symbolize_trace(struct symbolizer *sym, const struct stack_trace *
 	for (n = 0; n < depth && trace->ips[n]; n++)
 		symbolize_address(sym, trace->ips[n], true, &frames[n]);
 	return n;
+}
+
+/*
+ * Drop the stacks of images replaced by execve and of children whose exit a
+ * report has already shown: the memory they held is gone with them.
+ */
+static void hide_gone_procs(struct proc_follower *procs, struct snapshot *snap)
+{
+	size_t kept = 0;
+
+	proc_follower_check_exits(procs);
+	for (size_t i = 0; i < snap->count; i++) {
+		const struct stack_key *key = &snap->stacks[i].key;
+		bool user_memory = key->kind == LS_KIND_HEAP || key->kind == LS_KIND_MMAP;
+
+		if (!user_memory || !proc_follower_hidden(procs, key->proc))
+			snap->stacks[kept++] = snap->stacks[i];
+	}
+	snap->count = kept;
 }
 
 struct report_state {
@@ -208,6 +231,8 @@ static int build_report(struct session *s, struct report_state *st, struct repor
 
 	if (err)
 		return err;
+	if (s->procs)
+		hide_gone_procs(s->procs, &snap);
 	n = aggregate_rows(&snap, &filter, periodic ? st->history : NULL, st->prev_ns, st->rows);
 	if (o->sort_by_growth)
 		aggregate_sort_by_growth(st->rows, n);
@@ -254,8 +279,14 @@ static int build_report(struct session *s, struct report_state *st, struct repor
 	}
 	r.stacks = st->stacks;
 	for (size_t i = 0; i < r.stack_count; i++) {
+		uint32_t proc = st->rows[i].sample->key.proc;
+		struct symbolizer *sym = s->procs ?
+			proc_follower_symbolizer(s->procs, proc, s->symbolizer) : s->symbolizer;
+
 		st->stacks[i].row = &st->rows[i];
-		st->stacks[i].depth = symbolize_trace(s->symbolizer, st->rows[i].sample->trace,
+		st->stacks[i].pid = s->procs ? proc_follower_pid(s->procs, proc) : s->pid;
+		st->stacks[i].process_exited = s->procs && proc_follower_exited(s->procs, proc);
+		st->stacks[i].depth = symbolize_trace(sym, st->rows[i].sample->trace,
 						      st->stacks[i].frames);
 		st->stacks[i].complete = stack_reaches_root(st->stacks[i].frames, st->stacks[i].depth);
 		st->stacks[i].no_fp_module = st->stacks[i].complete ? NULL :
@@ -283,6 +314,8 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 
 	if (err)
 		return err;
+	if (s->procs)
+		proc_follower_report_done(s->procs);
 	switch (o->format) {
 	case FORMAT_TEXT:
 		if (s->top_view)
@@ -419,7 +452,14 @@ int session_run(struct session *s)
 		unsigned long long now = monotonic_ns();
 		int timeout_ms = now >= next_ns ? 0 : (int)((next_ns - now + 999999) / 1000000);
 		bool final = false, exited = false;
-		int ready = poll(fds, 3, timeout_ms); /* negative fds are skipped */
+		int ready;
+
+		/* New children run untraced until attached: look for them often. */
+		if (s->procs && timeout_ms > FOLLOW_POLL_MS)
+			timeout_ms = FOLLOW_POLL_MS;
+		ready = poll(fds, 3, timeout_ms); /* negative fds are skipped */
+		if (s->procs)
+			proc_follower_poll(s->procs);
 
 		if (ready < 0 && errno != EINTR) {
 			err = -errno;

@@ -12,6 +12,7 @@ struct collector;
 struct symbolizer;
 struct launched;
 struct thread_collector;
+struct proc_follower;
 
 /* What the reporting loop needs once the probes are attached. */
 struct session {
@@ -22,6 +23,7 @@ struct session {
 	char exe[4096];          /* the target's executable, read at attach */
 	struct collector *collector;
 	struct symbolizer *symbolizer;
+	struct proc_follower *procs;       /* forks and execs followed, or NULL */
 	struct thread_collector *threads;  /* NULL with --no-threads */
 	unsigned threads_preexisting;
 	unsigned long long default_stack_bytes;

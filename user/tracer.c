@@ -61,6 +61,20 @@ static uint32_t call_slot_mask(void)
 	return slots - 1;
 }
 
+/* The target is proc 0; the next fork or exec gets proc 1. */
+static int init_procs(struct heap_bpf *skel, pid_t tgid)
+{
+	struct proc_entry target = { .tgid = (__u32)tgid, .origin = LS_PROC_TARGET };
+	__u32 zero = 0, one = 1;
+
+	if (bpf_map__update_elem(skel->maps.proc_table, &zero, sizeof(zero), &target,
+				 sizeof(target), BPF_ANY) ||
+	    bpf_map__update_elem(skel->maps.proc_counts, &one, sizeof(one), &one, sizeof(one),
+				 BPF_ANY))
+		return -errno;
+	return 0;
+}
+
 /* Open, size and load the heap object, with the sleepable return probe or without. */
 static int load_heap(struct tracer *t, const struct tracer_config *cfg, bool sleepable)
 {
@@ -91,6 +105,8 @@ static int load_heap(struct tracer *t, const struct tracer_config *cfg, bool sle
 		bpf_program__set_autoload(skel->progs.mremap_exit, false);
 	}
 	err = heap_bpf__load(skel);
+	if (!err)
+		err = init_procs(skel, cfg->tgid);
 	if (err) {
 		heap_bpf__destroy(skel);
 		return err;
@@ -440,6 +456,36 @@ int tracer_traces_fd(const struct tracer *t)
 int tracer_counters_fd(const struct tracer *t)
 {
 	return bpf_map__fd(t->skel->maps.counters);
+}
+
+int tracer_follow_processes(struct tracer *t, bool verbose)
+{
+	struct bpf_program *progs[] = { t->skel->progs.follow_fork, t->skel->progs.follow_exec };
+
+	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
+		struct bpf_link *link = bpf_program__attach(progs[i]);
+		int err;
+
+		if (!link)
+			return -errno;
+		err = keep_link(t, link);
+		if (err)
+			return err;
+	}
+	if (verbose)
+		fprintf(stderr, "leaksnoop: sched_process_fork, sched_process_exec (children and "
+			"new images followed)\n");
+	return 0;
+}
+
+int tracer_procs_table_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.proc_table);
+}
+
+int tracer_procs_counts_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.proc_counts);
 }
 
 /* Whether tracefs has the event (vmalloc's appeared in Linux 6.3, for one). */

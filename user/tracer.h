@@ -82,6 +82,11 @@ int tracer_attach_goroutines(struct tracer *t, pid_t pid, const struct go_runtim
  */
 int tracer_attach_kernel(struct tracer *t, const struct tracer_config *cfg, bool verbose);
 
+/* Follow the target's forks and execs (map `proc_table`); children need their own probes. */
+int tracer_follow_processes(struct tracer *t, bool verbose);
+int tracer_procs_table_fd(const struct tracer *t);
+int tracer_procs_counts_fd(const struct tracer *t);
+
 /* --growth: the page-fault tracepoint only, for process pid. */
 int tracer_attach_growth(struct tracer *t, pid_t pid, bool verbose);
 

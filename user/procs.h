@@ -1,0 +1,48 @@
+/* SPDX-License-Identifier: MIT */
+#ifndef LS_PROCS_H
+#define LS_PROCS_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "leaksnoop.h"
+
+struct symbolizer;
+
+/*
+ * The processes traced besides the target: children it forks (and theirs),
+ * and new images after execve.  The BPF side numbers them (map `proc_table`,
+ * include/leaksnoop.h); this side attaches the allocator probes to each new
+ * child, names each proc's PID, and hides what is gone: an image replaced by
+ * execve (its memory went with it) and a child that exited, once its final
+ * numbers were shown.
+ */
+struct proc_follower;
+
+/* Attach the probes a new child needs; returns 0 or -errno. */
+typedef int (*attach_child_fn)(void *arg, pid_t pid);
+
+struct proc_follower *proc_follower_new(int table_fd, int counts_fd, pid_t target,
+					attach_child_fn attach, void *arg, bool verbose);
+void proc_follower_free(struct proc_follower *f);
+
+/* Read the procs the kernel added since the last call and attach to new children. */
+void proc_follower_poll(struct proc_follower *f);
+
+/* Before a report: mark children that have exited since the last one. */
+void proc_follower_check_exits(struct proc_follower *f);
+
+/* After a report: exited children were shown once and are hidden from now on. */
+void proc_follower_report_done(struct proc_follower *f);
+
+pid_t proc_follower_pid(const struct proc_follower *f, uint32_t proc);
+bool proc_follower_hidden(const struct proc_follower *f, uint32_t proc);
+bool proc_follower_exited(const struct proc_follower *f, uint32_t proc);
+uint32_t proc_follower_count(const struct proc_follower *f);
+
+/* The symbolizer for proc's address space (the target's own for the target's PID). */
+struct symbolizer *proc_follower_symbolizer(struct proc_follower *f, uint32_t proc,
+					    struct symbolizer *target_symbolizer);
+
+#endif
