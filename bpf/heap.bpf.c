@@ -23,6 +23,11 @@ const volatile __u64 max_size = ~0ULL;
 const volatile __u32 sample_rate = 1;    /* record one allocation in N */
 const volatile __u32 bucket_count = 1;   /* buckets in `allocs` */
 const volatile __u32 call_slot_mask = LS_CALL_SLOTS - 1; /* fewer only to test sharing */
+const volatile __u32 system_wide = 0;   /* no target: every process calling the allocator */
+const volatile __u32 self_tgid = 0;     /* leaksnoop itself, never traced */
+const volatile char comm_filter[16] = {}; /* system-wide --comm: only processes named so */
+const volatile __u64 cgroup_filter = 0;   /* system-wide --cgroup: only this cgroup v2 subtree */
+const volatile __u32 cgroup_level = 0;    /* ... whose depth below the root is this */
 
 #define MAP_ANONYMOUS 0x20
 #define MAX_ERRNO 4095
@@ -139,6 +144,7 @@ __u32 target_proc = 0;
 __u32 procs_followed = 0;
 
 #define LS_NO_PROC 0xffffffffu
+#define LS_IGNORED_PROC 0xfffffffeu /* system-wide: a process the filters leave out */
 
 /* The proc of process tgid, LS_NO_PROC when it is not traced. */
 static __always_inline __u32 proc_of(__u32 tgid)
@@ -148,7 +154,7 @@ static __always_inline __u32 proc_of(__u32 tgid)
 	if (tgid == target_tgid)
 		return target_proc;
 	found = bpf_map_lookup_elem(&procs, &tgid);
-	return found ? *found : LS_NO_PROC;
+	return found && *found != LS_IGNORED_PROC ? *found : LS_NO_PROC;
 }
 
 static __always_inline __u32 current_proc(void)
@@ -172,27 +178,89 @@ static __always_inline __u64 block_key(__u64 addr, __u32 proc)
 	return addr | (__u64)proc << LS_PROC_SHIFT;
 }
 
-/* A new proc for tgid (forked, or a new image), user space attaches from its entry. */
-static __always_inline void add_proc(__u32 tgid, __u32 origin, __u32 parent)
+/*
+ * A new proc for tgid (forked, a new image, or system-wide a process seen
+ * allocating); user space reads its entry once `tgid` is set, and attaches
+ * a forked child's probes.  Returns the proc tgid now has.
+ */
+static __noinline __u32 add_proc(__u32 tgid, __u32 origin, __u32 parent)
 {
-	__u32 one = 1, index, *used = bpf_map_lookup_elem(&proc_counts, &one);
+	__u32 one = 1, index, *used = bpf_map_lookup_elem(&proc_counts, &one), *winner;
 	struct proc_entry *entry;
 
 	if (!used)
-		return;
+		return LS_NO_PROC;
 	index = __sync_fetch_and_add(used, 1);
 	entry = bpf_map_lookup_elem(&proc_table, &index);
 	if (!entry) {
 		count(LS_CNT_DROP_PROC, 1);
-		return;
+		return LS_NO_PROC;
 	}
-	entry->tgid = tgid;
 	entry->origin = origin;
 	entry->parent = parent;
+	/* Two threads of a new process may race to add it: the first one wins. */
+	if (bpf_map_update_elem(&procs, &tgid, &index,
+				origin == LS_PROC_SEEN ? BPF_NOEXIST : BPF_ANY)) {
+		entry->origin = LS_PROC_UNUSED;
+		entry->tgid = tgid;
+		winner = bpf_map_lookup_elem(&procs, &tgid);
+		return winner ? *winner : LS_NO_PROC;
+	}
+	entry->tgid = tgid;
 	procs_followed = 1;
-	bpf_map_update_elem(&procs, &tgid, &index, BPF_ANY);
 	if (tgid == target_tgid)
 		target_proc = index;
+	return index;
+}
+
+/* --comm and --cgroup: whether the calling process is one to trace. */
+static __always_inline bool wanted_process(void)
+{
+	struct task_struct *leader;
+	char comm[16];
+
+	if (cgroup_filter && bpf_get_current_ancestor_cgroup_id(cgroup_level) != cgroup_filter)
+		return false;
+	if (!comm_filter[0])
+		return true;
+	/* The process's name is its main thread's: other threads may rename themselves. */
+	leader = BPF_CORE_READ(bpf_get_current_task_btf(), group_leader);
+	if (bpf_probe_read_kernel_str(comm, sizeof(comm), &leader->comm) < 0)
+		return false;
+	for (int i = 0; i < sizeof(comm); i++) {
+		if (comm[i] != comm_filter[i])
+			return false;
+		if (!comm[i])
+			break;
+	}
+	return true;
+}
+
+/* System-wide: a process not seen before, unless it is ours or already judged. */
+static __noinline __u32 first_allocation(__u32 tgid)
+{
+	__u32 ignored = LS_IGNORED_PROC;
+
+	if (tgid == self_tgid || bpf_map_lookup_elem(&procs, &tgid))
+		return LS_NO_PROC;
+	if (!wanted_process()) {
+		bpf_map_update_elem(&procs, &tgid, &ignored, BPF_NOEXIST);
+		return LS_NO_PROC;
+	}
+	return add_proc(tgid, LS_PROC_SEEN, 0);
+}
+
+/*
+ * probed_proc(), and system-wide a process allocating for the first time gets
+ * a proc, or is marked left out by the filters (so it is judged once).
+ */
+static __always_inline __u32 allocating_proc(void)
+{
+	__u32 proc = probed_proc();
+
+	if (proc != LS_NO_PROC || !system_wide)
+		return proc;
+	return first_allocation(bpf_get_current_pid_tgid() >> 32);
 }
 
 /* A traced process forked: its child is traced too (threads are not new processes). */
@@ -210,10 +278,12 @@ int BPF_PROG(follow_fork, struct task_struct *parent, struct task_struct *child)
 SEC("tp_btf/sched_process_exec")
 int BPF_PROG(follow_exec, struct task_struct *task, pid_t old_pid, struct linux_binprm *bprm)
 {
-	__u32 proc = proc_of(task->tgid);
+	__u32 tgid = task->tgid, proc = proc_of(tgid);
 
 	if (proc != LS_NO_PROC)
-		add_proc(task->tgid, LS_PROC_EXEC, proc);
+		add_proc(tgid, LS_PROC_EXEC, proc);
+	else if (system_wide)
+		bpf_map_delete_elem(&procs, &tgid); /* left out by name? judged again as the new program */
 	return 0;
 }
 
@@ -594,7 +664,7 @@ static __always_inline void finish_call(struct pt_regs *ctx, struct call_state *
 					bool sleepable)
 {
 	struct cpu_scratch *scratch;
-	__u32 proc = probed_proc();
+	__u32 proc = allocating_proc();
 	__u64 addr = ret;
 
 	if (c->call == CALL_POSIX_MEMALIGN) {

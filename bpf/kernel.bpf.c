@@ -13,6 +13,7 @@
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 const volatile __u32 target_tgid = 0; /* 0: every process */
+const volatile __u32 self_tgid = 0;   /* leaksnoop itself, never traced */
 const volatile __u64 page_bytes = 4096;
 
 struct {
@@ -36,7 +37,9 @@ struct {
 
 static __always_inline bool wanted_context(void)
 {
-	return !target_tgid || (bpf_get_current_pid_tgid() >> 32) == target_tgid;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	return target_tgid ? tgid == target_tgid : tgid != self_tgid;
 }
 
 /* The kernel stack of the allocation, stored once; its stats slot. */

@@ -71,13 +71,15 @@ struct stack_key {
  * | proc << LS_PROC_SHIFT, since a forked child has the same addresses as
  * its parent (user addresses are below 2^47 on x86-64).
  */
-#define LS_MAX_PROCS 1024
+#define LS_MAX_PROCS 8192
 #define LS_PROC_SHIFT 48
 
 enum ls_proc_origin {
 	LS_PROC_TARGET = 0, /* the process given with -p or started with -c */
 	LS_PROC_FORK = 1,   /* forked by a traced process */
 	LS_PROC_EXEC = 2,   /* a traced process's new image after execve */
+	LS_PROC_SEEN = 3,   /* system-wide: a process seen allocating */
+	LS_PROC_UNUSED = 4, /* an index lost to a race: no process has it */
 };
 
 /* Map `proc_table`, an array indexed by proc. */

@@ -8,6 +8,7 @@
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <linux/capability.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -15,6 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mount.h>
+#include <sys/stat.h>
+#include <sys/statfs.h>
 #include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
@@ -275,11 +278,46 @@ static int attach_threads(struct run *run)
 
 static int start_collecting(struct run *run);
 
+#define CGROUP2_MAGIC 0x63677270
+
+static bool on_cgroup2(const char *path, struct stat *st)
+{
+	struct statfs fs;
+
+	return !statfs(path, &fs) && fs.f_type == CGROUP2_MAGIC && !stat(path, st) &&
+	       S_ISDIR(st->st_mode);
+}
+
+/*
+ * --cgroup PATH: its cgroup ID (the directory's inode) and its depth below
+ * the cgroup2 root, which bpf_get_current_ancestor_cgroup_id() compares at.
+ */
+static int resolve_cgroup(const char *path, uint64_t *id, uint32_t *level)
+{
+	char real[PATH_MAX], *slash;
+	struct stat st, up;
+
+	if (!realpath(path, real) || !on_cgroup2(real, &st))
+		return fail(EXIT_USAGE, "--cgroup %s: not a cgroup v2 directory (e.g. "
+			    "/sys/fs/cgroup/system.slice/nginx.service)", path);
+	*id = st.st_ino;
+	*level = 0;
+	while ((slash = strrchr(real, '/')) && slash != real) {
+		*slash = '\0';
+		if (!on_cgroup2(real, &up) || up.st_dev != st.st_dev)
+			break;
+		++*level;
+	}
+	return 0;
+}
+
 /* A child the target forked: the allocator probes again, for its PID. */
 static int attach_child(void *arg, pid_t pid)
 {
 	struct run *run = arg;
 
+	if (run->opts.system_wide)
+		return 0; /* the probes fire in every process already */
 	return tracer_attach_allocator(&run->tracer, pid, &run->alloc, run->opts.verbose) ?
 		-EIO : 0;
 }
@@ -310,9 +348,16 @@ static int attach_all(struct run *run)
 		.max_allocs = o->max_allocs,
 		.max_stacks = o->max_stacks,
 		.track_mmap = !o->no_mmap,
+		.system_wide = o->system_wide,
+		.comm = o->comm,
 	};
 	int err;
 
+	if (o->cgroup) {
+		err = resolve_cgroup(o->cgroup, &cfg.cgroup_id, &cfg.cgroup_level);
+		if (err)
+			return err;
+	}
 	if (o->floor) {
 		err = tracer_attach_floor(&run->tracer, run->pid, &run->alloc, o->floor);
 		return err ? fail(EXIT_RUNTIME, "cannot attach the floor probes: %s",
@@ -346,7 +391,8 @@ static int attach_all(struct run *run)
 		err = attach_goroutines(run);
 		if (err)
 			return err;
-	} else if (tracer_attach_allocator(&run->tracer, run->pid, &run->alloc, o->verbose)) {
+	} else if (tracer_attach_allocator(&run->tracer, o->system_wide ? -1 : run->pid,
+					   &run->alloc, o->verbose)) {
 		return EXIT_RUNTIME;
 	} else {
 		err = follow_processes(run);
@@ -427,6 +473,11 @@ static int start_target(struct run *run)
 	char exe[64];
 	int err;
 
+	if (o->system_wide) {
+		/* The allocator this machine's programs use: the one leaksnoop itself runs on. */
+		run->pid = 0;
+		return find_allocator(o, getpid(), NULL, &run->alloc);
+	}
 	if (!o->command) {
 		run->pid = tgid_of(o->pid);
 		if (run->pid != o->pid && o->verbose)
@@ -464,6 +515,13 @@ static void announce(const struct run *run)
 		fprintf(stderr, "Tracing PID %d with empty probes at the %s (benchmark floor)... "
 			"Ctrl-C to end.\n", (int)run->pid,
 			o->floor == FLOOR_ENTRY ? "functions' entries" : "chosen probe points");
+		return;
+	}
+	if (o->system_wide) {
+		fprintf(stderr, "Tracing every process using %s (%s malloc%s%s), reports every %u s "
+			"of blocks older than %u ms... Ctrl-C to end.\n", run->alloc.shown_path,
+			run->alloc.name, o->no_mmap ? "" : ", anonymous mmap",
+			o->kernel ? ", kernel allocations" : "", o->interval_s, o->older_ms);
 		return;
 	}
 	fprintf(stderr, "Tracing %s %d (%s%s%s%s%s), reports every %u s of blocks older than "

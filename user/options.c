@@ -16,6 +16,8 @@ static const char usage_text[] =
 "\n"
 "  -p, --pid PID          attach to running process PID (no restart)\n"
 "  -c, --command \"CMD\"    start CMD with the probes already attached\n"
+"                         (neither: system-wide, every process using the\n"
+"                         allocator, reported per process)\n"
 "  INTERVAL               seconds between reports (default 5)\n"
 "  COUNT                  reports to print, then exit (default: until Ctrl-C\n"
 "                         or the target exits)\n"
@@ -39,9 +41,12 @@ static const char usage_text[] =
 "                         (default 1: every allocation, exact)\n"
 "      --growth           growth mode: no probe on any call; new memory (pages\n"
 "                         first written) per stack, for always-on use\n"
+"      --comm NAME        system-wide: only processes named NAME (as in ps -o comm)\n"
+"      --cgroup PATH      system-wide: only processes in cgroup v2 directory PATH\n"
+"                         or below it\n"
 "      --kernel           also trace the kernel allocations made on the target's\n"
-"                         behalf (kmalloc, kmem_cache, pages, percpu, vmalloc),\n"
-"                         per kernel stack\n"
+"                         behalf, or system-wide every process's (kmalloc,\n"
+"                         kmem_cache, pages, percpu, vmalloc), per kernel stack\n"
 "      --no-mmap          do not track anonymous mmap regions\n"
 "      --no-threads       do not track thread creation, join, detach and exit\n"
 "      --go               track goroutines (automatic for Go executables)\n"
@@ -76,6 +81,8 @@ enum long_only {
 	OPT_TOP_VIEW,
 	OPT_GROWTH,
 	OPT_KERNEL,
+	OPT_COMM,
+	OPT_CGROUP,
 };
 
 static const struct option long_options[] = {
@@ -105,6 +112,8 @@ static const struct option long_options[] = {
 	{ "top-view", no_argument, NULL, OPT_TOP_VIEW },
 	{ "growth", no_argument, NULL, OPT_GROWTH },
 	{ "kernel", no_argument, NULL, OPT_KERNEL },
+	{ "comm", required_argument, NULL, OPT_COMM },
+	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "listen-public", no_argument, NULL, OPT_LISTEN_PUBLIC },
 	{ 0 },
 };
@@ -246,6 +255,14 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 	case OPT_KERNEL:
 		opts->kernel = true;
 		return 0;
+	case OPT_COMM:
+		if (!*arg || strlen(arg) > 15)
+			return usage_error("invalid --comm '%s': a process name of 1 to 15 characters", arg);
+		opts->comm = arg;
+		return 0;
+	case OPT_CGROUP:
+		opts->cgroup = arg;
+		return 0;
 	case OPT_TOP_VIEW:
 		opts->top_view = true;
 		return 0;
@@ -339,8 +356,16 @@ int options_parse(int argc, char **argv, struct options *opts)
 		return -EINVAL;
 	if (opts->pid && opts->command)
 		return usage_error("%suse either -p PID or -c CMD, not both", "");
-	if (!opts->pid && !opts->command)
-		return usage_error("%sname a target: -p PID or -c \"CMD\" (system-wide mode is not available yet)", "");
+	if ((opts->comm || opts->cgroup) && (opts->pid || opts->command))
+		return usage_error("%s--comm and --cgroup choose processes system-wide: drop -p/-c",
+				   "");
+	if (!opts->pid && !opts->command) {
+		opts->system_wide = true;
+		opts->no_threads = true; /* thread tracking follows one process */
+		if (opts->growth || opts->force_go || opts->go_allocs)
+			return usage_error("%s--growth and Go tracking follow one process: add -p PID "
+					   "or -c CMD", "");
+	}
 	if ((opts->format == FORMAT_PPROF || opts->format == FORMAT_SVG) && !opts->output_path)
 		return usage_error("%s-f pprof and -f svg write one file per report: name it with "
 				   "-w PATH", "");

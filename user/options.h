@@ -36,6 +36,9 @@ struct options {
 	bool top_view;           /* --top-view */
 	bool growth;             /* --growth */
 	bool kernel;             /* --kernel: kernel allocations in the target's context */
+	bool system_wide;        /* neither -p nor -c: every process using the allocator */
+	const char *comm;        /* --comm: system-wide, only processes of this name */
+	const char *cgroup;      /* --cgroup: system-wide, only this cgroup v2 subtree */
 	const char *listen;      /* --listen ADDR:PORT */
 	bool listen_public;      /* --listen-public */
 	unsigned sample_rate;    /* -s: record one allocation in N (1: all) */

@@ -9,12 +9,13 @@
 #include "procs.h"
 #include "symbolize.h"
 
-/* Children whose address space gets its own symbolizer; later ones use the target's. */
-#define MAX_CHILD_SYMBOLIZERS 64
+/* Processes with a symbolizer of their own at once; the rest use the target's. */
+#define MAX_CHILD_SYMBOLIZERS 256
 
 struct proc_state {
 	pid_t pid;
 	uint32_t origin;
+	char comm[16];
 	bool superseded;  /* its process exec'd: a newer proc stands for it */
 	bool exited;      /* a child that is gone */
 	bool exit_shown;  /* ... and a report showed its final numbers */
@@ -63,6 +64,20 @@ void proc_follower_free(struct proc_follower *f)
 	free(f);
 }
 
+static void read_comm(pid_t pid, char *comm, size_t size)
+{
+	char path[64];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	f = fopen(path, "re");
+	if (!f)
+		return;
+	if (fgets(comm, (int)size, f))
+		comm[strcspn(comm, "\n")] = '\0';
+	fclose(f);
+}
+
 static void adopt(struct proc_follower *f, uint32_t index, const struct proc_entry *entry)
 {
 	struct proc_state *p = &f->procs[index];
@@ -70,6 +85,13 @@ static void adopt(struct proc_follower *f, uint32_t index, const struct proc_ent
 
 	p->pid = (pid_t)entry->tgid;
 	p->origin = entry->origin;
+	read_comm(p->pid, p->comm, sizeof(p->comm));
+	if (entry->origin == LS_PROC_UNUSED) {
+		p->superseded = true; /* an index lost to a race: nothing is charged to it */
+		return;
+	}
+	if (entry->origin == LS_PROC_SEEN)
+		return; /* system-wide: probed already */
 	if (entry->origin == LS_PROC_EXEC) {
 		if (entry->parent < index)
 			f->procs[entry->parent].superseded = true;
@@ -146,6 +168,20 @@ void proc_follower_report_done(struct proc_follower *f)
 	for (uint32_t i = 1; i < f->seen; i++)
 		if (f->procs[i].exited)
 			f->procs[i].exit_shown = true;
+	/* A process shown gone needs no symbolizer any more. */
+	for (size_t i = 0; i < f->symbolizer_count;) {
+		if (process_gone(f->symbolizers[i].pid)) {
+			symbolizer_free(f->symbolizers[i].sym);
+			f->symbolizers[i] = f->symbolizers[--f->symbolizer_count];
+		} else {
+			i++;
+		}
+	}
+}
+
+const char *proc_follower_comm(const struct proc_follower *f, uint32_t proc)
+{
+	return proc < f->seen && f->procs[proc].comm[0] ? f->procs[proc].comm : NULL;
 }
 
 pid_t proc_follower_pid(const struct proc_follower *f, uint32_t proc)

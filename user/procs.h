@@ -37,6 +37,7 @@ void proc_follower_check_exits(struct proc_follower *f);
 void proc_follower_report_done(struct proc_follower *f);
 
 pid_t proc_follower_pid(const struct proc_follower *f, uint32_t proc);
+const char *proc_follower_comm(const struct proc_follower *f, uint32_t proc);
 bool proc_follower_hidden(const struct proc_follower *f, uint32_t proc);
 bool proc_follower_exited(const struct proc_follower *f, uint32_t proc);
 uint32_t proc_follower_count(const struct proc_follower *f);

@@ -30,6 +30,7 @@ struct report_stack {
 	const char *no_fp_module;    /* frames past this module may be missing, or NULL */
 	pid_t pid;                   /* the process holding it (the target, or a child) */
 	bool process_exited;         /* a child that has exited: its final numbers */
+	const char *comm;            /* that process's name, or NULL */
 };
 
 /* A group of threads ready to print: its creation stack symbolized. */

@@ -41,6 +41,8 @@ static void write_stack(struct json_writer *w, const struct report_stack *stack)
 	json_string(w, "kind", kind_name(row->sample->key.kind));
 	json_string(w, "stack_id", id);
 	json_int(w, "pid", stack->pid);
+	if (stack->comm && stack->comm[0])
+		json_string(w, "comm", stack->comm);
 	if (stack->process_exited)
 		json_bool(w, "process_exited", true);
 	json_int(w, "outstanding_bytes", row->bytes);

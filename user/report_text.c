@@ -159,8 +159,10 @@ static void write_stack(FILE *out, const struct report_stack *stack, size_t rank
 		row->grew_intervals == 1 ? "" : "s",
 		row->plateaued ? " | plateaued: stopped growing (a cache, not a leak?)" : "");
 	if (stack->pid != target)
-		fprintf(out, "      in child process PID %d%s\n", (int)stack->pid,
-			stack->process_exited ? " (exited: what it held when it ended)" : "");
+		fprintf(out, "      in %sprocess PID %d%s%s%s%s\n", target ? "child " : "",
+			(int)stack->pid, stack->comm ? " (" : "", stack->comm ? stack->comm : "",
+			stack->comm ? ")" : "",
+			stack->process_exited ? ", exited: what it held when it ended" : "");
 	if (!stack->depth)
 		fputs("        [stack not captured]\n", out);
 	for (size_t i = 0; i < stack->depth; i++)

@@ -239,8 +239,10 @@ static int build_report(struct session *s, struct report_state *st, struct repor
 	if (periodic)
 		st->prev_ns = snap.time_ns;
 	symbolizer_refresh(s->symbolizer);
-	read_comm(s->pid, st->comm, sizeof(st->comm));
-	read_exe(s->pid, s->exe, sizeof(s->exe));
+	if (s->pid) {
+		read_comm(s->pid, st->comm, sizeof(st->comm));
+		read_exe(s->pid, s->exe, sizeof(s->exe));
+	}
 
 	r.seq = periodic ? ++st->seq : st->seq;
 	clock_gettime(CLOCK_REALTIME, &r.wall_time);
@@ -286,6 +288,7 @@ static int build_report(struct session *s, struct report_state *st, struct repor
 		st->stacks[i].row = &st->rows[i];
 		st->stacks[i].pid = s->procs ? proc_follower_pid(s->procs, proc) : s->pid;
 		st->stacks[i].process_exited = s->procs && proc_follower_exited(s->procs, proc);
+		st->stacks[i].comm = s->procs ? proc_follower_comm(s->procs, proc) : NULL;
 		st->stacks[i].depth = symbolize_trace(sym, st->rows[i].sample->trace,
 						      st->stacks[i].frames);
 		st->stacks[i].complete = stack_reaches_root(st->stacks[i].frames, st->stacks[i].depth);
@@ -314,8 +317,6 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 
 	if (err)
 		return err;
-	if (s->procs)
-		proc_follower_report_done(s->procs);
 	switch (o->format) {
 	case FORMAT_TEXT:
 		if (s->top_view)
@@ -328,6 +329,9 @@ static int write_report(struct session *s, struct report_state *st, bool final, 
 	case FORMAT_PPROF:
 	case FORMAT_SVG: err = write_report_file(s, &r); break;
 	}
+	/* After writing: it may free the symbolizers of gone processes the frames point into. */
+	if (s->procs)
+		proc_follower_report_done(s->procs);
 	if (o->verbose && r.frees_untracked)
 		fprintf(stderr, "leaksnoop: %llu frees of blocks allocated before attach were "
 			"ignored (never counted)\n", (unsigned long long)r.frees_untracked);
@@ -402,6 +406,8 @@ static bool target_gone(struct session *s)
 {
 	if (s->child)
 		return launch_poll(s->child, reload_mappings, s->symbolizer);
+	if (!s->pid)
+		return false; /* system-wide: no target to lose */
 	return kill(s->pid, 0) && errno == ESRCH;
 }
 
@@ -440,8 +446,12 @@ int session_run(struct session *s)
 		err = -ENOMEM;
 		goto out;
 	}
-	read_comm(s->pid, st.comm, sizeof(st.comm));
-	read_exe(s->pid, s->exe, sizeof(s->exe));
+	if (s->pid) {
+		read_comm(s->pid, st.comm, sizeof(st.comm));
+		read_exe(s->pid, s->exe, sizeof(s->exe));
+	} else {
+		snprintf(st.comm, sizeof(st.comm), "system-wide");
+	}
 	st.prev_ns = st.prev_threads_ns = st.prev_go_ns = s->attach_ns;
 	growth_history_set_start(st.history, s->attach_ns);
 	next_ns = s->attach_ns + interval_ns;

@@ -40,7 +40,7 @@ bool stack_reaches_root(const struct frame *frames, size_t depth)
 		"runtime.rt0_go.abi0",
 		/* kernel stacks: a system call, a kernel thread, an interrupt */
 		"entry_SYSCALL_64_after_hwframe", "entry_SYSCALL_64", "ret_from_fork",
-		"ret_from_fork_asm", "asm_sysvec_apic_timer_interrupt",
+		"ret_from_fork_asm", "asm_sysvec_apic_timer_interrupt", "asm_exc_page_fault",
 	};
 	const char *last = depth ? frames[depth - 1].symbol : NULL;
 

@@ -90,6 +90,15 @@ static int load_heap(struct tracer *t, const struct tracer_config *cfg, bool sle
 	skel->rodata->sample_rate = cfg->sample_rate;
 	skel->rodata->bucket_count = block_buckets(cfg->max_allocs);
 	skel->rodata->call_slot_mask = call_slot_mask();
+	skel->rodata->system_wide = cfg->system_wide;
+	skel->rodata->self_tgid = (__u32)getpid();
+	if (cfg->comm)
+		strncpy((char *)skel->rodata->comm_filter, cfg->comm,
+			sizeof(skel->rodata->comm_filter) - 1);
+	skel->rodata->cgroup_filter = cfg->cgroup_id;
+	skel->rodata->cgroup_level = cfg->cgroup_level;
+	/* System-wide, every uprobe call must read its process's TGID from the start. */
+	skel->bss->procs_followed = cfg->system_wide;
 	bpf_map__set_max_entries(skel->maps.allocs, block_buckets(cfg->max_allocs));
 	bpf_map__set_max_entries(skel->maps.mmaps, LS_DEFAULT_MAX_REGIONS);
 	bpf_map__set_max_entries(skel->maps.stack_index, cfg->max_stacks);
@@ -509,6 +518,7 @@ int tracer_attach_kernel(struct tracer *t, const struct tracer_config *cfg, bool
 	if (!skel)
 		return -errno;
 	skel->rodata->target_tgid = cfg->tgid;
+	skel->rodata->self_tgid = (__u32)getpid();
 	skel->rodata->page_bytes = (__u64)sysconf(_SC_PAGESIZE);
 	skel->rodata->age_epoch_ns = cfg->age_epoch_ns;
 	bpf_map__set_max_entries(skel->maps.kernel_blocks, cfg->max_allocs);

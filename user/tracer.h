@@ -33,6 +33,10 @@ struct tracer_config {
 	uint32_t sample_rate;
 	uint32_t max_allocs, max_stacks;
 	bool track_mmap;
+	bool system_wide;       /* tgid 0: every process that calls the allocator */
+	const char *comm;       /* system-wide filters, or NULL / 0 */
+	uint64_t cgroup_id;
+	uint32_t cgroup_level;
 };
 
 /* The loaded BPF programs and every link attached so far. */

@@ -44,8 +44,10 @@ class BadInput(LeaksnoopTest):
     def test_non_numeric_pid_is_a_usage_error(self):
         self.assert_one_line(run("-p", "abc"), USAGE, "invalid PID")
 
-    def test_no_target_is_a_usage_error(self):
-        self.assert_one_line(run(), USAGE, "-p PID")
+    def test_growth_without_a_target_is_a_usage_error(self):
+        # No target means system-wide, which growth mode and Go tracking do not do.
+        self.assert_one_line(run("--growth"), USAGE, "-p PID")
+        self.assert_one_line(run("--go"), USAGE, "-p PID")
 
     def test_pid_and_command_together_are_a_usage_error(self):
         self.assert_one_line(run("-p", "1", "-c", "true"), USAGE, "either")

@@ -54,7 +54,7 @@ Test(options, usage_errors, .init = cr_redirect_stderr)
 	const char *bad[][4] = {
 		{ "leaksnoop", "-p", "0", NULL },       { "leaksnoop", "-p", "x", NULL },
 		{ "leaksnoop", "-p", "1", "0" },        { "leaksnoop", "-p", "1", "1x" },
-		{ "leaksnoop", "--nope", NULL, NULL },  { "leaksnoop", NULL, NULL, NULL },
+		{ "leaksnoop", "--nope", NULL, NULL },  { "leaksnoop", "--growth", NULL, NULL },
 		{ "leaksnoop", "-p", "1", "-fxml" },    { "leaksnoop", "-c", "", NULL },
 		{ "leaksnoop", "-p", "99999999999", NULL },
 	};
@@ -66,6 +66,18 @@ Test(options, usage_errors, .init = cr_redirect_stderr)
 			argc++;
 		cr_assert_eq(parse(&o, argc, bad[i]), -EINVAL, "case %zu", i);
 	}
+}
+
+Test(options, no_target_is_system_wide_without_thread_tracking)
+{
+	struct options o;
+	const char *argv[] = { "leaksnoop", "--kernel", "2" };
+
+	cr_assert_eq(parse(&o, 3, argv), 0);
+	cr_assert(o.system_wide);
+	cr_assert(o.no_threads);
+	cr_assert(o.kernel);
+	cr_assert_eq(o.interval_s, 2);
 }
 
 Test(options, size_range_must_be_ordered, .init = cr_redirect_stderr)

@@ -1,0 +1,103 @@
+# SPDX-License-Identifier: MIT
+"""No -p/-c: every process that calls the allocator, reported per process."""
+import os
+import signal
+import subprocess
+import time
+import unittest
+
+from harness import LeaksnoopTest, Run, prog, site
+from test_heap import LEAKY_TRUTH, LEAKY_MMAP_TRUTH
+
+
+class SystemWide(LeaksnoopTest):
+    def test_a_process_started_after_attach_is_reported_exactly_under_its_pid(self):
+        run = Run(["-o", "0", "-T", "400", "1"])
+        leaky = None
+        try:
+            run.wait_tracing()
+            self.assertIn("Tracing every process", run.stderr())
+            leaky = subprocess.Popen([prog("leaky"), "--linger"], stdout=subprocess.PIPE,
+                                     text=True)
+            self.assertEqual(leaky.stdout.readline().strip(), "done")
+            time.sleep(1.5)
+            self.assertEqual(run.stop(signal.SIGINT), 0, run.stderr())
+            final = run.reports()[-1]
+            self.assertEqual(final["pid"], 0)
+            mine = [s for s in final["stacks"] if s["pid"] == leaky.pid]
+            self.assertTrue(mine)
+            self.assertTrue(all(s.get("comm") == "leaky" for s in mine))
+            for function, truth in LEAKY_TRUTH.items():
+                self.assertEqual(site({"stacks": mine}, function), truth, function)
+            for function, truth in LEAKY_MMAP_TRUTH.items():
+                self.assertEqual(site({"stacks": mine}, function, kind="mmap"), truth, function)
+            # leaksnoop does not trace itself.
+            self.assertFalse([s for s in final["stacks"] if s["pid"] == run.proc.pid])
+        finally:
+            run.close()
+            if leaky:
+                leaky.kill()
+                leaky.wait()
+                leaky.stdout.close()
+
+    def start_leaky_and_noise(self):
+        """leaky, plus another program allocating at the same time (many)."""
+        leaky = subprocess.Popen([prog("leaky"), "--linger"], stdout=subprocess.PIPE, text=True)
+        noise = subprocess.run([prog("many")], capture_output=True, text=True, timeout=60)
+        self.assertEqual(noise.returncode, 0)
+        self.assertEqual(leaky.stdout.readline().strip(), "done")
+        return leaky
+
+    def assert_only_leaky(self, final, leaky):
+        self.assertTrue(final["stacks"])
+        self.assertEqual({s["pid"] for s in final["stacks"]}, {leaky.pid})
+        for function, truth in LEAKY_TRUTH.items():
+            self.assertEqual(site(final, function), truth, function)
+
+    def test_comm_keeps_only_processes_of_that_name(self):
+        run = Run(["--comm", "leaky", "-o", "0", "-T", "400", "1"])
+        leaky = None
+        try:
+            run.wait_tracing()
+            leaky = self.start_leaky_and_noise()
+            time.sleep(1.5)
+            self.assertEqual(run.stop(signal.SIGINT), 0, run.stderr())
+            self.assert_only_leaky(run.reports()[-1], leaky)
+        finally:
+            run.close()
+            if leaky:
+                leaky.kill()
+                leaky.wait()
+                leaky.stdout.close()
+
+    def test_cgroup_keeps_only_processes_in_that_subtree(self):
+        root = "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") \
+            else "/sys/fs/cgroup"
+        group = os.path.join(root, "leaksnoop-test-%d" % os.getpid())
+        os.mkdir(group)
+        run = None
+        leaky = subprocess.Popen([prog("leaky"), "--wait", "--linger"], stdout=subprocess.PIPE,
+                                 text=True)
+        try:
+            self.assertTrue(leaky.stdout.readline().startswith("ready"))
+            with open(os.path.join(group, "cgroup.procs"), "w") as procs:
+                procs.write(str(leaky.pid))
+            run = Run(["--cgroup", group, "-o", "0", "-T", "400", "1"])
+            run.wait_tracing()
+            os.kill(leaky.pid, signal.SIGUSR1)
+            subprocess.run([prog("many")], check=True, capture_output=True, timeout=60)
+            self.assertEqual(leaky.stdout.readline().strip(), "done")
+            time.sleep(1.5)
+            self.assertEqual(run.stop(signal.SIGINT), 0, run.stderr())
+            self.assert_only_leaky(run.reports()[-1], leaky)
+        finally:
+            if run:
+                run.close()
+            leaky.kill()
+            leaky.wait()
+            leaky.stdout.close()
+            os.rmdir(group)
+
+
+if __name__ == "__main__":
+    unittest.main()
