@@ -64,7 +64,7 @@ void proc_follower_free(struct proc_follower *f)
 	free(f);
 }
 
-static void read_comm(pid_t pid, char *comm, size_t size)
+void read_process_comm(pid_t pid, char *comm, size_t size)
 {
 	char path[64];
 	FILE *f;
@@ -85,7 +85,7 @@ static void adopt(struct proc_follower *f, uint32_t index, const struct proc_ent
 
 	p->pid = (pid_t)entry->tgid;
 	p->origin = entry->origin;
-	read_comm(p->pid, p->comm, sizeof(p->comm));
+	read_process_comm(p->pid, p->comm, sizeof(p->comm));
 	if (entry->origin == LS_PROC_UNUSED) {
 		p->superseded = true; /* an index lost to a race: nothing is charged to it */
 		return;

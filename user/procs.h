@@ -42,6 +42,9 @@ bool proc_follower_hidden(const struct proc_follower *f, uint32_t proc);
 bool proc_follower_exited(const struct proc_follower *f, uint32_t proc);
 uint32_t proc_follower_count(const struct proc_follower *f);
 
+/* The process's name from /proc/PID/comm; comm is left as it was when it is gone. */
+void read_process_comm(pid_t pid, char *comm, size_t size);
+
 /* The symbolizer for proc's address space (the target's own for the target's PID). */
 struct symbolizer *proc_follower_symbolizer(struct proc_follower *f, uint32_t proc,
 					    struct symbolizer *target_symbolizer);

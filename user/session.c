@@ -52,20 +52,6 @@ bool session_stop_requested(void)
 	return sigismember(&pending, SIGINT) || sigismember(&pending, SIGTERM);
 }
 
-static void read_comm(pid_t pid, char *comm, size_t size)
-{
-	char path[64];
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return; /* keep the name we had: the target may be gone */
-	if (fgets(comm, (int)size, f))
-		comm[strcspn(comm, "\n")] = '\0';
-	fclose(f);
-}
-
 /* The target's executable; kept as it was when the target has gone. */
 static void read_exe(pid_t pid, char *exe, size_t size)
 {
@@ -240,7 +226,7 @@ static int build_report(struct session *s, struct report_state *st, struct repor
 		st->prev_ns = snap.time_ns;
 	symbolizer_refresh(s->symbolizer);
 	if (s->pid) {
-		read_comm(s->pid, st->comm, sizeof(st->comm));
+		read_process_comm(s->pid, st->comm, sizeof(st->comm));
 		read_exe(s->pid, s->exe, sizeof(s->exe));
 	}
 
@@ -447,7 +433,7 @@ int session_run(struct session *s)
 		goto out;
 	}
 	if (s->pid) {
-		read_comm(s->pid, st.comm, sizeof(st.comm));
+		read_process_comm(s->pid, st.comm, sizeof(st.comm));
 		read_exe(s->pid, s->exe, sizeof(s->exe));
 	} else {
 		snprintf(st.comm, sizeof(st.comm), "system-wide");
