@@ -93,6 +93,27 @@ class HeapTruth(LeaksnoopTest):
             second.close()
             target.close()
 
+    def test_two_thousand_threads_alive_at_once_keep_the_exact_truth(self):
+        target = Target("many_threads")
+        run = Run(["-p", str(target.pid), "-o", "0", "-T", "50", "1"])
+        try:
+            run.wait_tracing()
+            target.release()
+            target.wait_done()
+            time.sleep(1.5)
+            self.assertEqual(run.stop(signal.SIGINT), 0, run.stderr())
+            final = run.reports()[-1]
+            self.assertEqual(site(final, "thread_block"), (2000 * 100, 2000, 2000))
+            self.assertEqual(site(final, "thread_churn"), (0, 0, 2000))
+            self.assertEqual(final["dropped"], {"events": 0, "stacks": 0})
+            # All joined: none live, none leaked.
+            self.assertEqual((final["totals"]["threads_live"], final["totals"]["threads_leaked"]),
+                             (0, 0))
+            self.assertIsNone(target.proc.poll())
+        finally:
+            run.close()
+            target.close()
+
     def test_threads_sharing_a_call_slot_keep_the_exact_truth(self):
         # One call slot for every thread: the overlapping calls of 4 threads
         # must go to per-thread storage and lose nothing.
