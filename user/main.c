@@ -278,6 +278,35 @@ static int attach_threads(struct run *run)
 
 static int start_collecting(struct run *run);
 
+/*
+ * System-wide, programs linked with jemalloc or tcmalloc never call glibc's
+ * malloc: the installed ones are probed too.
+ */
+static void attach_system_allocators(struct run *run)
+{
+	static const char *const dirs[] = { "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib" };
+	static const char *const libs[] = { "libjemalloc.so.2", "libtcmalloc.so.4",
+					    "libtcmalloc_minimal.so.4" };
+	struct allocator extra;
+	char path[4096];
+
+	for (size_t l = 0; l < sizeof(libs) / sizeof(libs[0]); l++) {
+		for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
+			snprintf(path, sizeof(path), "%s/%s", dirs[d], libs[l]);
+			if (access(path, R_OK))
+				continue;
+			if (allocator_find_for_exe("/proc/self/exe", path, &extra) ||
+			    allocator_resolve(&extra) ||
+			    tracer_attach_allocator(&run->tracer, -1, &extra, run->opts.verbose))
+				fprintf(stderr, "leaksnoop: %s not probed: programs using it are not "
+					"seen\n", path);
+			else if (run->opts.verbose)
+				fprintf(stderr, "leaksnoop: also probing %s\n", path);
+			break; /* one file per library */
+		}
+	}
+}
+
 #define CGROUP2_MAGIC 0x63677270
 
 static bool on_cgroup2(const char *path, struct stat *st)
@@ -395,6 +424,8 @@ static int attach_all(struct run *run)
 					   &run->alloc, o->verbose)) {
 		return EXIT_RUNTIME;
 	} else {
+		if (o->system_wide && !o->obj_path)
+			attach_system_allocators(run);
 		err = follow_processes(run);
 		if (err)
 			return err;

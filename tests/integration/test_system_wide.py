@@ -40,6 +40,30 @@ class SystemWide(LeaksnoopTest):
                 leaky.wait()
                 leaky.stdout.close()
 
+    def test_programs_on_jemalloc_and_tcmalloc_are_seen_too(self):
+        run = Run(["-o", "0", "-T", "400", "1"])
+        programs = []
+        try:
+            run.wait_tracing()
+            for name in ("leaky_jemalloc", "leaky_tcmalloc"):
+                programs.append(subprocess.Popen([prog(name), "--linger"],
+                                                 stdout=subprocess.PIPE, text=True))
+                self.assertEqual(programs[-1].stdout.readline().strip(), "done")
+            time.sleep(1.5)
+            self.assertEqual(run.stop(signal.SIGINT), 0, run.stderr())
+            final = run.reports()[-1]
+            for program in programs:
+                mine = {"stacks": [s for s in final["stacks"] if s["pid"] == program.pid]}
+                for function in ("leak_a", "leak_b", "churn", "lib_leak"):
+                    self.assertEqual(site(mine, function), LEAKY_TRUTH[function],
+                                     (program.args[0], function))
+        finally:
+            run.close()
+            for program in programs:
+                program.kill()
+                program.wait()
+                program.stdout.close()
+
     def start_leaky_and_noise(self):
         """leaky, plus another program allocating at the same time (many)."""
         leaky = subprocess.Popen([prog("leaky"), "--linger"], stdout=subprocess.PIPE, text=True)
