@@ -80,6 +80,7 @@ enum ls_proc_origin {
 	LS_PROC_EXEC = 2,   /* a traced process's new image after execve */
 	LS_PROC_SEEN = 3,   /* system-wide: a process seen allocating */
 	LS_PROC_UNUSED = 4, /* an index lost to a race: no process has it */
+	LS_PROC_GIVEN = 5,  /* another process named with -p */
 };
 
 /* Map `proc_table`, an array indexed by proc. */

@@ -340,6 +340,30 @@ static int resolve_cgroup(const char *path, uint64_t *id, uint32_t *level)
 	return 0;
 }
 
+/* -p given again: each process gets its proc and its own allocator's probes. */
+static int attach_more_pids(struct run *run)
+{
+	const struct options *o = &run->opts;
+
+	for (unsigned i = 0; i < o->more_pid_count; i++) {
+		pid_t pid = tgid_of(o->more_pids[i]);
+		struct allocator alloc;
+		int err = check_pid(pid);
+
+		if (!err)
+			err = find_allocator(o, pid, NULL, &alloc);
+		if (err)
+			return err;
+		err = tracer_add_process(&run->tracer, pid);
+		if (err)
+			return fail(EXIT_RUNTIME, "cannot trace PID %d as well: %s", (int)pid,
+				    strerror(-err));
+		if (tracer_attach_allocator(&run->tracer, pid, &alloc, o->verbose))
+			return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
 /* A child the target forked: the allocator probes again, for its PID. */
 static int attach_child(void *arg, pid_t pid)
 {
@@ -416,6 +440,9 @@ static int attach_all(struct run *run)
 				    strerror(-err));
 		return start_collecting(run);
 	}
+	if (run->is_go && o->more_pid_count)
+		return fail(EXIT_USAGE, "PID %d is a Go program: -p more than once traces heaps "
+			    "of C, C++ and Rust programs", (int)run->pid);
 	if (run->is_go) {
 		err = attach_goroutines(run);
 		if (err)
@@ -426,6 +453,9 @@ static int attach_all(struct run *run)
 	} else {
 		if (o->system_wide && !o->obj_path)
 			attach_system_allocators(run);
+		err = attach_more_pids(run);
+		if (err)
+			return err;
 		err = follow_processes(run);
 		if (err)
 			return err;
@@ -589,6 +619,7 @@ static int trace(struct run *run)
 	s.collector = run->collector;
 	s.symbolizer = run->symbolizer;
 	s.procs = run->procs;
+	s.more_targets = run->opts.more_pid_count > 0;
 	s.threads = run->threads;
 	s.threads_preexisting = run->threads_preexisting;
 	s.default_stack_bytes = default_thread_stack_bytes(run->pid);

@@ -198,7 +198,14 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 	case 'p':
 		if (parse_positive(arg, &number) || number > INT_MAX)
 			return usage_error("invalid PID '%s': expected a positive number", arg);
-		opts->pid = number;
+		if (!opts->pid) {
+			opts->pid = number;
+			return 0;
+		}
+		/* -p again: more processes, each traced and reported by PID. */
+		if (opts->more_pid_count == LS_MAX_MORE_PIDS)
+			return usage_error("too many -p: at most %s processes", "32");
+		opts->more_pids[opts->more_pid_count++] = number;
 		return 0;
 	case 'c':
 		if (!*arg)
@@ -356,6 +363,9 @@ int options_parse(int argc, char **argv, struct options *opts)
 		return -EINVAL;
 	if (opts->pid && opts->command)
 		return usage_error("%suse either -p PID or -c CMD, not both", "");
+	if (opts->more_pid_count && (opts->growth || opts->force_go || opts->command))
+		return usage_error("%s-p more than once traces heaps: not with --growth, --go or -c",
+				   "");
 	if ((opts->comm || opts->cgroup) && (opts->pid || opts->command))
 		return usage_error("%s--comm and --cgroup choose processes system-wide: drop -p/-c",
 				   "");

@@ -14,8 +14,12 @@ enum output_format {
 	FORMAT_SVG,
 };
 
+#define LS_MAX_MORE_PIDS 31
+
 struct options {
 	pid_t pid;               /* -p; 0 when -c */
+	pid_t more_pids[LS_MAX_MORE_PIDS];     /* -p given again: more processes, reported by PID */
+	unsigned more_pid_count;
 	const char *command;     /* -c */
 	unsigned interval_s;     /* seconds between reports */
 	unsigned count;          /* reports before exiting; 0: until the end */

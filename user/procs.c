@@ -90,8 +90,8 @@ static void adopt(struct proc_follower *f, uint32_t index, const struct proc_ent
 		p->superseded = true; /* an index lost to a race: nothing is charged to it */
 		return;
 	}
-	if (entry->origin == LS_PROC_SEEN)
-		return; /* system-wide: probed already */
+	if (entry->origin == LS_PROC_SEEN || entry->origin == LS_PROC_GIVEN)
+		return; /* probed already: system-wide, or attached at start */
 	if (entry->origin == LS_PROC_EXEC) {
 		if (entry->parent < index)
 			f->procs[entry->parent].superseded = true;
@@ -197,6 +197,15 @@ bool proc_follower_hidden(const struct proc_follower *f, uint32_t proc)
 bool proc_follower_exited(const struct proc_follower *f, uint32_t proc)
 {
 	return proc < f->seen && f->procs[proc].exited;
+}
+
+bool proc_follower_given_gone(struct proc_follower *f)
+{
+	proc_follower_poll(f);
+	for (uint32_t i = 1; i < f->seen; i++)
+		if (f->procs[i].origin == LS_PROC_GIVEN && !process_gone(f->procs[i].pid))
+			return false;
+	return true;
 }
 
 uint32_t proc_follower_count(const struct proc_follower *f)

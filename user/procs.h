@@ -42,6 +42,9 @@ bool proc_follower_hidden(const struct proc_follower *f, uint32_t proc);
 bool proc_follower_exited(const struct proc_follower *f, uint32_t proc);
 uint32_t proc_follower_count(const struct proc_follower *f);
 
+/* Every process given with a repeated -p has exited (true when there is none). */
+bool proc_follower_given_gone(struct proc_follower *f);
+
 /* The process's name from /proc/PID/comm; comm is left as it was when it is gone. */
 void read_process_comm(pid_t pid, char *comm, size_t size);
 

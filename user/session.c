@@ -394,7 +394,9 @@ static bool target_gone(struct session *s)
 		return launch_poll(s->child, reload_mappings, s->symbolizer);
 	if (!s->pid)
 		return false; /* system-wide: no target to lose */
-	return kill(s->pid, 0) && errno == ESRCH;
+	if (!(kill(s->pid, 0) && errno == ESRCH))
+		return false;
+	return !s->more_targets || proc_follower_given_gone(s->procs);
 }
 
 int session_run(struct session *s)
@@ -414,7 +416,8 @@ int session_run(struct session *s)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGCHLD);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
-	pidfd = open_pidfd(s->pid);
+	/* With several -p, the end is when the last one exits: polled, not one pidfd. */
+	pidfd = s->more_targets ? -1 : open_pidfd(s->pid);
 	max = o->max_stacks;
 	st.history = growth_history_new();
 	st.thread_history = count_history_new();

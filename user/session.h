@@ -24,6 +24,7 @@ struct session {
 	struct collector *collector;
 	struct symbolizer *symbolizer;
 	struct proc_follower *procs;       /* forks and execs followed, or NULL */
+	bool more_targets;                 /* -p given more than once: run until all exit */
 	struct thread_collector *threads;  /* NULL with --no-threads */
 	unsigned threads_preexisting;
 	unsigned long long default_stack_bytes;

@@ -487,6 +487,30 @@ int tracer_follow_processes(struct tracer *t, bool verbose)
 	return 0;
 }
 
+int tracer_add_process(struct tracer *t, pid_t tgid)
+{
+	__u32 one = 1, index = 0, key = (__u32)tgid;
+	struct proc_entry entry = { .tgid = (__u32)tgid, .origin = LS_PROC_GIVEN };
+
+	if (bpf_map__lookup_elem(t->skel->maps.proc_counts, &one, sizeof(one), &index,
+				 sizeof(index), 0))
+		return -errno;
+	if (index >= LS_MAX_PROCS)
+		return -ENOSPC;
+	if (bpf_map__update_elem(t->skel->maps.proc_table, &index, sizeof(index), &entry,
+				 sizeof(entry), BPF_ANY) ||
+	    bpf_map__update_elem(t->skel->maps.procs, &key, sizeof(key), &index, sizeof(index),
+				 BPF_ANY))
+		return -errno;
+	index++;
+	if (bpf_map__update_elem(t->skel->maps.proc_counts, &one, sizeof(one), &index,
+				 sizeof(index), BPF_ANY))
+		return -errno;
+	/* From now on the probes read each call's TGID. */
+	t->skel->bss->procs_followed = 1;
+	return 0;
+}
+
 int tracer_procs_table_fd(const struct tracer *t)
 {
 	return bpf_map__fd(t->skel->maps.proc_table);

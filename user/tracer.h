@@ -89,6 +89,9 @@ int tracer_attach_kernel(struct tracer *t, const struct tracer_config *cfg, bool
 /* Follow the target's forks and execs (map `proc_table`); children need their own probes. */
 int tracer_follow_processes(struct tracer *t, bool verbose);
 int tracer_procs_table_fd(const struct tracer *t);
+
+/* Another process to trace besides the target (-p again), before its probes are attached. */
+int tracer_add_process(struct tracer *t, pid_t tgid);
 int tracer_procs_counts_fd(const struct tracer *t);
 
 /* --growth: the page-fault tracepoint only, for process pid. */

@@ -114,6 +114,45 @@ class HeapTruth(LeaksnoopTest):
             run.close()
             target.close()
 
+    def test_repeated_pid_traces_each_process_exactly_under_its_pid(self):
+        first, second = Target("leaky", "--linger"), Target("leaky", "--linger")
+        run = Run(["-p", str(first.pid), "-p", str(second.pid), "-o", "0", "-T", "200", "1"])
+        try:
+            run.wait_tracing()
+            for target in (first, second):
+                target.release()
+                target.wait_done()
+            time.sleep(1.5)
+            self.assertEqual(run.stop(signal.SIGINT), 0, run.stderr())
+            final = run.reports()[-1]
+            for target in (first, second):
+                mine = {"stacks": [s for s in final["stacks"] if s["pid"] == target.pid]}
+                for function, truth in LEAKY_TRUTH.items():
+                    self.assertEqual(site(mine, function), truth, (target.pid, function))
+            self.assertEqual(final["dropped"], {"events": 0, "stacks": 0})
+        finally:
+            run.close()
+            first.close()
+            second.close()
+
+    def test_repeated_pid_runs_until_the_last_process_exits(self):
+        first, second = Target("leaky"), Target("leaky", "--linger")
+        run = Run(["-p", str(first.pid), "-p", str(second.pid), "-o", "0", "1"])
+        try:
+            run.wait_tracing()
+            first.release()
+            first.wait_done()
+            first.proc.wait(timeout=10)
+            time.sleep(1.5)
+            self.assertIsNone(run.proc.poll(), "stopped while a process was left")
+            second.close()
+            self.assertEqual(run.wait(timeout=15), 0, run.stderr())
+            self.assertTrue(run.reports()[-1]["target_exited"])
+        finally:
+            run.close()
+            first.close()
+            second.close()
+
     def test_threads_sharing_a_call_slot_keep_the_exact_truth(self):
         # One call slot for every thread: the overlapping calls of 4 threads
         # must go to per-thread storage and lose nothing.

@@ -68,6 +68,21 @@ Test(options, usage_errors, .init = cr_redirect_stderr)
 	}
 }
 
+Test(options, pid_given_again_adds_processes)
+{
+	struct options o;
+	const char *argv[] = { "leaksnoop", "-p", "10", "-p", "20", "--pid", "30" };
+	const char *with_growth[] = { "leaksnoop", "-p", "10", "-p", "20", "--growth" };
+
+	cr_assert_eq(parse(&o, 7, argv), 0);
+	cr_assert_eq(o.pid, 10);
+	cr_assert_eq(o.more_pid_count, 2);
+	cr_assert_eq(o.more_pids[0], 20);
+	cr_assert_eq(o.more_pids[1], 30);
+	cr_redirect_stderr();
+	cr_assert_eq(parse(&o, 6, with_growth), -EINVAL);
+}
+
 Test(options, no_target_is_system_wide_without_thread_tracking)
 {
 	struct options o;
