@@ -2,9 +2,9 @@
 /*
  * Heap and anonymous-mmap probes.
  *
- * Entry probes stash the arguments of an allocator call in per-thread storage;
- * return probes (uretprobes) see the result, capture the user stack once and
- * fold the block into its stack's counters.  Frees undo exactly what the
+ * Entry probes stash the arguments of an allocator call in the thread's call
+ * slot; one return probe (uretprobe) sees the result, captures the user stack
+ * once and folds the block into its stack's counters.  Frees undo exactly what the
  * matching allocation did.  Everything here is mechanism; thresholds,
  * sorting and ages are decided in user space.
  */
@@ -17,7 +17,7 @@
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 /* Set by user space before load. */
-const volatile __u32 target_tgid = 0;    /* for the syscall tracepoints */
+const volatile __u32 target_tgid = 0;    /* the target (proc 0 until it execs); 0 system-wide */
 const volatile __u64 min_size = 0;
 const volatile __u64 max_size = ~0ULL;
 const volatile __u32 sample_rate = 1;    /* record one allocation in N */
@@ -115,7 +115,11 @@ struct {
 } mmaps SEC(".maps");
 
 
-/* Traced processes: TGID -> proc index (the target's entry is put in before attach). */
+/*
+ * Traced processes besides the target (which proc_of() knows without a
+ * lookup): TGID -> proc index, or LS_IGNORED_PROC for one the system-wide
+ * filters left out.
+ */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LS_MAX_PROCS);
@@ -130,13 +134,13 @@ struct {
 	__type(value, struct proc_entry);
 } proc_table SEC(".maps");
 
-/* [1]: procs handed out so far ([0] unused). */
+/* [0]: procs handed out so far (the target's is put in before attach). */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 2);
+	__uint(max_entries, 1);
 	__type(key, __u32);
 	__type(value, __u32);
-} proc_counts SEC(".maps");
+} procs_used SEC(".maps");
 
 /* The target's current proc: 0 until it execs. */
 __u32 target_proc = 0;
@@ -185,7 +189,7 @@ static __always_inline __u64 block_key(__u64 addr, __u32 proc)
  */
 static __noinline __u32 add_proc(__u32 tgid, __u32 origin, __u32 parent)
 {
-	__u32 one = 1, index, *used = bpf_map_lookup_elem(&proc_counts, &one), *winner;
+	__u32 zero = 0, index, *used = bpf_map_lookup_elem(&procs_used, &zero), *winner;
 	struct proc_entry *entry;
 
 	if (!used)
@@ -664,8 +668,8 @@ static __always_inline void finish_call(struct pt_regs *ctx, struct call_state *
 					bool sleepable)
 {
 	struct cpu_scratch *scratch;
-	__u32 proc = allocating_proc();
 	__u64 addr = ret;
+	__u32 proc;
 
 	if (c->call == CALL_POSIX_MEMALIGN) {
 		if ((int)ret != 0 || bpf_probe_read_user(&addr, sizeof(addr), (void *)c->out_ptr))
@@ -676,7 +680,11 @@ static __always_inline void finish_call(struct pt_regs *ctx, struct call_state *
 			restore_old_block(c);
 		return;
 	}
-	if (!addr || !c->record || proc == LS_NO_PROC)
+	/* Sampled out or filtered by size: nothing else to do, not even naming the process. */
+	if (!addr || !c->record)
+		return;
+	proc = allocating_proc();
+	if (proc == LS_NO_PROC)
 		return;
 	scratch = take_scratch();
 	if (!scratch) {

@@ -384,7 +384,7 @@ static int follow_processes(struct run *run)
 		return fail(EXIT_RUNTIME, "cannot attach the fork/exec tracepoints: %s",
 			    strerror(-err));
 	run->procs = proc_follower_new(tracer_procs_table_fd(&run->tracer),
-				       tracer_procs_counts_fd(&run->tracer), run->pid, attach_child,
+				       tracer_procs_used_fd(&run->tracer), run->pid, attach_child,
 				       run, run->opts.verbose);
 	return run->procs ? 0 : fail(EXIT_RUNTIME, "out of memory");
 }

@@ -22,7 +22,7 @@ struct proc_state {
 };
 
 struct proc_follower {
-	int table_fd, counts_fd;
+	int table_fd, used_fd;
 	pid_t target;
 	attach_child_fn attach;
 	void *arg;
@@ -36,7 +36,7 @@ struct proc_follower {
 	size_t symbolizer_count;
 };
 
-struct proc_follower *proc_follower_new(int table_fd, int counts_fd, pid_t target,
+struct proc_follower *proc_follower_new(int table_fd, int used_fd, pid_t target,
 					attach_child_fn attach, void *arg, bool verbose)
 {
 	struct proc_follower *f = calloc(1, sizeof(*f));
@@ -44,7 +44,7 @@ struct proc_follower *proc_follower_new(int table_fd, int counts_fd, pid_t targe
 	if (!f)
 		return NULL;
 	f->table_fd = table_fd;
-	f->counts_fd = counts_fd;
+	f->used_fd = used_fd;
 	f->target = target;
 	f->attach = attach;
 	f->arg = arg;
@@ -112,9 +112,9 @@ static void adopt(struct proc_follower *f, uint32_t index, const struct proc_ent
 
 void proc_follower_poll(struct proc_follower *f)
 {
-	__u32 one = 1, used = 0;
+	__u32 zero = 0, used = 0;
 
-	if (bpf_map_lookup_elem(f->counts_fd, &one, &used))
+	if (bpf_map_lookup_elem(f->used_fd, &zero, &used))
 		return;
 	if (used > LS_MAX_PROCS)
 		used = LS_MAX_PROCS;

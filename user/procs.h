@@ -23,7 +23,7 @@ struct proc_follower;
 /* Attach the probes a new child needs; returns 0 or -errno. */
 typedef int (*attach_child_fn)(void *arg, pid_t pid);
 
-struct proc_follower *proc_follower_new(int table_fd, int counts_fd, pid_t target,
+struct proc_follower *proc_follower_new(int table_fd, int used_fd, pid_t target,
 					attach_child_fn attach, void *arg, bool verbose);
 void proc_follower_free(struct proc_follower *f);
 

@@ -35,6 +35,14 @@ static int keep_link(struct tracer *t, struct bpf_link *link)
 	return 0;
 }
 
+/* Attach a program that needs no target (a tracepoint) and keep its link. */
+static int attach_kept(struct tracer *t, struct bpf_program *prog)
+{
+	struct bpf_link *link = bpf_program__attach(prog);
+
+	return link ? keep_link(t, link) : -errno;
+}
+
 /*
  * Buckets of `allocs` for max_allocs blocks, with a quarter more room: a
  * table of two-choice buckets refuses its first block at ~90% full.
@@ -69,7 +77,7 @@ static int init_procs(struct heap_bpf *skel, pid_t tgid)
 
 	if (bpf_map__update_elem(skel->maps.proc_table, &zero, sizeof(zero), &target,
 				 sizeof(target), BPF_ANY) ||
-	    bpf_map__update_elem(skel->maps.proc_counts, &one, sizeof(one), &one, sizeof(one),
+	    bpf_map__update_elem(skel->maps.procs_used, &zero, sizeof(zero), &one, sizeof(one),
 				 BPF_ANY))
 		return -errno;
 	return 0;
@@ -305,11 +313,7 @@ int tracer_attach_threads(struct tracer *t, pid_t pid, const struct thread_libra
 	tracepoints[1] = t->threads->progs.clone_exit_tp;
 	tracepoints[2] = t->threads->progs.thread_exit;
 	for (size_t i = 0; i < 3; i++) {
-		struct bpf_link *link = bpf_program__attach(tracepoints[i]);
-
-		if (!link)
-			return -errno;
-		err = keep_link(t, link);
+		err = attach_kept(t, tracepoints[i]);
 		if (err)
 			return err;
 		if (verbose)
@@ -381,7 +385,6 @@ int tracer_attach_goroutines(struct tracer *t, pid_t pid, const struct go_runtim
 int tracer_attach_growth(struct tracer *t, pid_t pid, bool verbose)
 {
 	struct growth_bpf *skel = growth_bpf__open();
-	struct bpf_link *link;
 	int err;
 
 	if (!skel)
@@ -396,13 +399,11 @@ int tracer_attach_growth(struct tracer *t, pid_t pid, bool verbose)
 		return err;
 	}
 	t->growth = skel;
-	link = bpf_program__attach(skel->progs.user_write_fault);
-	if (!link)
-		return -errno;
-	if (verbose)
+	err = attach_kept(t, skel->progs.user_write_fault);
+	if (!err && verbose)
 		fprintf(stderr, "leaksnoop: tracepoint/exceptions/page_fault_user (growth mode: "
 			"write faults charged to the writing stack)\n");
-	return keep_link(t, link);
+	return err;
 }
 
 int tracer_go_sites_fd(const struct tracer *t)
@@ -428,18 +429,13 @@ int tracer_attach_mmap(struct tracer *t, bool verbose)
 	};
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(*progs); i++) {
-		struct bpf_link *link = bpf_program__attach(progs[i]);
-		int err;
+		int err = attach_kept(t, progs[i]);
 
-		if (!link) {
-			err = -errno;
+		if (err) {
 			fprintf(stderr, "leaksnoop: cannot attach tracepoint %s: %s\n",
 				bpf_program__section_name(progs[i]), strerror(-err));
 			return err;
 		}
-		err = keep_link(t, link);
-		if (err)
-			return err;
 		if (verbose)
 			fprintf(stderr, "leaksnoop: %s (anonymous regions as kind mmap)\n",
 				bpf_program__section_name(progs[i]));
@@ -472,12 +468,8 @@ int tracer_follow_processes(struct tracer *t, bool verbose)
 	struct bpf_program *progs[] = { t->skel->progs.follow_fork, t->skel->progs.follow_exec };
 
 	for (size_t i = 0; i < sizeof(progs) / sizeof(progs[0]); i++) {
-		struct bpf_link *link = bpf_program__attach(progs[i]);
-		int err;
+		int err = attach_kept(t, progs[i]);
 
-		if (!link)
-			return -errno;
-		err = keep_link(t, link);
 		if (err)
 			return err;
 	}
@@ -489,10 +481,10 @@ int tracer_follow_processes(struct tracer *t, bool verbose)
 
 int tracer_add_process(struct tracer *t, pid_t tgid)
 {
-	__u32 one = 1, index = 0, key = (__u32)tgid;
+	__u32 zero = 0, index = 0, key = (__u32)tgid;
 	struct proc_entry entry = { .tgid = (__u32)tgid, .origin = LS_PROC_GIVEN };
 
-	if (bpf_map__lookup_elem(t->skel->maps.proc_counts, &one, sizeof(one), &index,
+	if (bpf_map__lookup_elem(t->skel->maps.procs_used, &zero, sizeof(zero), &index,
 				 sizeof(index), 0))
 		return -errno;
 	if (index >= LS_MAX_PROCS)
@@ -503,7 +495,7 @@ int tracer_add_process(struct tracer *t, pid_t tgid)
 				 BPF_ANY))
 		return -errno;
 	index++;
-	if (bpf_map__update_elem(t->skel->maps.proc_counts, &one, sizeof(one), &index,
+	if (bpf_map__update_elem(t->skel->maps.procs_used, &zero, sizeof(zero), &index,
 				 sizeof(index), BPF_ANY))
 		return -errno;
 	/* From now on the probes read each call's TGID. */
@@ -516,9 +508,9 @@ int tracer_procs_table_fd(const struct tracer *t)
 	return bpf_map__fd(t->skel->maps.proc_table);
 }
 
-int tracer_procs_counts_fd(const struct tracer *t)
+int tracer_procs_used_fd(const struct tracer *t)
 {
-	return bpf_map__fd(t->skel->maps.proc_counts);
+	return bpf_map__fd(t->skel->maps.procs_used);
 }
 
 /* Whether tracefs has the event (vmalloc's appeared in Linux 6.3, for one). */
@@ -567,14 +559,9 @@ int tracer_attach_kernel(struct tracer *t, const struct tracer_config *cfg, bool
 	}
 	t->kernel = skel;
 	bpf_object__for_each_program(prog, skel->obj) {
-		struct bpf_link *link;
-
 		if (!bpf_program__autoload(prog))
 			continue;
-		link = bpf_program__attach(prog);
-		if (!link)
-			return -errno;
-		err = keep_link(t, link);
+		err = attach_kept(t, prog);
 		if (err)
 			return err;
 		if (verbose)

@@ -92,7 +92,7 @@ int tracer_procs_table_fd(const struct tracer *t);
 
 /* Another process to trace besides the target (-p again), before its probes are attached. */
 int tracer_add_process(struct tracer *t, pid_t tgid);
-int tracer_procs_counts_fd(const struct tracer *t);
+int tracer_procs_used_fd(const struct tracer *t);
 
 /* --growth: the page-fault tracepoint only, for process pid. */
 int tracer_attach_growth(struct tracer *t, pid_t pid, bool verbose);

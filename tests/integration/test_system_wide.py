@@ -10,6 +10,13 @@ from harness import LeaksnoopTest, Run, prog, site
 from test_heap import LEAKY_TRUTH, LEAKY_MMAP_TRUTH
 
 
+def end(program):
+    """Kill a program started with stdout=PIPE and collect it."""
+    program.kill()
+    program.wait()
+    program.stdout.close()
+
+
 class SystemWide(LeaksnoopTest):
     def test_a_process_started_after_attach_is_reported_exactly_under_its_pid(self):
         run = Run(["-o", "0", "-T", "400", "1"])
@@ -36,9 +43,7 @@ class SystemWide(LeaksnoopTest):
         finally:
             run.close()
             if leaky:
-                leaky.kill()
-                leaky.wait()
-                leaky.stdout.close()
+                end(leaky)
 
     def test_programs_on_jemalloc_and_tcmalloc_are_seen_too(self):
         run = Run(["-o", "0", "-T", "400", "1"])
@@ -60,9 +65,7 @@ class SystemWide(LeaksnoopTest):
         finally:
             run.close()
             for program in programs:
-                program.kill()
-                program.wait()
-                program.stdout.close()
+                end(program)
 
     def start_leaky_and_noise(self):
         """leaky, plus another program allocating at the same time (many)."""
@@ -90,9 +93,7 @@ class SystemWide(LeaksnoopTest):
         finally:
             run.close()
             if leaky:
-                leaky.kill()
-                leaky.wait()
-                leaky.stdout.close()
+                end(leaky)
 
     def test_cgroup_keeps_only_processes_in_that_subtree(self):
         root = "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") \
@@ -117,9 +118,7 @@ class SystemWide(LeaksnoopTest):
         finally:
             if run:
                 run.close()
-            leaky.kill()
-            leaky.wait()
-            leaky.stdout.close()
+            end(leaky)
             os.rmdir(group)
 
 
