@@ -25,8 +25,11 @@ class KernelAllocations(LeaksnoopTest):
             eventfd = [s for s in final["stacks"]
                        if s["kind"] == "kernel" and "do_eventfd" in frames_of(s)]
             # Each object an eventfd owns was allocated 128 times and is held 64 times;
-            # slab pages grown on the way are the only other stacks under do_eventfd.
-            per_object = [s for s in eventfd if "allocate_slab" not in frames_of(s)]
+            # the other stacks under do_eventfd are slab pages grown on the way and
+            # the file table grown when the count of open files crosses a power of
+            # two (how often depends on the files the target inherited).
+            per_object = [s for s in eventfd
+                          if not {"allocate_slab", "expand_files"} & set(frames_of(s))]
             self.assertGreaterEqual(len(per_object), 3, per_object)
             for stack in per_object:
                 self.assertEqual((stack["outstanding_allocs"], stack["allocs"]),
