@@ -13,6 +13,7 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "stack.bpf.h"
+#include "unwind.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -475,7 +476,9 @@ static __always_inline bool new_record(void *ctx, struct stack_scratch *scratch,
 				       __u32 kind, __u32 proc, bool sleepable,
 				       struct alloc_record *rec)
 {
-	__u64 stack_hash = capture_stack(ctx, scratch, kind == LS_KIND_MMAP, sleepable);
+	__u64 stack_hash = unwind_dwarf ?
+		capture_stack_unwound(ctx, scratch, kind == LS_KIND_MMAP, proc, sleepable) :
+		capture_stack(ctx, scratch, kind == LS_KIND_MMAP, sleepable);
 
 	rec->size = size;
 	rec->time_ns = age_epoch_ns ? bpf_ktime_get_ns() : 0;

@@ -22,6 +22,17 @@ struct stack_scratch {
 	struct stack_key slot_key; /* the last (stack, kind, proc) looked up ... */
 	__u32 slot;                /* ... and its slot in `stack_stats` */
 	__u32 slot_valid;
+	/*
+	 * bpf/unwind.bpf.h: the walk's registers and a search's bounds.  Kept in
+	 * map memory, which the verifier does not track value by value, so
+	 * that the paths of each frame's step merge instead of multiplying.
+	 */
+	struct {
+		__u64 ip, sp, bp;
+		__u64 copy_base, window; /* stack_copy holds [copy_base, copy_base + window) */
+		__u32 depth;
+		__u32 search_lo, search_hi;
+	} unwind;
 	struct stack_trace trace;
 	__u64 stack_copy[LS_STACK_COPY_WORDS]; /* the top of the user stack, copied at once */
 };
@@ -277,16 +288,12 @@ static __always_inline long copy_user(void *dst, __u32 size, const void *src, bo
 	return sleepable ? bpf_copy_from_user(dst, size, src) : bpf_probe_read_user(dst, size, src);
 }
 
-static __always_inline int walk_user_stack(struct pt_regs *regs, struct stack_scratch *scratch,
-					   bool sleepable)
+/* Copy the top of the user stack from sp into the scratch; returns the bytes copied. */
+static __always_inline __u64 copy_stack_window(struct stack_scratch *scratch, __u64 sp,
+					       bool sleepable)
 {
-	struct stack_trace *trace = &scratch->trace;
-	__u64 sp = PT_REGS_SP(regs), fp = PT_REGS_FP(regs); /* ctx: direct reads */
 	__u64 window = sizeof(scratch->stack_copy);
-	__u64 frame[2];
-	int depth = 1;
 
-	trace->ips[0] = PT_REGS_IP(regs);
 	if (copy_user(scratch->stack_copy, sizeof(scratch->stack_copy), (void *)sp, sleepable)) {
 		/* The stack ends within the window: copy up to the end of sp's page. */
 		window = 4096 - (sp & 4095);
@@ -295,6 +302,19 @@ static __always_inline int walk_user_stack(struct pt_regs *regs, struct stack_sc
 			      (void *)sp, sleepable))
 			window = 0;
 	}
+	return window;
+}
+
+static __always_inline int walk_user_stack(struct pt_regs *regs, struct stack_scratch *scratch,
+					   bool sleepable)
+{
+	struct stack_trace *trace = &scratch->trace;
+	__u64 sp = PT_REGS_SP(regs), fp = PT_REGS_FP(regs); /* ctx: direct reads */
+	__u64 window = copy_stack_window(scratch, sp, sleepable);
+	__u64 frame[2];
+	int depth = 1;
+
+	trace->ips[0] = PT_REGS_IP(regs);
 	for (int i = 1; i < LS_MAX_STACK_DEPTH; i++) {
 		__u64 offset = fp - sp;
 

@@ -172,6 +172,56 @@ enum ls_counter {
 	LS_CNT_MAX,
 };
 
+/*
+ * --unwind dwarf: stacks unwound in BPF from each module's .eh_frame instead
+ * of frame pointers.  User space turns the call frame information of every
+ * executable mapping into rows (user/unwind_table.c), one sorted run per
+ * module in the array map `unwind_rows`, and gives each traced process its
+ * mappings in `unwind_spaces` (indexed by proc).  A row says, from its pc up
+ * to the next row's, where the canonical frame address (CFA) is and where the
+ * caller's %rbp was saved; the return address is always the word at CFA - 8
+ * on x86-64.
+ */
+#define LS_UNWIND_MAPPINGS 64            /* executable mappings per process */
+#define LS_UNWIND_PROCS 64               /* processes with tables; others walk frame pointers */
+#define LS_DEFAULT_UNWIND_ROWS (1u << 21) /* rows of every module together */
+#define LS_UNWIND_SEARCH_STEPS 24        /* binary search steps: 16M rows a module */
+
+enum ls_cfa_rule {
+	LS_CFA_UNKNOWN = 0, /* no information here: the walk ends */
+	LS_CFA_SP = 1,      /* CFA = %rsp + cfa_offset */
+	LS_CFA_BP = 2,      /* CFA = %rbp + cfa_offset */
+	LS_CFA_PLT = 3,     /* a PLT entry: %rsp + 8, or + 16 past its push */
+	LS_CFA_ROOT = 4,    /* the return address is undefined: the thread's first frame */
+};
+
+enum ls_bp_rule {
+	LS_BP_SAME = 0,   /* %rbp unchanged in this frame */
+	LS_BP_AT_CFA = 1, /* the caller's %rbp is saved at CFA + bp_offset */
+};
+
+struct unwind_row {
+	__u64 pc;         /* link-time address where the row starts */
+	__s32 cfa_offset;
+	__s16 bp_offset;
+	__u8 cfa_rule;    /* enum ls_cfa_rule */
+	__u8 bp_rule;     /* enum ls_bp_rule */
+};
+
+struct unwind_mapping {
+	__u64 start, end; /* the executable mapping in the process */
+	__u64 bias;       /* runtime address - link-time address */
+	__u32 first_row;  /* the module's rows in `unwind_rows` */
+	__u32 row_count;  /* 0: a module without rows (the walk ends there) */
+};
+
+/* Value of map `unwind_spaces`: one process's executable mappings, sorted by start. */
+struct unwind_space {
+	__u32 count;
+	__u32 misses; /* pcs in no mapping: modules mapped since the space was written */
+	struct unwind_mapping mappings[LS_UNWIND_MAPPINGS];
+};
+
 /* Map `kernel_blocks` (bpf/kernel.bpf.c): what kind of address `addr` is. */
 enum ls_kernel_space {
 	LS_KSPACE_SLAB,    /* kmalloc, kmem_cache_alloc: object address */

@@ -36,6 +36,7 @@
 #include "thread_probes.h"
 #include "go_runtime.h"
 #include "tracer.h"
+#include "unwinder.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -200,6 +201,7 @@ struct run {
 	unsigned goroutines_preexisting;
 	struct symbolizer *symbolizer;
 	struct proc_follower *procs;
+	struct unwinder *unwinder; /* --unwind dwarf */
 	FILE *out;
 	int listen_fd;
 	pid_t pid;
@@ -389,6 +391,17 @@ static int follow_processes(struct run *run)
 	return run->procs ? 0 : fail(EXIT_RUNTIME, "out of memory");
 }
 
+/* --unwind dwarf: the tables' maps, filled for each traced process as it is seen. */
+static int start_unwinder(struct run *run)
+{
+	run->unwinder = unwinder_new(tracer_unwind_rows_fd(&run->tracer), LS_DEFAULT_UNWIND_ROWS,
+				     tracer_unwind_spaces_fd(&run->tracer), run->opts.verbose);
+	if (!run->unwinder)
+		return fail(EXIT_RUNTIME, "cannot map the unwind tables: %s", strerror(errno));
+	unwinder_poll(run->unwinder, run->procs);
+	return 0;
+}
+
 static int attach_all(struct run *run)
 {
 	const struct options *o = &run->opts;
@@ -403,6 +416,7 @@ static int attach_all(struct run *run)
 		.track_mmap = !o->no_mmap,
 		.system_wide = o->system_wide,
 		.comm = o->comm,
+		.unwind_rows = o->unwind_dwarf ? LS_DEFAULT_UNWIND_ROWS : 0,
 	};
 	int err;
 
@@ -457,6 +471,8 @@ static int attach_all(struct run *run)
 		if (err)
 			return err;
 		err = follow_processes(run);
+		if (!err && o->unwind_dwarf)
+			err = start_unwinder(run);
 		if (err)
 			return err;
 	}
@@ -619,6 +635,7 @@ static int trace(struct run *run)
 	s.collector = run->collector;
 	s.symbolizer = run->symbolizer;
 	s.procs = run->procs;
+	s.unwinder = run->unwinder;
 	s.more_targets = run->opts.more_pid_count > 0;
 	s.threads = run->threads;
 	s.threads_preexisting = run->threads_preexisting;
@@ -688,6 +705,7 @@ int main(int argc, char **argv)
 	collector_free(run.collector);
 	thread_collector_free(run.threads);
 	proc_follower_free(run.procs);
+	unwinder_free(run.unwinder);
 	symbolizer_free(run.symbolizer);
 	if (run.out != stdout)
 		fclose(run.out);

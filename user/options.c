@@ -47,6 +47,10 @@ static const char usage_text[] =
 "      --kernel           also trace the kernel allocations made on the target's\n"
 "                         behalf, or system-wide every process's (kmalloc,\n"
 "                         kmem_cache, pages, percpu, vmalloc), per kernel stack\n"
+"      --unwind fp|dwarf  how stacks are walked: frame pointers (default), or\n"
+"                         each module's .eh_frame call frame information, for\n"
+"                         code built without frame pointers (costs more per\n"
+"                         allocation; see the README)\n"
 "      --no-mmap          do not track anonymous mmap regions\n"
 "      --no-threads       do not track thread creation, join, detach and exit\n"
 "      --go               track goroutines (automatic for Go executables)\n"
@@ -83,6 +87,7 @@ enum long_only {
 	OPT_KERNEL,
 	OPT_COMM,
 	OPT_CGROUP,
+	OPT_UNWIND,
 };
 
 static const struct option long_options[] = {
@@ -115,6 +120,7 @@ static const struct option long_options[] = {
 	{ "comm", required_argument, NULL, OPT_COMM },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "listen-public", no_argument, NULL, OPT_LISTEN_PUBLIC },
+	{ "unwind", required_argument, NULL, OPT_UNWIND },
 	{ 0 },
 };
 
@@ -262,6 +268,12 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 	case OPT_KERNEL:
 		opts->kernel = true;
 		return 0;
+	case OPT_UNWIND:
+		if (!strcmp(arg, "dwarf"))
+			opts->unwind_dwarf = true;
+		else if (strcmp(arg, "fp"))
+			return usage_error("unknown unwinder '%s': use fp or dwarf", arg);
+		return 0;
 	case OPT_COMM:
 		if (!*arg || strlen(arg) > 15)
 			return usage_error("invalid --comm '%s': a process name of 1 to 15 characters", arg);
@@ -376,6 +388,9 @@ int options_parse(int argc, char **argv, struct options *opts)
 			return usage_error("%s--growth and Go tracking follow one process: add -p PID "
 					   "or -c CMD", "");
 	}
+	if (opts->unwind_dwarf && (opts->growth || opts->force_go))
+		return usage_error("%s--unwind dwarf walks the stacks of allocator calls: not with "
+				   "--growth or --go", "");
 	if ((opts->format == FORMAT_PPROF || opts->format == FORMAT_SVG) && !opts->output_path)
 		return usage_error("%s-f pprof and -f svg write one file per report: name it with "
 				   "-w PATH", "");

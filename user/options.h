@@ -40,6 +40,7 @@ struct options {
 	bool top_view;           /* --top-view */
 	bool growth;             /* --growth */
 	bool kernel;             /* --kernel: kernel allocations in the target's context */
+	bool unwind_dwarf;       /* --unwind dwarf: stacks from .eh_frame, not frame pointers */
 	bool system_wide;        /* neither -p nor -c: every process using the allocator */
 	const char *comm;        /* --comm: system-wide, only processes of this name */
 	const char *cgroup;      /* --cgroup: system-wide, only this cgroup v2 subtree */

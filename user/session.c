@@ -17,6 +17,7 @@
 #include "procs.h"
 #include "report.h"
 #include "session.h"
+#include "unwinder.h"
 #include "symbolize.h"
 
 /* How often new children are looked for, in milliseconds. */
@@ -459,6 +460,8 @@ int session_run(struct session *s)
 		ready = poll(fds, 3, timeout_ms); /* negative fds are skipped */
 		if (s->procs)
 			proc_follower_poll(s->procs);
+		if (s->unwinder)
+			unwinder_poll(s->unwinder, s->procs);
 
 		if (ready < 0 && errno != EINTR) {
 			err = -errno;

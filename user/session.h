@@ -13,6 +13,7 @@ struct symbolizer;
 struct launched;
 struct thread_collector;
 struct proc_follower;
+struct unwinder;
 
 /* What the reporting loop needs once the probes are attached. */
 struct session {
@@ -24,6 +25,7 @@ struct session {
 	struct collector *collector;
 	struct symbolizer *symbolizer;
 	struct proc_follower *procs;       /* forks and execs followed, or NULL */
+	struct unwinder *unwinder;         /* --unwind dwarf, or NULL */
 	bool more_targets;                 /* -p given more than once: run until all exit */
 	struct thread_collector *threads;  /* NULL with --no-threads */
 	unsigned threads_preexisting;

@@ -112,6 +112,11 @@ static int load_heap(struct tracer *t, const struct tracer_config *cfg, bool sle
 	bpf_map__set_max_entries(skel->maps.stack_index, cfg->max_stacks);
 	bpf_map__set_max_entries(skel->maps.stack_stats, cfg->max_stacks);
 	bpf_map__set_max_entries(skel->maps.stack_traces, cfg->max_stacks);
+	if (cfg->unwind_rows) {
+		skel->rodata->unwind_dwarf = true;
+		bpf_map__set_max_entries(skel->maps.unwind_rows, cfg->unwind_rows);
+		bpf_map__set_max_entries(skel->maps.unwind_spaces, LS_UNWIND_PROCS);
+	}
 	bpf_program__set_autoload(skel->progs.alloc_exit, sleepable);
 	bpf_program__set_autoload(skel->progs.alloc_exit_atomic, !sleepable);
 	if (!cfg->track_mmap) {
@@ -149,6 +154,16 @@ int tracer_load(struct tracer *t, const struct tracer_config *cfg)
 	if (err)
 		err = load_heap(t, cfg, false);
 	return err;
+}
+
+int tracer_unwind_rows_fd(const struct tracer *t)
+{
+	return t->skel ? bpf_map__fd(t->skel->maps.unwind_rows) : -1;
+}
+
+int tracer_unwind_spaces_fd(const struct tracer *t)
+{
+	return t->skel ? bpf_map__fd(t->skel->maps.unwind_spaces) : -1;
 }
 
 static struct bpf_program *entry_program(struct heap_bpf *skel, enum alloc_handler handler)

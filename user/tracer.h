@@ -37,6 +37,7 @@ struct tracer_config {
 	const char *comm;       /* system-wide filters, or NULL / 0 */
 	uint64_t cgroup_id;
 	uint32_t cgroup_level;
+	uint32_t unwind_rows;   /* --unwind dwarf: room for this many rows; 0: frame pointers */
 };
 
 /* The loaded BPF programs and every link attached so far. */
@@ -96,6 +97,10 @@ int tracer_procs_used_fd(const struct tracer *t);
 
 /* --growth: the page-fault tracepoint only, for process pid. */
 int tracer_attach_growth(struct tracer *t, pid_t pid, bool verbose);
+
+/* Maps of the --unwind dwarf tables (include/leaksnoop.h). */
+int tracer_unwind_rows_fd(const struct tracer *t);
+int tracer_unwind_spaces_fd(const struct tracer *t);
 
 /* Map `go_sites`, or -1 when the goroutine probes are not loaded. */
 int tracer_go_sites_fd(const struct tracer *t);

@@ -1,0 +1,254 @@
+// SPDX-License-Identifier: MIT
+#include <bpf/bpf.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <time.h>
+
+#include "leaksnoop.h"
+#include "procmaps.h"
+#include "procs.h"
+#include "unwind_table.h"
+#include "unwinder.h"
+
+/*
+ * A process whose walk missed is reloaded after this long at first; each
+ * reload that finds no new mapping (the misses come from code outside any
+ * file, e.g. a JIT) doubles the wait, up to the maximum.
+ */
+#define RELOAD_MIN_NS 20000000ULL
+#define RELOAD_MAX_NS 5000000000ULL
+
+struct unwind_module {
+	unsigned dev_major, dev_minor;
+	uint64_t inode;
+	struct unwind_table table; /* its segments; the rows live in the map */
+	uint32_t first_row, row_count;
+};
+
+struct proc_space {
+	bool loaded;
+	pid_t pid;
+	uint32_t mapping_count;
+	unsigned long long loaded_ns, reload_wait_ns;
+};
+
+struct unwinder {
+	int spaces_fd;
+	struct unwind_row *rows; /* the map `unwind_rows`, mapped */
+	size_t rows_bytes;
+	uint32_t row_capacity, rows_used;
+	struct unwind_module *modules;
+	size_t module_count, module_cap;
+	uint32_t modules_without;
+	struct proc_space procs[LS_UNWIND_PROCS];
+	bool verbose, full_said;
+};
+
+static unsigned long long monotonic_now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
+}
+
+struct unwinder *unwinder_new(int rows_fd, uint32_t row_capacity, int spaces_fd, bool verbose)
+{
+	struct unwinder *u = calloc(1, sizeof(*u));
+
+	if (!u)
+		return NULL;
+	u->spaces_fd = spaces_fd;
+	u->row_capacity = row_capacity;
+	u->verbose = verbose;
+	/* An array map's elements are 8-byte aligned: struct unwind_row is 16 bytes. */
+	u->rows_bytes = (size_t)row_capacity * sizeof(struct unwind_row);
+	u->rows = mmap(NULL, u->rows_bytes, PROT_READ | PROT_WRITE, MAP_SHARED, rows_fd, 0);
+	if (u->rows == MAP_FAILED) {
+		free(u);
+		return NULL;
+	}
+	return u;
+}
+
+void unwinder_free(struct unwinder *u)
+{
+	if (!u)
+		return;
+	munmap(u->rows, u->rows_bytes);
+	for (size_t i = 0; i < u->module_count; i++)
+		unwind_table_free(&u->modules[i].table);
+	free(u->modules);
+	free(u);
+}
+
+/* The file behind m as the target sees it: its own mapping first (deleted files too). */
+static int build_table(pid_t pid, const struct mapping *m, struct unwind_table *table)
+{
+	char path[4200];
+	int err;
+
+	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
+		 (unsigned long long)m->start, (unsigned long long)m->end);
+	err = unwind_table_build(path, table);
+	if (err == -ENOENT || err == -EACCES || err == -EPERM) {
+		snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
+		err = unwind_table_build(path, table);
+	}
+	return err;
+}
+
+/* Copy a module's rows into the map; a module that does not fit gets none. */
+static void store_rows(struct unwinder *u, struct unwind_module *mod, const char *path)
+{
+	struct unwind_table *t = &mod->table;
+
+	if (t->count > u->row_capacity - u->rows_used) {
+		if (!u->full_said)
+			fprintf(stderr, "leaksnoop: no room for the unwind rows of %s (%zu rows, %u of "
+				"%u used): stacks end in it\n", path, t->count, u->rows_used,
+				u->row_capacity);
+		u->full_said = true;
+		t->count = 0;
+	}
+	if (t->count)
+		memcpy(&u->rows[u->rows_used], t->rows, t->count * sizeof(*t->rows));
+	mod->first_row = u->rows_used;
+	mod->row_count = (uint32_t)t->count;
+	u->rows_used += (uint32_t)t->count;
+	free(t->rows); /* the map has them now */
+	t->rows = NULL;
+}
+
+static struct unwind_module *module_of(struct unwinder *u, pid_t pid, const struct mapping *m)
+{
+	struct unwind_module *mod;
+	int err;
+
+	for (size_t i = 0; i < u->module_count; i++) {
+		mod = &u->modules[i];
+		if (mod->inode == m->inode && mod->dev_major == m->dev_major &&
+		    mod->dev_minor == m->dev_minor)
+			return mod;
+	}
+	if (u->module_count == u->module_cap) {
+		size_t cap = u->module_cap ? 2 * u->module_cap : 32;
+		struct unwind_module *grown = realloc(u->modules, cap * sizeof(*grown));
+
+		if (!grown)
+			return NULL;
+		u->modules = grown;
+		u->module_cap = cap;
+	}
+	mod = &u->modules[u->module_count++];
+	memset(mod, 0, sizeof(*mod));
+	mod->dev_major = m->dev_major;
+	mod->dev_minor = m->dev_minor;
+	mod->inode = m->inode;
+	err = build_table(pid, m, &mod->table);
+	if (err) {
+		u->modules_without++;
+		if (u->verbose)
+			fprintf(stderr, "leaksnoop: %s: no call frame information to unwind with "
+				"(%s): stacks end in it\n", m->path, strerror(-err));
+	}
+	store_rows(u, mod, m->path);
+	if (!err && u->verbose)
+		fprintf(stderr, "leaksnoop: %s: %u unwind rows\n", m->path, mod->row_count);
+	return mod;
+}
+
+int unwinder_load(struct unwinder *u, uint32_t proc, pid_t pid)
+{
+	struct mapping_list maps = { 0 };
+	struct unwind_space *space;
+	struct proc_space *p;
+	int err;
+
+	if (proc >= LS_UNWIND_PROCS)
+		return -ENOSPC;
+	p = &u->procs[proc];
+	p->loaded = true;
+	p->pid = pid;
+	p->loaded_ns = monotonic_now_ns();
+	err = mappings_read_pid(pid, &maps);
+	if (err)
+		return err;
+	space = calloc(1, sizeof(*space));
+	if (!space) {
+		mappings_free(&maps);
+		return -ENOMEM;
+	}
+	/* /proc/PID/maps is sorted by address, as the BPF search needs. */
+	for (size_t i = 0; i < maps.count && space->count < LS_UNWIND_MAPPINGS; i++) {
+		const struct mapping *m = &maps.items[i];
+		struct unwind_mapping *um = &space->mappings[space->count];
+		struct unwind_module *mod;
+		uint64_t bias;
+
+		if (!m->executable || !mapping_is_file(m))
+			continue;
+		mod = module_of(u, pid, m);
+		if (!mod)
+			continue;
+		um->start = m->start;
+		um->end = m->end;
+		um->first_row = mod->first_row;
+		um->row_count = mod->row_count;
+		if (unwind_table_bias(&mod->table, m->start, m->file_offset, &bias))
+			um->row_count = 0;
+		um->bias = bias;
+		space->count++;
+	}
+	mappings_free(&maps);
+	/* A walk racing this update may read a mix of old and new: it is bounded. */
+	err = bpf_map_update_elem(u->spaces_fd, &proc, space, BPF_ANY) ? -errno : 0;
+	/* No new mapping since the last load: wait longer before the next. */
+	p->reload_wait_ns = p->reload_wait_ns && space->count == p->mapping_count ?
+		2 * p->reload_wait_ns : RELOAD_MIN_NS;
+	if (p->reload_wait_ns > RELOAD_MAX_NS)
+		p->reload_wait_ns = RELOAD_MAX_NS;
+	p->mapping_count = space->count;
+	free(space);
+	return err;
+}
+
+/* The BPF walk met a pc in no mapping of proc since its space was written. */
+static bool missed(const struct unwinder *u, uint32_t proc)
+{
+	struct unwind_space space;
+
+	return !bpf_map_lookup_elem(u->spaces_fd, &proc, &space) && space.misses;
+}
+
+void unwinder_poll(struct unwinder *u, struct proc_follower *procs)
+{
+	uint32_t count = procs ? proc_follower_count(procs) : 1;
+	unsigned long long now = monotonic_now_ns();
+
+	if (count > LS_UNWIND_PROCS)
+		count = LS_UNWIND_PROCS;
+	for (uint32_t proc = 0; proc < count; proc++) {
+		struct proc_space *p = &u->procs[proc];
+		pid_t pid = procs ? proc_follower_pid(procs, proc) : p->pid;
+
+		if (pid <= 0 || (procs && proc_follower_hidden(procs, proc)))
+			continue;
+		if (p->loaded && (now - p->loaded_ns < p->reload_wait_ns || !missed(u, proc)))
+			continue;
+		if (unwinder_load(u, proc, pid) && u->verbose)
+			fprintf(stderr, "leaksnoop: cannot read the mappings of PID %d for "
+				"unwinding\n", (int)pid);
+	}
+}
+
+void unwinder_usage(const struct unwinder *u, uint32_t *rows, uint32_t *modules,
+		    uint32_t *modules_without)
+{
+	*rows = u->rows_used;
+	*modules = (uint32_t)u->module_count - u->modules_without;
+	*modules_without = u->modules_without;
+}
