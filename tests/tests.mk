@@ -93,7 +93,7 @@ integration: leaksnoop progs $(PLAYWRIGHT)
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS := procmaps elf json diff
 FUZZ_LIB := user/procmaps.c user/elf_module.c user/debuginfo.c user/probe_point.c \
-	    user/json_reader.c user/diff.c
+	    user/json_reader.c user/diff.c user/unwind_table.c
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Iuser
 
 $(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)

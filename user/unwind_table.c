@@ -248,8 +248,8 @@ static int build_from_elf(Elf *elf, struct unwind_table *out)
 
 	if (err)
 		return err;
-	cfi = dwarf_getcfi_elf(elf);
-	if (!cfi || !count) {
+	cfi = count ? dwarf_getcfi_elf(elf) : NULL;
+	if (!cfi) {
 		free(starts);
 		return -ENOENT;
 	}

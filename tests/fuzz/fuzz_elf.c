@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-/* libFuzzer target: the ELF and DWARF readers on arbitrary (truncated, hostile) files. */
+/* libFuzzer target: the ELF, DWARF and call frame readers on arbitrary (truncated, hostile) files. */
 #include <stdint.h>
 #include <stdio.h>
 #include <sys/mman.h>
@@ -8,6 +8,7 @@
 #include "debuginfo.h"
 #include "elf_module.h"
 #include "probe_point.h"
+#include "unwind_table.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -15,6 +16,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int fd = memfd_create("fuzz-elf", MFD_CLOEXEC);
 	struct elf_module *mod;
 	struct line_table *lines;
+	struct unwind_table table;
 	char path[64];
 
 	if (fd < 0)
@@ -46,6 +48,14 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		for (uint64_t a = 0; a < 0x2000; a += 0x101)
 			line_table_lookup(lines, a, &file, &line);
 		line_table_close(lines);
+	}
+	if (!unwind_table_build(path, &table)) {
+		uint64_t bias;
+
+		for (size_t i = 0; i < table.count; i++)
+			unwind_table_find(table.rows, table.count, table.rows[i].pc + 1);
+		unwind_table_bias(&table, 0x1000, 0, &bias);
+		unwind_table_free(&table);
 	}
 out:
 	close(fd);
