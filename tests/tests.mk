@@ -44,7 +44,8 @@ progs: $(PROG_BINS)
 FIX := $(OUT)/fixtures
 FIX_SRC := tests/unit/fixtures
 FIXTURES := $(FIX)/fixture_pie $(FIX)/fixture_nopie $(FIX)/fixture_stripped \
-	    $(FIX)/.debug/fixture_stripped.debug $(FIX)/fixture_cxx $(FIX)/libfixture.so
+	    $(FIX)/.debug/fixture_stripped.debug $(FIX)/fixture_cxx $(FIX)/libfixture.so \
+	    $(FIX)/libcfi_fixture.so $(FIX)/libcfi_noindex.so
 
 $(FIX) $(FIX)/.debug:
 	mkdir -p $@
@@ -65,6 +66,13 @@ $(FIX)/fixture_stripped $(FIX)/.debug/fixture_stripped.debug &: $(FIX_SRC)/fixtu
 	objcopy --strip-all --add-gnu-debuglink=$(FIX)/.debug/fixture_stripped.debug \
 		$(FIX)/fixture_stripped.full $(FIX)/fixture_stripped
 	rm -f $(FIX)/fixture_stripped.full
+
+# Hand-written call frame information with a known truth (test_unwind_table.c).
+$(FIX)/libcfi_fixture.so: $(FIX_SRC)/cfi_fixture.S | $(FIX)
+	$(CC) -shared -nostdlib -Wl,--eh-frame-hdr $< -o $@
+
+$(FIX)/libcfi_noindex.so: $(FIX_SRC)/cfi_fixture.S | $(FIX)
+	$(CC) -shared -nostdlib -Wl,--no-eh-frame-hdr $< -o $@
 
 $(FIX)/fixture_cxx: $(FIX_SRC)/fixture_cxx.cpp | $(FIX)
 	$(CXX) -g -O1 $< -o $@
