@@ -272,10 +272,13 @@ static __always_inline __u32 allocating_proc(void)
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(follow_fork, struct task_struct *parent, struct task_struct *child)
 {
-	__u32 parent_proc = proc_of(parent->tgid);
+	__u32 parent_proc = proc_of(parent->tgid), child_proc;
 
-	if (parent_proc != LS_NO_PROC && child->pid == child->tgid)
-		add_proc(child->tgid, LS_PROC_FORK, parent_proc);
+	if (parent_proc == LS_NO_PROC || child->pid != child->tgid)
+		return 0;
+	child_proc = add_proc(child->tgid, LS_PROC_FORK, parent_proc);
+	if (unwind_dwarf && child_proc != LS_NO_PROC)
+		inherit_unwind_space(parent_proc, child_proc);
 	return 0;
 }
 

@@ -288,6 +288,30 @@ static __always_inline long copy_user(void *dst, __u32 size, const void *src, bo
 	return sleepable ? bpf_copy_from_user(dst, size, src) : bpf_probe_read_user(dst, size, src);
 }
 
+/*
+ * While a function's return probe is pending (malloc's, pthread_create's),
+ * the return address in its stack slot is the uprobes trampoline, which the
+ * kernel maps at the start of a page; the original is in the task's return
+ * instances, found by the slot's address.
+ */
+static __noinline __u64 original_return(__u64 slot, __u64 ret)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct return_instance *ri = BPF_CORE_READ(task, utask, return_instances);
+
+	for (int i = 0; i < 16 && ri; i++) {
+		if (BPF_CORE_READ(ri, stack) == slot)
+			return BPF_CORE_READ(ri, orig_ret_vaddr);
+		ri = BPF_CORE_READ(ri, next);
+	}
+	return ret;
+}
+
+static __always_inline __u64 real_return(__u64 slot, __u64 ret)
+{
+	return ret & 0xfff ? ret : original_return(slot, ret);
+}
+
 /* Copy the top of the user stack from sp into the scratch; returns the bytes copied. */
 static __always_inline __u64 copy_stack_window(struct stack_scratch *scratch, __u64 sp,
 					       bool sleepable)
@@ -330,7 +354,7 @@ static __always_inline int walk_user_stack(struct pt_regs *regs, struct stack_sc
 		}
 		if (!frame[1])
 			break;
-		trace->ips[i & (LS_MAX_STACK_DEPTH - 1)] = frame[1];
+		trace->ips[i & (LS_MAX_STACK_DEPTH - 1)] = real_return(fp + 8, frame[1]);
 		depth = i + 1;
 		if (frame[0] <= fp)
 			break;

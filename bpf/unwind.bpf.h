@@ -141,6 +141,7 @@ static long unwind_step(__u64 index, void *ctx)
 	if (cfa <= sp || !read_stack_word(scratch, cfa - 8, &scratch->unwind.ip) ||
 	    !scratch->unwind.ip)
 		return 1;
+	scratch->unwind.ip = real_return(cfa - 8, scratch->unwind.ip);
 	if (row->bp_rule == LS_BP_AT_CFA &&
 	    !read_stack_word(scratch, cfa + row->bp_offset, &scratch->unwind.bp))
 		return 1;
@@ -177,6 +178,15 @@ static __always_inline bool unwind_with_tables(__u64 ip, __u64 sp, __u64 bp,
 	bpf_loop(LS_MAX_STACK_DEPTH - 1, unwind_step, &walk, 0);
 	scratch->trace.depth = scratch->unwind.depth;
 	return true;
+}
+
+/* A forked child's address space is its parent's: so are its mappings, until user space reloads them. */
+static __always_inline void inherit_unwind_space(__u32 parent, __u32 child)
+{
+	struct unwind_space *space = bpf_map_lookup_elem(&unwind_spaces, &parent);
+
+	if (space && space->count)
+		bpf_map_update_elem(&unwind_spaces, &child, space, BPF_ANY);
 }
 
 /*

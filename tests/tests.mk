@@ -1,12 +1,12 @@
 # Test programs, fixtures and test runners; included by the top-level Makefile.
 PROG_CFLAGS := -O1 -g -fno-omit-frame-pointer -fno-inline -fno-optimize-sibling-calls
-PROGS_C := $(filter-out tests/progs/leaky.c,$(wildcard tests/progs/*.c))
+PROGS_C := $(filter-out tests/progs/leaky.c tests/progs/nofp.c,$(wildcard tests/progs/*.c))
 PROGS_CXX := $(wildcard tests/progs/*.cpp)
 PROG_BINS := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROGS_C)) \
 	     $(patsubst tests/progs/%.cpp,$(OUT)/progs/%,$(PROGS_CXX)) \
 	     $(OUT)/progs/leaky $(OUT)/progs/libleakylib.so \
 	     $(OUT)/progs/leaky_jemalloc $(OUT)/progs/leaky_tcmalloc $(OUT)/progs/leaky_static \
-	     $(OUT)/progs/goleak
+	     $(OUT)/progs/goleak $(OUT)/progs/nofp
 
 $(OUT)/progs:
 	mkdir -p $@
@@ -27,6 +27,10 @@ $(OUT)/progs/leaky_tcmalloc: $(LEAKY_ALL) | $(OUT)/progs
 
 $(OUT)/progs/leaky_static: $(LEAKY_ALL) | $(OUT)/progs
 	$(CC) $(PROG_CFLAGS) -static $(LEAKY_ALL) -o $@ -lpthread
+
+# Built as distributions build libraries: no frame pointers (--unwind dwarf tests).
+$(OUT)/progs/nofp: tests/progs/nofp.c $(OUT)/progs/libleakylib.so | $(OUT)/progs
+	$(CC) -O2 -g -fomit-frame-pointer $< -o $@ -lpthread
 
 # A Go program (GOPATH mode: no module, no network).
 $(OUT)/progs/goleak: tests/progs/goleak/main.go | $(OUT)/progs

@@ -1,11 +1,13 @@
 // SPDX-License-Identifier: MIT
 #include <bpf/bpf.h>
 #include <errno.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "leaksnoop.h"
 #include "procmaps.h"
@@ -21,6 +23,9 @@
 #define RELOAD_MIN_NS 20000000ULL
 #define RELOAD_MAX_NS 5000000000ULL
 
+/* How often the reload thread looks at the processes' miss counts. */
+#define WATCH_INTERVAL_US 10000
+
 struct unwind_module {
 	unsigned dev_major, dev_minor;
 	uint64_t inode;
@@ -30,6 +35,7 @@ struct unwind_module {
 
 struct proc_space {
 	bool loaded;
+	bool gone; /* hidden by the follower: exited, or replaced by execve */
 	pid_t pid;
 	uint32_t mapping_count;
 	unsigned long long loaded_ns, reload_wait_ns;
@@ -42,10 +48,20 @@ struct unwinder {
 	uint32_t row_capacity, rows_used;
 	struct unwind_module *modules;
 	size_t module_count, module_cap;
-	uint32_t modules_without;
 	struct proc_space procs[LS_UNWIND_PROCS];
 	bool verbose, full_said;
+	/*
+	 * A thread of its own reloads the processes that missed, so that a
+	 * report being written (symbolizing can take a while) does not delay
+	 * it; the lock covers everything above.
+	 */
+	pthread_mutex_t lock;
+	pthread_t watcher;
+	bool watching;
+	volatile bool stop;
 };
+
+static void *watch_misses(void *arg);
 
 static unsigned long long monotonic_now_ns(void)
 {
@@ -71,6 +87,8 @@ struct unwinder *unwinder_new(int rows_fd, uint32_t row_capacity, int spaces_fd,
 		free(u);
 		return NULL;
 	}
+	pthread_mutex_init(&u->lock, NULL);
+	u->watching = !pthread_create(&u->watcher, NULL, watch_misses, u);
 	return u;
 }
 
@@ -78,6 +96,10 @@ void unwinder_free(struct unwinder *u)
 {
 	if (!u)
 		return;
+	u->stop = true;
+	if (u->watching)
+		pthread_join(u->watcher, NULL);
+	pthread_mutex_destroy(&u->lock);
 	munmap(u->rows, u->rows_bytes);
 	for (size_t i = 0; i < u->module_count; i++)
 		unwind_table_free(&u->modules[i].table);
@@ -150,7 +172,6 @@ static struct unwind_module *module_of(struct unwinder *u, pid_t pid, const stru
 	mod->inode = m->inode;
 	err = build_table(pid, m, &mod->table);
 	if (err) {
-		u->modules_without++;
 		if (u->verbose)
 			fprintf(stderr, "leaksnoop: %s: no call frame information to unwind with "
 				"(%s): stacks end in it\n", m->path, strerror(-err));
@@ -161,7 +182,7 @@ static struct unwind_module *module_of(struct unwinder *u, pid_t pid, const stru
 	return mod;
 }
 
-int unwinder_load(struct unwinder *u, uint32_t proc, pid_t pid)
+static int load_locked(struct unwinder *u, uint32_t proc, pid_t pid)
 {
 	struct mapping_list maps = { 0 };
 	struct unwind_space *space;
@@ -216,6 +237,16 @@ int unwinder_load(struct unwinder *u, uint32_t proc, pid_t pid)
 	return err;
 }
 
+int unwinder_load(struct unwinder *u, uint32_t proc, pid_t pid)
+{
+	int err;
+
+	pthread_mutex_lock(&u->lock);
+	err = load_locked(u, proc, pid);
+	pthread_mutex_unlock(&u->lock);
+	return err;
+}
+
 /* The BPF walk met a pc in no mapping of proc since its space was written. */
 static bool missed(const struct unwinder *u, uint32_t proc)
 {
@@ -224,31 +255,54 @@ static bool missed(const struct unwinder *u, uint32_t proc)
 	return !bpf_map_lookup_elem(u->spaces_fd, &proc, &space) && space.misses;
 }
 
+/* Reload the spaces of the processes whose walks missed (see struct unwinder). */
+static void reload_missed(struct unwinder *u)
+{
+	unsigned long long now = monotonic_now_ns();
+
+	for (uint32_t proc = 0; proc < LS_UNWIND_PROCS; proc++) {
+		struct proc_space *p = &u->procs[proc];
+
+		if (!p->loaded || p->gone || now - p->loaded_ns < p->reload_wait_ns ||
+		    !missed(u, proc))
+			continue;
+		if (u->verbose)
+			fprintf(stderr, "leaksnoop: PID %d ran code outside its known mappings: "
+				"reading them again\n", (int)p->pid);
+		load_locked(u, proc, p->pid);
+	}
+}
+
+static void *watch_misses(void *arg)
+{
+	struct unwinder *u = arg;
+
+	while (!u->stop) {
+		pthread_mutex_lock(&u->lock);
+		reload_missed(u);
+		pthread_mutex_unlock(&u->lock);
+		usleep(WATCH_INTERVAL_US);
+	}
+	return NULL;
+}
+
 void unwinder_poll(struct unwinder *u, struct proc_follower *procs)
 {
 	uint32_t count = procs ? proc_follower_count(procs) : 1;
-	unsigned long long now = monotonic_now_ns();
 
 	if (count > LS_UNWIND_PROCS)
 		count = LS_UNWIND_PROCS;
+	pthread_mutex_lock(&u->lock);
 	for (uint32_t proc = 0; proc < count; proc++) {
 		struct proc_space *p = &u->procs[proc];
 		pid_t pid = procs ? proc_follower_pid(procs, proc) : p->pid;
 
-		if (pid <= 0 || (procs && proc_follower_hidden(procs, proc)))
+		p->gone = pid <= 0 || (procs && proc_follower_hidden(procs, proc));
+		if (p->loaded || p->gone)
 			continue;
-		if (p->loaded && (now - p->loaded_ns < p->reload_wait_ns || !missed(u, proc)))
-			continue;
-		if (unwinder_load(u, proc, pid) && u->verbose)
+		if (load_locked(u, proc, pid) && u->verbose)
 			fprintf(stderr, "leaksnoop: cannot read the mappings of PID %d for "
 				"unwinding\n", (int)pid);
 	}
-}
-
-void unwinder_usage(const struct unwinder *u, uint32_t *rows, uint32_t *modules,
-		    uint32_t *modules_without)
-{
-	*rows = u->rows_used;
-	*modules = (uint32_t)u->module_count - u->modules_without;
-	*modules_without = u->modules_without;
+	pthread_mutex_unlock(&u->lock);
 }

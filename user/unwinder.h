@@ -13,8 +13,8 @@ struct proc_follower;
  * rows once, however many processes map it) and `unwind_spaces` (each traced
  * process's executable mappings).  A process is given its space when it is
  * first seen and again when the BPF walk met a pc outside every mapping (a
- * module loaded since, e.g. by dlopen).  A process without a space is walked
- * with frame pointers.
+ * module loaded since, e.g. by dlopen), by a thread of its own within ~20 ms.
+ * A process without a space is walked with frame pointers.
  */
 struct unwinder;
 
@@ -24,11 +24,7 @@ void unwinder_free(struct unwinder *u);
 /* Write proc's space from pid's mappings now; 0 or -errno. */
 int unwinder_load(struct unwinder *u, uint32_t proc, pid_t pid);
 
-/* Load the procs the follower found since the last call; reload those that missed. */
+/* Load the procs the follower found since the last call; forget those it hid. */
 void unwinder_poll(struct unwinder *u, struct proc_follower *procs);
-
-/* Rows used of the capacity, modules with rows, and modules without. */
-void unwinder_usage(const struct unwinder *u, uint32_t *rows, uint32_t *modules,
-		    uint32_t *modules_without);
 
 #endif

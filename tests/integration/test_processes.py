@@ -7,7 +7,7 @@ import signal
 import time
 import unittest
 
-from harness import LeaksnoopTest, Run, Target, prog, site
+from harness import LeaksnoopTest, Run, Target, frames_of, prog, site
 from test_heap import LEAKY_TRUTH, LEAKY_MMAP_TRUTH
 
 
@@ -55,6 +55,25 @@ class FollowProcesses(LeaksnoopTest):
             self.assertEqual(site_in(final, "child_churn", child), (0, 0, 10))
             self.assertIsNone(site_in(final, "child_leak", parent))
             self.assertEqual(final["dropped"], {"events": 0, "stacks": 0})
+        finally:
+            run.close()
+            target.close()
+            os.kill(child, signal.SIGKILL)
+
+    def test_with_dwarf_unwinding_the_child_is_walked_through_its_parents_tables(self):
+        target, run, child = self.start_forker(["--unwind", "dwarf", "1"])
+        try:
+            time.sleep(1.5)
+            self.assertEqual(run.stop(signal.SIGINT), 0, run.stderr())
+            final = run.reports()[-1]
+            self.assertEqual(site_in(final, "parent_leak", target.pid), (300, 3, 3))
+            self.assertEqual(site_in(final, "child_leak", child), (1000, 5, 5))
+            self.assertEqual(site_in(final, "child_churn", child), (0, 0, 10))
+            for stack in final["stacks"]:
+                if stack["pid"] == child and "child_leak" in frames_of(stack):
+                    self.assertEqual(frames_of(stack)[-3:],
+                                     ["__libc_start_call_main", "__libc_start_main", "_start"])
+                    self.assertEqual(stack["stack_quality"], "complete")
         finally:
             run.close()
             target.close()
