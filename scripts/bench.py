@@ -136,6 +136,8 @@ def configurations(args, libc):
         ("leaksnoop -s %d" % args.sample_rate,
          lambda argv, d: run_attached(argv, leaks[:3] + ["-s", str(args.sample_rate)] + leaks[3:],
                                       "Tracing", 0.2, d)),
+        ("leaksnoop --unwind dwarf", lambda argv, d: run_attached(
+            argv, leaks[:3] + ["--unwind", "dwarf"] + leaks[3:], "Tracing", 0.2, d)),
         ("leaksnoop --growth", lambda argv, d: run_attached(
             argv, leaks[:3] + ["--growth"] + leaks[3:], "Tracing", 0.2, d)),
         ("floor chosen", lambda argv, d: run_attached(
@@ -190,11 +192,14 @@ def summarize(kind, samples, cpu, rss, args):
     ours = table["leaksnoop"]["overhead_ns"]
     ratios = {}
     for name, row in table.items():
-        if name not in ("untraced", "leaksnoop", "leaksnoop --growth") and row["overhead_ns"] > 0:
-            ratios[name] = ours / row["overhead_ns"]
+        if name.startswith("leaksnoop") or name == "untraced" or row["overhead_ns"] <= 0:
+            continue
+        ratios[name] = ours / row["overhead_ns"]
     sampled = "leaksnoop -s %d" % args.sample_rate
     if sampled in table and table[sampled]["overhead_ns"] > 0:
         ratios["sampled / default"] = table[sampled]["overhead_ns"] / ours
+    if "leaksnoop --unwind dwarf" in table:
+        ratios["dwarf / default"] = table["leaksnoop --unwind dwarf"]["overhead_ns"] / ours
     print("\n%s: ns per %s (median of %d, min..max), overhead over untraced" %
           (kind, "malloc+free pair" if kind == "pairs" else "operation", len(samples["untraced"])))
     for name, row in table.items():
