@@ -81,6 +81,8 @@ struct report {
 	struct report_stack *stacks; /* top N */
 	size_t stack_count;
 	size_t stacks_complete;      /* of stack_count */
+	size_t stacks_without_fp;    /* truncated in a module without frame pointers */
+	bool unwind_dwarf;           /* --unwind dwarf: walked with call frame information */
 
 	bool threads_tracked;
 	uint64_t threads_live, threads_leaked;

@@ -114,6 +114,7 @@ void report_write_json(FILE *out, const struct report *r)
 	json_bool(&w, "target_exited", r->target_exited);
 	json_string(&w, "mode", r->growth ? "growth" : r->sample_rate > 1 ? "sampled" : "exact");
 	json_uint(&w, "sample_rate", r->sample_rate);
+	json_string(&w, "unwind", r->unwind_dwarf ? "dwarf" : "fp");
 	json_string(&w, "allocator", r->allocator);
 	json_uint(&w, "older_than_ms", r->older_ms);
 	json_double(&w, "report_ms", r->report_ms);

@@ -202,8 +202,9 @@ void report_write_text(FILE *out, const struct report *r)
 	if (!shown)
 		fputs("  no outstanding allocations\n", out);
 	else
-		fprintf(out, "\n  stack quality: %zu of %zu stacks walked to the thread's root\n",
-			r->stacks_complete, r->stack_count);
+		fprintf(out, "\n  stack quality: %zu of %zu stacks walked to the thread's root%s\n",
+			r->stacks_complete, r->stack_count, r->stacks_without_fp ?
+			" (--unwind dwarf walks through code without frame pointers)" : "");
 	write_allocated_only(out, r, LS_KIND_GO_ALLOC, "Go allocations since attach (sampled "
 			     "estimates; the GC frees them)", "objects (about)");
 	write_allocated_only(out, r, LS_KIND_GROWTH, "New memory written since attach, per stack "

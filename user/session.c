@@ -279,10 +279,13 @@ static int build_report(struct session *s, struct report_state *st, struct repor
 		st->stacks[i].depth = symbolize_trace(sym, st->rows[i].sample->trace,
 						      st->stacks[i].frames);
 		st->stacks[i].complete = stack_reaches_root(st->stacks[i].frames, st->stacks[i].depth);
-		st->stacks[i].no_fp_module = st->stacks[i].complete ? NULL :
+		/* With call frame information, frame pointers are not what ends a walk. */
+		st->stacks[i].no_fp_module = st->stacks[i].complete || o->unwind_dwarf ? NULL :
 			stack_module_without_fp(st->stacks[i].frames, st->stacks[i].depth);
 		r.stacks_complete += st->stacks[i].complete;
+		r.stacks_without_fp += st->stacks[i].no_fp_module != NULL;
 	}
+	r.unwind_dwarf = o->unwind_dwarf;
 	if (s->threads)
 		add_threads(s, st, &r, periodic);
 	r.go_preexisting_exits = snap.counters[LS_CNT_GO_PREEXISTING_EXITS];

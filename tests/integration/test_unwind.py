@@ -33,6 +33,7 @@ class Unwind(LeaksnoopTest):
     def test_dwarf_walks_whole_stacks_through_code_without_frame_pointers(self):
         final = self.trace_nofp("--unwind", "dwarf")
         self.assertEqual(final["dropped"], {"events": 0, "stacks": 0})
+        self.assertEqual(final["unwind"], "dwarf")
 
         chain = stacks_with(final, "chain_leaf")
         self.assertEqual(len(chain), 1, [frames_of(s) for s in chain])
@@ -85,6 +86,7 @@ class Unwind(LeaksnoopTest):
 
     def test_frame_pointers_alone_lose_the_callers_and_say_so(self):
         final = self.trace_nofp()
+        self.assertEqual(final["unwind"], "fp")
         chain = stacks_with(final, "chain_leaf")
         self.assertEqual(len(chain), 1)
         # The site itself is right and exact; its callers are not found.
