@@ -46,7 +46,8 @@ struct call_state {
 	__u32 call;          /* enum pending_call */
 	__u32 in_allocator;  /* the allocator's own mmaps are heap, not kind mmap */
 	__u32 record;        /* the returned block is to be recorded (size, sampling) */
-	__u32 pad;
+	__u32 nested;        /* probed calls made by the allocator itself, e.g. musl's calloc -> malloc */
+	__u64 sp;            /* %rsp at entry: a call further down the stack is nested in this one */
 	__u64 size;
 	__u64 out_ptr;       /* posix_memalign's memptr */
 	__u64 old_ptr;       /* realloc's block, already released at entry */
@@ -339,6 +340,7 @@ static __always_inline void end_call(struct call_state *c)
 {
 	c->call = CALL_NONE;
 	c->in_allocator = 0;
+	c->nested = 0;
 	c->owner = 0;
 }
 
@@ -543,7 +545,7 @@ static __always_inline void record_region(void *ctx, struct thread_state *state,
 	stats_add(stats, &rec);
 }
 
-static __always_inline struct call_state *enter_alloc(__u32 call, __u64 size)
+static __always_inline struct call_state *enter_alloc(struct pt_regs *ctx, __u32 call, __u64 size)
 {
 	struct call_state *c = claim_call(current_tid());
 
@@ -551,6 +553,18 @@ static __always_inline struct call_state *enter_alloc(__u32 call, __u64 size)
 		count(LS_CNT_DROP_STATE, 1);
 		return NULL;
 	}
+	/*
+	 * A call made inside another (musl's calloc calls malloc, its realloc
+	 * malloc and free): the outer call is the one to record, with its
+	 * caller's stack, so the inner one is only counted until it returns.  An
+	 * entry not below the outer call's stack means that call ended unseen.
+	 */
+	if (c->in_allocator && PT_REGS_SP(ctx) < c->sp) {
+		c->nested++;
+		return NULL;
+	}
+	c->nested = 0;
+	c->sp = PT_REGS_SP(ctx);
 	c->in_allocator = 1;
 	c->call = call;
 	c->record = size_wanted(size) && !sampled_out();
@@ -573,7 +587,7 @@ static __always_inline bool product_overflows(__u64 a, __u64 b)
 SEC("uprobe")
 int BPF_KPROBE(malloc_enter, __u64 size)
 {
-	enter_alloc(CALL_MALLOC, size);
+	enter_alloc(ctx, CALL_MALLOC, size);
 	return 0;
 }
 
@@ -581,7 +595,7 @@ SEC("uprobe")
 int BPF_KPROBE(calloc_enter, __u64 nmemb, __u64 size)
 {
 	/* On overflow calloc fails: nothing to record. */
-	enter_alloc(product_overflows(nmemb, size) ? CALL_NONE : CALL_MALLOC, nmemb * size);
+	enter_alloc(ctx, product_overflows(nmemb, size) ? CALL_NONE : CALL_MALLOC, nmemb * size);
 	return 0;
 }
 
@@ -589,14 +603,14 @@ int BPF_KPROBE(calloc_enter, __u64 nmemb, __u64 size)
 SEC("uprobe")
 int BPF_KPROBE(memalign_enter, __u64 alignment, __u64 size)
 {
-	enter_alloc(CALL_MALLOC, size);
+	enter_alloc(ctx, CALL_MALLOC, size);
 	return 0;
 }
 
 SEC("uprobe")
 int BPF_KPROBE(posix_memalign_enter, __u64 memptr, __u64 alignment, __u64 size)
 {
-	struct call_state *c = enter_alloc(CALL_POSIX_MEMALIGN, size);
+	struct call_state *c = enter_alloc(ctx, CALL_POSIX_MEMALIGN, size);
 
 	if (c)
 		c->out_ptr = memptr;
@@ -607,9 +621,9 @@ int BPF_KPROBE(posix_memalign_enter, __u64 memptr, __u64 alignment, __u64 size)
  * realloc releases the old block at entry, before the allocator can hand its
  * address to another thread; a failed realloc puts it back on return.
  */
-static __always_inline int enter_realloc(__u64 ptr, __u64 size)
+static __always_inline int enter_realloc(struct pt_regs *ctx, __u64 ptr, __u64 size)
 {
-	struct call_state *c = enter_alloc(CALL_REALLOC, size);
+	struct call_state *c = enter_alloc(ctx, CALL_REALLOC, size);
 	__u32 proc = probed_proc();
 
 	if (!c)
@@ -623,17 +637,17 @@ static __always_inline int enter_realloc(__u64 ptr, __u64 size)
 SEC("uprobe")
 int BPF_KPROBE(realloc_enter, __u64 ptr, __u64 size)
 {
-	return enter_realloc(ptr, size);
+	return enter_realloc(ctx, ptr, size);
 }
 
 SEC("uprobe")
 int BPF_KPROBE(reallocarray_enter, __u64 ptr, __u64 nmemb, __u64 size)
 {
 	if (product_overflows(nmemb, size)) {
-		enter_alloc(CALL_NONE, 0); /* overflow: fails, block kept */
+		enter_alloc(ctx, CALL_NONE, 0); /* overflow: fails, block kept */
 		return 0;
 	}
-	return enter_realloc(ptr, nmemb * size);
+	return enter_realloc(ctx, ptr, nmemb * size);
 }
 
 SEC("uprobe")
@@ -708,6 +722,10 @@ static __always_inline int exit_alloc(struct pt_regs *ctx, __u64 ret, bool sleep
 
 	if (!c)
 		return 0;
+	if (c->nested) {
+		c->nested--; /* an inner call's return: the outer one is still in flight */
+		return 0;
+	}
 	if (c->call != CALL_NONE)
 		finish_call(ctx, c, ret, sleepable);
 	end_call(c);

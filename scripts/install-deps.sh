@@ -6,7 +6,7 @@ set -eu
 
 BUILD="make gcc g++ clang llvm binutils pkg-config bpftool libbpf-dev libelf-dev libdw-dev
 zlib1g-dev libcapstone-dev libcriterion-dev python3 util-linux
-libjemalloc-dev libgoogle-perftools-dev golang-go prometheus curl chromium nodejs"
+libjemalloc-dev libgoogle-perftools-dev musl-tools golang-go prometheus curl chromium nodejs"
 BENCH="bpftrace heaptrack"
 
 wanted=$BUILD

@@ -6,6 +6,7 @@ PROG_BINS := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROGS_C)) \
 	     $(patsubst tests/progs/%.cpp,$(OUT)/progs/%,$(PROGS_CXX)) \
 	     $(OUT)/progs/leaky $(OUT)/progs/libleakylib.so \
 	     $(OUT)/progs/leaky_jemalloc $(OUT)/progs/leaky_tcmalloc $(OUT)/progs/leaky_static \
+	     $(OUT)/progs/leaky_musl \
 	     $(OUT)/progs/goleak $(OUT)/progs/nofp
 
 $(OUT)/progs:
@@ -27,6 +28,10 @@ $(OUT)/progs/leaky_tcmalloc: $(LEAKY_ALL) | $(OUT)/progs
 
 $(OUT)/progs/leaky_static: $(LEAKY_ALL) | $(OUT)/progs
 	$(CC) $(PROG_CFLAGS) -static $(LEAKY_ALL) -o $@ -lpthread
+
+# musl (Debian's musl-tools): its loader is its libc.so, with malloc in it.
+$(OUT)/progs/leaky_musl: $(LEAKY_ALL) | $(OUT)/progs
+	musl-gcc $(PROG_CFLAGS) $(LEAKY_ALL) -o $@ -lpthread
 
 # Built as distributions build libraries: no frame pointers (--unwind dwarf tests).
 $(OUT)/progs/nofp: tests/progs/nofp.c $(OUT)/progs/libleakylib.so | $(OUT)/progs

@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <gelf.h>
 #include <libelf.h>
@@ -49,10 +50,11 @@ static const char *allocator_kind(const char *path, bool is_exe)
 			return dedicated_allocators[i];
 	if (is_exe)
 		return "static";
+	/* musl's libc.so lives in a directory named for it; its loader is ld-musl-*. */
+	if (strstr(path, "musl"))
+		return "musl";
 	if (!strncmp(base, "libc.so", 7) || !strncmp(base, "libc-", 5))
 		return "glibc";
-	if (strstr(base, "musl"))
-		return "musl";
 	return "custom";
 }
 
@@ -166,6 +168,38 @@ static int find_needed_allocator(const char *exe_path, char *found, size_t size)
 	return err;
 }
 
+/* A program linked against musl: its loader (PT_INTERP ld-musl-*) is musl's libc.so itself. */
+static int find_musl_loader(const char *exe_path, char *found, size_t size)
+{
+	int fd = open(exe_path, O_RDONLY | O_CLOEXEC), err = -ENOENT;
+	char resolved[PATH_MAX];
+	size_t phnum;
+	Elf *elf;
+
+	if (fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ, NULL);
+	for (size_t i = 0; elf && !elf_getphdrnum(elf, &phnum) && i < phnum && err; i++) {
+		GElf_Phdr phdr;
+		Elf_Data *data;
+		char interp[256];
+
+		if (!gelf_getphdr(elf, i, &phdr) || phdr.p_type != PT_INTERP ||
+		    !(data = elf_getdata_rawchunk(elf, phdr.p_offset, phdr.p_filesz, ELF_T_BYTE)))
+			continue;
+		snprintf(interp, sizeof(interp), "%.*s", (int)data->d_size, (const char *)data->d_buf);
+		if (strstr(interp, "ld-musl") && realpath(interp, resolved)) {
+			snprintf(found, size, "%s", resolved);
+			err = 0;
+		}
+	}
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return err;
+}
+
 /* The libc this process uses: a command started from here gets the same one. */
 static int find_own_libc(char *found, size_t size)
 {
@@ -199,7 +233,8 @@ int allocator_find_for_exe(const char *exe_path, const char *obj_path, struct al
 		set_paths(out, exe_path, exe_path, true);
 		return 0;
 	}
-	if (!find_needed_allocator(exe_path, lib, sizeof(lib)) || !find_own_libc(lib, sizeof(lib))) {
+	if (!find_needed_allocator(exe_path, lib, sizeof(lib)) ||
+	    !find_musl_loader(exe_path, lib, sizeof(lib)) || !find_own_libc(lib, sizeof(lib))) {
 		set_paths(out, lib, lib, false);
 		return 0;
 	}

@@ -12,6 +12,7 @@
 #include <fcntl.h>
 #include <gelf.h>
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -76,6 +77,137 @@ static int fde_starts(Elf *elf, uint64_t **starts, size_t *count)
 		return -ENOMEM;
 	for (uint64_t i = 0; i < n; i++)
 		(*starts)[i] = hdr_vaddr + (int64_t)read_s32(hdr + 12 + 8 * i);
+	*count = n;
+	return 0;
+}
+
+static int compare_addresses(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Bytes of a value in pointer encoding enc; 0 for encodings not handled. */
+static size_t encoded_size(uint8_t enc)
+{
+	switch (enc & 0x0f) {
+	case 0x00: case 0x04: case 0x0c: return 8; /* absptr, udata8, sdata8 */
+	case 0x03: case 0x0b: return 4;            /* udata4, sdata4 */
+	case 0x02: case 0x0a: return 2;            /* udata2, sdata2 */
+	}
+	return 0;
+}
+
+/* The encoding of its FDEs' addresses that a CIE's augmentation gives ('R'). */
+static int cie_fde_encoding(const Dwarf_CIE *cie)
+{
+	const uint8_t *data = cie->augmentation_data;
+	const uint8_t *end = data ? data + cie->augmentation_data_size : NULL;
+	const char *aug = cie->augmentation;
+
+	if (!aug || aug[0] != 'z')
+		return 0; /* absptr */
+	for (const char *c = aug + 1; *c; c++) {
+		if (*c == 'R')
+			return data && data < end ? *data : -1;
+		if (*c == 'L') {
+			data++;
+		} else if (*c == 'P') {
+			size_t size;
+
+			if (!data || data >= end || !(size = encoded_size(*data)))
+				return -1;
+			data += 1 + size;
+		} else if (*c != 'S' && *c != 'B') {
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* An FDE's first address, decoded as its CIE says; false when it cannot be. */
+static bool fde_start(const uint8_t *field, const uint8_t *end, uint64_t field_vaddr, int enc,
+		      uint64_t *start)
+{
+	size_t size = encoded_size((uint8_t)enc);
+	uint64_t value = 0;
+
+	if (enc < 0 || !size || (enc & 0x70 & ~EH_PE_pcrel) || end - field < (ptrdiff_t)size)
+		return false;
+	memcpy(&value, field, size); /* little-endian */
+	if ((enc & 0x08) && size < 8 && (value >> (8 * size - 1)) & 1)
+		value |= ~0ULL << (8 * size); /* signed: extend */
+	*start = (enc & 0x70) == EH_PE_pcrel ? field_vaddr + value : value;
+	return true;
+}
+
+/*
+ * Without the index (static executables, musl-gcc's output), the FDEs are
+ * read one by one from the .eh_frame section, and their starts sorted.
+ */
+static int fde_starts_from_section(Elf *elf, uint64_t **starts, size_t *count)
+{
+	const unsigned char *ident = (const unsigned char *)elf_getident(elf, NULL);
+	size_t shstrndx, n = 0, cap = 256;
+	Elf_Scn *scn = NULL;
+	Elf_Data *data = NULL;
+	GElf_Shdr shdr;
+	Dwarf_Off offset = 0, next, cie_offset = (Dwarf_Off)-1;
+	int enc = -1;
+
+	if (!ident || elf_getshdrstrndx(elf, &shstrndx))
+		return -ENOENT;
+	while ((scn = elf_nextscn(elf, scn))) {
+		const char *name;
+
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_PROGBITS)
+			continue;
+		name = elf_strptr(elf, shstrndx, shdr.sh_name);
+		if (name && !strcmp(name, ".eh_frame")) {
+			data = elf_getdata(scn, NULL);
+			break;
+		}
+	}
+	if (!data || !data->d_buf || !data->d_size)
+		return -ENOENT;
+	*starts = malloc(cap * sizeof(**starts));
+	if (!*starts)
+		return -ENOMEM;
+	for (;;) {
+		Dwarf_CFI_Entry entry, cie;
+		int rc = dwarf_next_cfi(ident, data, true, offset, &next, &entry);
+		uint64_t start;
+
+		if (rc > 0 || (rc < 0 && (next == (Dwarf_Off)-1 || next <= offset)))
+			break;
+		offset = next;
+		if (rc < 0 || dwarf_cfi_cie_p(&entry))
+			continue;
+		if (entry.fde.CIE_pointer != cie_offset) {
+			Dwarf_Off after;
+
+			cie_offset = entry.fde.CIE_pointer;
+			enc = !dwarf_next_cfi(ident, data, true, cie_offset, &after, &cie) &&
+				      dwarf_cfi_cie_p(&cie) ? cie_fde_encoding(&cie.cie) : -1;
+		}
+		if (!fde_start(entry.fde.start, entry.fde.end,
+			       shdr.sh_addr + (uint64_t)(entry.fde.start - (const uint8_t *)data->d_buf),
+			       enc, &start))
+			continue;
+		if (n == cap) {
+			uint64_t *grown = realloc(*starts, 2 * cap * sizeof(*grown));
+
+			if (!grown) {
+				free(*starts);
+				return -ENOMEM;
+			}
+			*starts = grown;
+			cap *= 2;
+		}
+		(*starts)[n++] = start;
+	}
+	qsort(*starts, n, sizeof(**starts), compare_addresses);
 	*count = n;
 	return 0;
 }
@@ -246,6 +378,8 @@ static int build_from_elf(Elf *elf, struct unwind_table *out)
 	Dwarf_CFI *cfi;
 	int err = fde_starts(elf, &starts, &count);
 
+	if (err == -ENOENT)
+		err = fde_starts_from_section(elf, &starts, &count);
 	if (err)
 		return err;
 	cfi = count ? dwarf_getcfi_elf(elf) : NULL;

@@ -25,9 +25,10 @@ struct unwind_table {
 };
 
 /*
- * Rows from the .eh_frame of the ELF file at path, found through its
- * .eh_frame_hdr index (PT_GNU_EH_FRAME).  Returns 0, -ENOENT when the file
- * has no such index, -ENOTSUP for an index encoded unusually, or -errno.
+ * Rows from the .eh_frame of the ELF file at path: its FDEs found through
+ * the .eh_frame_hdr index (PT_GNU_EH_FRAME), else read from the section.
+ * Returns 0, -ENOENT when the file has neither, -ENOTSUP for an index
+ * encoded unusually, or -errno.
  */
 int unwind_table_build(const char *path, struct unwind_table *out);
 void unwind_table_free(struct unwind_table *table);

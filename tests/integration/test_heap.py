@@ -319,6 +319,7 @@ class OtherAllocators(LeaksnoopTest):
             self.assertEqual(report["allocator"], allocator)
             for function in self.COMMON:
                 self.assertEqual(site(report, function), LEAKY_TRUTH[function], function)
+            return report
         finally:
             run.close()
 
@@ -330,6 +331,16 @@ class OtherAllocators(LeaksnoopTest):
 
     def test_static_executable_probes_its_own_malloc(self):
         self.check("leaky_static", "static")
+
+    def test_musl(self):
+        report = self.check("leaky_musl", "musl")
+        # musl's calloc calls malloc and its posix_memalign aligned_alloc: the
+        # outer call is the one recorded, under its caller.
+        self.assertEqual(site(report, "memalign_posix"), LEAKY_TRUTH["memalign_posix"])
+        self.assertEqual(site(report, "memalign_aligned"), LEAKY_TRUTH["memalign_aligned"])
+        self.assertEqual(site(report, "strdup"), (48, 4, 4))
+        # musl's realloc(p, 0) frees p and returns a new zero-byte block.
+        self.assertEqual(site(report, "realloc_to_zero"), (0, 1, 2))
 
 
 if __name__ == "__main__":
