@@ -113,7 +113,7 @@ int allocator_find_for_pid(pid_t pid, const char *obj_path, struct allocator *ou
 		const struct mapping *m = &maps.items[i];
 		int rank;
 
-		snprintf(open_path, sizeof(open_path), "/proc/%d/root%s", (int)pid, m->path);
+		mapping_open_path(pid, m, open_path, sizeof(open_path));
 		rank = m->executable ? provider_rank(m, n > 0 ? exe : NULL, open_path) : 0;
 		if (rank > best_rank) {
 			best_rank = rank;

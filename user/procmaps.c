@@ -109,6 +109,15 @@ bool mapping_is_deleted(const struct mapping *m)
 	       !strcmp(m->path + len - (sizeof(suffix) - 1), suffix);
 }
 
+void mapping_open_path(pid_t pid, const struct mapping *m, char *buf, size_t size)
+{
+	if (mapping_is_deleted(m))
+		snprintf(buf, size, "/proc/%d/map_files/%llx-%llx", (int)pid,
+			 (unsigned long long)m->start, (unsigned long long)m->end);
+	else
+		snprintf(buf, size, "/proc/%d/root%s", (int)pid, m->path);
+}
+
 void mappings_free(struct mapping_list *list)
 {
 	for (size_t i = 0; i < list->count; i++)

@@ -40,6 +40,13 @@ bool mapping_is_file(const struct mapping *m);
 /* " (deleted)" suffix the kernel adds when the file was removed after mapping. */
 bool mapping_is_deleted(const struct mapping *m);
 
+/*
+ * Where this process can open the file pid mapped at m: inside pid's mount
+ * namespace (/proc/PID/root), or through the mapping itself when the file was
+ * deleted or replaced since (/proc/PID/map_files).
+ */
+void mapping_open_path(pid_t pid, const struct mapping *m, char *buf, size_t size);
+
 void mappings_free(struct mapping_list *list);
 
 #endif

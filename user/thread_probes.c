@@ -77,7 +77,7 @@ int thread_library_find_for_pid(pid_t pid, struct thread_library *out)
 		if (!m->executable || !mapping_is_file(m) ||
 		    (strcmp(m->path, exe) && !is_thread_library(m->path)))
 			continue;
-		snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
+		mapping_open_path(pid, m, path, sizeof(path));
 		if (elf_file_defines(path, create_only)) {
 			snprintf(out->path, sizeof(out->path), "%s", path);
 			snprintf(out->shown_path, sizeof(out->shown_path), "%s", m->path);

@@ -107,20 +107,13 @@ void unwinder_free(struct unwinder *u)
 	free(u);
 }
 
-/* The file behind m as the target sees it: its own mapping first (deleted files too). */
+/* The rows of the file behind m, as the target sees it. */
 static int build_table(pid_t pid, const struct mapping *m, struct unwind_table *table)
 {
 	char path[4200];
-	int err;
 
-	snprintf(path, sizeof(path), "/proc/%d/map_files/%llx-%llx", (int)pid,
-		 (unsigned long long)m->start, (unsigned long long)m->end);
-	err = unwind_table_build(path, table);
-	if (err == -ENOENT || err == -EACCES || err == -EPERM) {
-		snprintf(path, sizeof(path), "/proc/%d/root%s", (int)pid, m->path);
-		err = unwind_table_build(path, table);
-	}
-	return err;
+	mapping_open_path(pid, m, path, sizeof(path));
+	return unwind_table_build(path, table);
 }
 
 /* Copy a module's rows into the map; a module that does not fit gets none. */
