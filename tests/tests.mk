@@ -6,7 +6,8 @@ PROG_BINS := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROGS_C)) \
 	     $(patsubst tests/progs/%.cpp,$(OUT)/progs/%,$(PROGS_CXX)) \
 	     $(OUT)/progs/leaky $(OUT)/progs/libleakylib.so \
 	     $(OUT)/progs/leaky_jemalloc $(OUT)/progs/leaky_tcmalloc $(OUT)/progs/leaky_static \
-	     $(OUT)/progs/leaky_musl \
+	     $(OUT)/progs/leaky_musl $(OUT)/progs/leaky_nopie $(OUT)/progs/leaky_dynsym \
+	     $(OUT)/progs/leaky_debuglink \
 	     $(OUT)/progs/goleak $(OUT)/progs/nofp
 
 $(OUT)/progs:
@@ -28,6 +29,23 @@ $(OUT)/progs/leaky_tcmalloc: $(LEAKY_ALL) | $(OUT)/progs
 
 $(OUT)/progs/leaky_static: $(LEAKY_ALL) | $(OUT)/progs
 	$(CC) $(PROG_CFLAGS) -static $(LEAKY_ALL) -o $@ -lpthread
+
+# Non-PIE; stripped with its functions exported (.dynsym only); stripped with
+# its debug info in a separate file found through .gnu_debuglink.
+$(OUT)/progs/leaky_nopie: tests/progs/leaky.c $(OUT)/progs/libleakylib.so | $(OUT)/progs
+	$(CC) $(PROG_CFLAGS) -fno-pie -no-pie $< -o $@ -L$(OUT)/progs -lleakylib \
+		-Wl,-rpath,'$$ORIGIN' -lpthread
+
+$(OUT)/progs/leaky_dynsym: tests/progs/leaky.c $(OUT)/progs/libleakylib.so | $(OUT)/progs
+	$(CC) $(PROG_CFLAGS) -rdynamic $< -o $@ -L$(OUT)/progs -lleakylib \
+		-Wl,-rpath,'$$ORIGIN' -lpthread
+	strip --strip-all $@
+
+$(OUT)/progs/leaky_debuglink $(OUT)/progs/.debug/leaky_debuglink.debug &: $(OUT)/progs/leaky
+	mkdir -p $(OUT)/progs/.debug
+	objcopy --only-keep-debug $< $(OUT)/progs/.debug/leaky_debuglink.debug
+	objcopy --strip-all --add-gnu-debuglink=$(OUT)/progs/.debug/leaky_debuglink.debug \
+		$< $(OUT)/progs/leaky_debuglink
 
 # musl (Debian's musl-tools): its loader is its libc.so, with malloc in it.
 $(OUT)/progs/leaky_musl: $(LEAKY_ALL) | $(OUT)/progs

@@ -52,6 +52,48 @@ class Binaries(LeaksnoopTest):
         for function, truth in SITES.items():
             self.assertEqual(site(report, function), truth, function)
 
+    def leak_a_frame(self, report):
+        stack = [s for s in report["stacks"] if "leak_a" in frames_of(s)]
+        self.assertEqual(len(stack), 1, [frames_of(s) for s in report["stacks"]])
+        return stack[0]["frames"][0]
+
+    def test_non_pie_executable(self):
+        target = Target("leaky_nopie", "--linger")
+        try:
+            report = self.trace(target)
+            self.assert_sites(report)
+            frame = self.leak_a_frame(report)
+            self.assertLess(int(frame["addr"], 16), 0x1000000)  # linked at 0x400000
+            self.assertTrue(frame["file"].endswith("leaky.c"), frame)
+        finally:
+            target.close()
+
+    def test_stripped_executable_is_named_from_dynsym(self):
+        target = Target("leaky_dynsym", "--linger")
+        try:
+            report = self.trace(target)
+            # Exported functions keep their names; the static thread_leak has none
+            # left, but its stack (under start_thread) still holds exactly its blocks.
+            for function in ("leak_a", "leak_b", "lib_leak"):
+                self.assertEqual(site(report, function), SITES[function], function)
+            self.assertIsNone(site(report, "thread_leak"))
+            self.assertEqual(site(report, "start_thread"), SITES["thread_leak"])
+            frame = self.leak_a_frame(report)
+            self.assertNotIn("file", frame)  # no DWARF left to give a line
+        finally:
+            target.close()
+
+    def test_stripped_executable_with_separate_debug_info(self):
+        target = Target("leaky_debuglink", "--linger")
+        try:
+            report = self.trace(target)
+            self.assert_sites(report)
+            frame = self.leak_a_frame(report)
+            self.assertTrue(frame["file"].endswith("leaky.c"), frame)
+            self.assertGreater(frame["line"], 0)
+        finally:
+            target.close()
+
     def test_executable_and_library_deleted_and_replaced_since_start(self):
         self.copy("leaky", "libleakylib.so")
         exe = os.path.join(self.dir, "leaky")
