@@ -204,6 +204,7 @@ static __noinline __u32 add_proc(__u32 tgid, __u32 origin, __u32 parent)
 	}
 	entry->origin = origin;
 	entry->parent = parent;
+	bpf_get_current_comm(entry->comm, sizeof(entry->comm)); /* a fork: the parent's, the same */
 	/* Two threads of a new process may race to add it: the first one wins. */
 	if (bpf_map_update_elem(&procs, &tgid, &index,
 				origin == LS_PROC_SEEN ? BPF_NOEXIST : BPF_ANY)) {

@@ -89,6 +89,7 @@ struct proc_entry {
 	__u32 origin; /* enum ls_proc_origin */
 	__u32 parent; /* proc that forked it, or the image it replaced */
 	__u32 pad;
+	char comm[16]; /* its name when it got its index: kept if it exits unseen */
 };
 
 struct age_slot {

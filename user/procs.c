@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "procmaps.h"
 #include "procs.h"
 #include "symbolize.h"
 
@@ -16,6 +17,12 @@ struct proc_state {
 	pid_t pid;
 	uint32_t origin;
 	char comm[16];
+	/*
+	 * Its mappings when it was adopted: a process that exits before a report
+	 * needs them to be symbolized (a symbolizer per process costs ~40 ms, so
+	 * one is made only when a report needs it).
+	 */
+	struct mapping_list maps;
 	bool superseded;  /* its process exec'd: a newer proc stands for it */
 	bool exited;      /* a child that is gone */
 	bool exit_shown;  /* ... and a report showed its final numbers */
@@ -59,6 +66,8 @@ void proc_follower_free(struct proc_follower *f)
 {
 	if (!f)
 		return;
+	for (uint32_t i = 0; i < f->seen; i++)
+		mappings_free(&f->procs[i].maps);
 	for (size_t i = 0; i < f->symbolizer_count; i++)
 		symbolizer_free(f->symbolizers[i].sym);
 	free(f);
@@ -85,11 +94,14 @@ static void adopt(struct proc_follower *f, uint32_t index, const struct proc_ent
 
 	p->pid = (pid_t)entry->tgid;
 	p->origin = entry->origin;
+	memcpy(p->comm, entry->comm, sizeof(p->comm) - 1);
 	read_process_comm(p->pid, p->comm, sizeof(p->comm));
 	if (entry->origin == LS_PROC_UNUSED) {
 		p->superseded = true; /* an index lost to a race: nothing is charged to it */
 		return;
 	}
+	if (mappings_read_pid(p->pid, &p->maps))
+		p->maps.count = 0;
 	if (entry->origin == LS_PROC_SEEN || entry->origin == LS_PROC_GIVEN)
 		return; /* probed already: system-wide, or attached at start */
 	if (entry->origin == LS_PROC_EXEC) {
@@ -166,8 +178,10 @@ void proc_follower_check_exits(struct proc_follower *f)
 void proc_follower_report_done(struct proc_follower *f)
 {
 	for (uint32_t i = 1; i < f->seen; i++)
-		if (f->procs[i].exited)
+		if (f->procs[i].exited) {
 			f->procs[i].exit_shown = true;
+			mappings_free(&f->procs[i].maps);
+		}
 	/* A process shown gone needs no symbolizer any more. */
 	for (size_t i = 0; i < f->symbolizer_count;) {
 		if (process_gone(f->symbolizers[i].pid)) {
@@ -229,6 +243,11 @@ struct symbolizer *proc_follower_symbolizer(struct proc_follower *f, uint32_t pr
 	if (!f->symbolizers[f->symbolizer_count].sym)
 		return target_symbolizer;
 	f->symbolizers[f->symbolizer_count].pid = pid;
-	symbolizer_refresh(f->symbolizers[f->symbolizer_count].sym);
+	if (process_gone(pid) && f->procs[proc].maps.count)
+		/* Its files as the host sees them: its own root went with it. */
+		symbolizer_set_mappings(f->symbolizers[f->symbolizer_count].sym,
+					&f->procs[proc].maps, "");
+	else
+		symbolizer_refresh(f->symbolizers[f->symbolizer_count].sym);
 	return f->symbolizers[f->symbolizer_count++].sym;
 }

@@ -45,6 +45,33 @@ class SystemWide(LeaksnoopTest):
             if leaky:
                 end(leaky)
 
+    def test_a_process_that_exits_is_shown_once_with_its_final_numbers(self):
+        run = Run(["-o", "0", "-T", "400", "1"])
+        leaky = None
+        try:
+            run.wait_tracing()
+            # It allocates once (stdout's buffer) and waits: leaksnoop adopts it;
+            # released, it runs its leaks and exits before the next report.
+            leaky = subprocess.Popen([prog("leaky"), "--wait"], stdout=subprocess.PIPE,
+                                     text=True)
+            self.assertTrue(leaky.stdout.readline().startswith("ready"))
+            time.sleep(0.3)
+            leaky.send_signal(signal.SIGUSR1)
+            self.assertEqual(leaky.wait(timeout=30), 0)
+            time.sleep(3.5)
+            self.assertEqual(run.stop(signal.SIGINT), 0, run.stderr())
+            shown = [r for r in run.reports() if any(s["pid"] == leaky.pid for s in r["stacks"])]
+            self.assertEqual(len(shown), 1, "shown in exactly one report")
+            mine = [s for s in shown[0]["stacks"] if s["pid"] == leaky.pid]
+            self.assertTrue(all(s["process_exited"] and s["comm"] == "leaky" for s in mine))
+            # Symbolized from its mappings as they were while it ran.
+            for function, truth in LEAKY_TRUTH.items():
+                self.assertEqual(site({"stacks": mine}, function), truth, function)
+        finally:
+            run.close()
+            if leaky:
+                end(leaky)
+
     def test_programs_on_jemalloc_and_tcmalloc_are_seen_too(self):
         run = Run(["-o", "0", "-T", "400", "1"])
         programs = []
