@@ -149,8 +149,6 @@ __u32 target_proc = 0;
 /* Set at the first fork or exec followed: until then every probed call is the target's. */
 __u32 procs_followed = 0;
 
-#define LS_NO_PROC 0xffffffffu
-#define LS_IGNORED_PROC 0xfffffffeu /* system-wide: a process the filters leave out */
 
 /* The proc of process tgid, LS_NO_PROC when it is not traced. */
 static __always_inline __u32 proc_of(__u32 tgid)

@@ -19,6 +19,14 @@ char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 const volatile __u32 target_tgid = 0;
 
+/* Traced processes besides the target: the heap object's map (reused), tgid -> proc. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LS_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, __u32);
+} procs SEC(".maps");
+
 /* glibc's struct pthread_attr: flags at 8 (bit 0: detached), stacksize at 32. */
 #define ATTR_FLAGS_OFFSET 8
 #define ATTR_STACKSIZE_OFFSET 32
@@ -47,7 +55,7 @@ struct {
 	__type(value, struct thread_record);
 } threads SEC(".maps");
 
-/* pthread_t -> TID, for detach and join. */
+/* pthread_t | proc << LS_PROC_SHIFT -> TID, for detach and join (a forked child has the same pthread_t values). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LS_MAX_TRACKED_THREADS);
@@ -66,7 +74,7 @@ struct {
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, LS_DEFAULT_MAX_STACKS);
-	__type(key, __u64);
+	__type(key, struct thread_stack_key);
 	__type(value, struct thread_stack_stats);
 } thread_stacks SEC(".maps");
 
@@ -76,18 +84,35 @@ static __always_inline struct create_state *create_state(bool create)
 				    create ? BPF_LOCAL_STORAGE_GET_F_CREATE : 0);
 }
 
-static __always_inline struct thread_stack_stats *stack_stats_of(__u64 hash)
+/* The proc of the calling process, or LS_NO_PROC when it is not traced. */
+static __always_inline __u32 traced_proc(void)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, *found;
+
+	found = bpf_map_lookup_elem(&procs, &tgid);
+	if (found)
+		return *found == LS_IGNORED_PROC ? LS_NO_PROC : *found; /* a child, a new image */
+	return tgid == target_tgid ? 0 : LS_NO_PROC;
+}
+
+static __always_inline __u64 handle_key(__u64 handle, __u32 proc)
+{
+	return handle | (__u64)proc << LS_PROC_SHIFT;
+}
+
+static __always_inline struct thread_stack_stats *stack_stats_of(__u64 hash, __u32 proc)
 {
 	static const struct thread_stack_stats zero;
+	struct thread_stack_key key = { .stack_hash = hash, .proc = proc };
 
-	return lookup_or_init(&thread_stacks, &hash, &zero);
+	return lookup_or_init(&thread_stacks, &key, &zero);
 }
 
 /* The thread holds nothing any more: forget it, count it as gone. */
 static __always_inline void retire(__u32 tid, struct thread_record *rec)
 {
-	struct thread_stack_stats *stats = stack_stats_of(rec->stack_hash);
-	__u64 handle = rec->handle;
+	struct thread_stack_stats *stats = stack_stats_of(rec->stack_hash, rec->proc);
+	__u64 handle = handle_key(rec->handle, rec->proc);
 
 	if (bpf_map_delete_elem(&threads, &tid))
 		return; /* someone else retired it */
@@ -114,7 +139,7 @@ static __always_inline int clone_exit(long ret)
 {
 	struct create_state *state;
 
-	if ((bpf_get_current_pid_tgid() >> 32) != target_tgid || ret <= 0)
+	if (ret <= 0 || traced_proc() == LS_NO_PROC)
 		return 0;
 	state = create_state(false);
 	if (state && state->creating)
@@ -153,13 +178,15 @@ int BPF_KRETPROBE(create_exit, long ret)
 	struct create_state *state = create_state(false);
 	struct thread_record rec = { .created_ns = bpf_ktime_get_ns() };
 	struct thread_stack_stats *stats;
+	__u64 handle;
 	__u32 tid;
 
 	if (!state || !state->creating)
 		return 0;
 	state->creating = 0;
 	tid = state->child_tid;
-	if (ret != 0)
+	rec.proc = traced_proc();
+	if (ret != 0 || rec.proc == LS_NO_PROC)
 		return 0;
 	if (!tid || bpf_probe_read_user(&rec.handle, sizeof(rec.handle), (void *)state->handle_out)) {
 		count(LS_CNT_DROP_THREAD, 1);
@@ -167,15 +194,16 @@ int BPF_KRETPROBE(create_exit, long ret)
 	}
 	read_attr(state->attr, &rec);
 	rec.stack_hash = capture_stack(ctx, &state->scratch, false, false);
-	stats = stack_stats_of(rec.stack_hash);
+	stats = stack_stats_of(rec.stack_hash, rec.proc);
 	if (stats)
 		__sync_fetch_and_add(&stats->created, 1);
 	if (bpf_map_lookup_elem(&early_exits, &tid)) {
 		bpf_map_delete_elem(&early_exits, &tid);
 		rec.exited = 1;
 	}
+	handle = handle_key(rec.handle, rec.proc);
 	if (bpf_map_update_elem(&threads, &tid, &rec, BPF_ANY) ||
-	    bpf_map_update_elem(&handles, &rec.handle, &tid, BPF_ANY)) {
+	    bpf_map_update_elem(&handles, &handle, &tid, BPF_ANY)) {
 		count(LS_CNT_DROP_THREAD, 1);
 		return 0;
 	}
@@ -190,7 +218,8 @@ int BPF_KRETPROBE(create_exit, long ret)
 
 static __always_inline struct thread_record *record_of(__u64 handle, __u32 *tid)
 {
-	__u32 *found = bpf_map_lookup_elem(&handles, &handle);
+	__u64 key = handle_key(handle, traced_proc());
+	__u32 *found = bpf_map_lookup_elem(&handles, &key);
 
 	if (!found)
 		return NULL;
@@ -248,11 +277,11 @@ int thread_exit(void *ctx)
 	struct thread_record *rec;
 	__u8 one = 1;
 
-	if ((id >> 32) != target_tgid)
+	if (traced_proc() == LS_NO_PROC)
 		return 0;
 	rec = bpf_map_lookup_elem(&threads, &tid);
 	if (!rec) {
-		if (tid != target_tgid)
+		if (tid != (__u32)(id >> 32)) /* not a process's main thread */
 			bpf_map_update_elem(&early_exits, &tid, &one, BPF_ANY);
 		return 0;
 	}

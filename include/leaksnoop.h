@@ -73,6 +73,8 @@ struct stack_key {
  */
 #define LS_MAX_PROCS 8192
 #define LS_PROC_SHIFT 48
+#define LS_NO_PROC 0xffffffffu      /* not a traced process */
+#define LS_IGNORED_PROC 0xfffffffeu /* map `procs`: system-wide, a process the filters leave out */
 
 enum ls_proc_origin {
 	LS_PROC_TARGET = 0, /* the process given with -p or started with -c */
@@ -247,6 +249,15 @@ struct thread_record {
 	__u64 created_ns;
 	__u32 detached;     /* by attr or by pthread_detach */
 	__u32 exited;
+	__u32 proc;         /* the process that created it (map `proc_table`) */
+	__u32 pad;
+};
+
+/* Key of map `thread_stacks`: a creation stack in one process. */
+struct thread_stack_key {
+	__u64 stack_hash;
+	__u32 proc;
+	__u32 pad;
 };
 
 /* Per creation stack, map `thread_stacks`: what no longer has a record. */

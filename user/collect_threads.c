@@ -79,7 +79,8 @@ int thread_collector_read(struct thread_collector *c, struct thread_snapshot *sn
 				      offsetof(struct thread_entry, record), LS_MAX_TRACKED_THREADS);
 	snap->stacks = c->stacks;
 	snap->stack_count = read_map(c->stacks_fd, c->stacks, sizeof(*c->stacks),
-				     offsetof(struct thread_stack_entry, stack_hash), sizeof(__u64),
+				     offsetof(struct thread_stack_entry, key),
+				     sizeof(struct thread_stack_key),
 				     offsetof(struct thread_stack_entry, stats), c->max_stacks);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	snap->time_ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;

@@ -255,6 +255,19 @@ static int attach_goroutines(struct run *run)
 }
 
 /* Thread tracking is best effort: without pthread_create there is nothing to track. */
+/* Another process's thread probes (a child, another -p): tracked like the target's. */
+static void attach_child_threads(struct run *run, pid_t pid)
+{
+	struct thread_library lib;
+	int err = thread_library_find_for_pid(pid, &lib);
+
+	if (!err)
+		err = tracer_attach_thread_probes(&run->tracer, pid, &lib, false);
+	if (err && run->opts.verbose)
+		fprintf(stderr, "leaksnoop: threads of PID %d not tracked: %s\n", (int)pid,
+			strerror(-err));
+}
+
 static int attach_threads(struct run *run)
 {
 	const struct options *o = &run->opts;
@@ -273,6 +286,8 @@ static int attach_threads(struct run *run)
 	if (err)
 		return fail(EXIT_RUNTIME, "cannot attach the thread probes to %s: %s (or use "
 			    "--no-threads)", lib.shown_path, strerror(-err));
+	for (unsigned i = 0; i < o->more_pid_count; i++)
+		attach_child_threads(run, tgid_of(o->more_pids[i]));
 	run->threads = thread_collector_new(tracer_threads_fd(&run->tracer),
 					    tracer_thread_stacks_fd(&run->tracer), o->max_stacks);
 	return run->threads ? 0 : fail(EXIT_RUNTIME, "out of memory");
@@ -373,8 +388,11 @@ static int attach_child(void *arg, pid_t pid)
 
 	if (run->opts.system_wide)
 		return 0; /* the probes fire in every process already */
-	return tracer_attach_allocator(&run->tracer, pid, &run->alloc, run->opts.verbose) ?
-		-EIO : 0;
+	if (tracer_attach_allocator(&run->tracer, pid, &run->alloc, run->opts.verbose))
+		return -EIO;
+	if (run->threads)
+		attach_child_threads(run, pid);
+	return 0;
 }
 
 /* Children forked after attach are traced too, and an execve starts a new image. */

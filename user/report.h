@@ -36,6 +36,7 @@ struct report_stack {
 /* A group of threads ready to print: its creation stack symbolized. */
 struct report_thread {
 	const struct thread_group *group;
+	pid_t pid;                        /* the process that created them */
 	struct frame frames[LS_MAX_STACK_DEPTH];
 	size_t depth;
 };

@@ -84,6 +84,7 @@ static void write_thread_group(struct json_writer *w, const struct report_thread
 
 	json_object_begin(w, NULL);
 	json_string(w, "state", thread_state_name(g->state));
+	json_int(w, "pid", t->pid);
 	json_uint(w, "count", g->count);
 	json_uint(w, "stack_bytes", g->stack_bytes);
 	json_uint(w, "created", g->created);

@@ -79,6 +79,8 @@ static void write_threads(FILE *out, const struct report *r)
 		if (g->state == THREAD_LIVE)
 			fprintf(out, " | growth %+.1f/s", g->growth_per_s);
 		fputc('\n', out);
+		if (r->threads[i].pid && r->threads[i].pid != r->pid)
+			fprintf(out, "      in child process PID %d\n", (int)r->threads[i].pid);
 		for (size_t f = 0; f < r->threads[i].depth; f++)
 			write_frame(out, f, &r->threads[i].frames[f]);
 	}

@@ -115,6 +115,25 @@ struct report_state {
 };
 
 /* Thread groups, their totals and their creation stacks, into the report. */
+/*
+ * A process that exited took its threads with it (they are neither live nor
+ * leaked any more): its groups are left out; so are a replaced image's.
+ */
+static size_t drop_gone_processes(struct session *s, struct thread_group *groups, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t proc = groups[i].proc;
+
+		if (s->procs && proc && (proc_follower_exited(s->procs, proc) ||
+					 proc_follower_hidden(s->procs, proc)))
+			continue;
+		groups[kept++] = groups[i];
+	}
+	return kept;
+}
+
 static void add_threads(struct session *s, struct report_state *st, struct report *r,
 			bool periodic)
 {
@@ -129,6 +148,7 @@ static void add_threads(struct session *s, struct report_state *st, struct repor
 			  st->prev_threads_ns, st->groups);
 	if (periodic)
 		st->prev_threads_ns = snap.time_ns;
+	n = drop_gone_processes(s, st->groups, n);
 	for (size_t i = 0; i < n; i++) {
 		const struct thread_group *g = &st->groups[i];
 
@@ -142,8 +162,13 @@ static void add_threads(struct session *s, struct report_state *st, struct repor
 	r->thread_count = n < MAX_THREAD_GROUPS ? n : MAX_THREAD_GROUPS;
 	r->threads = st->threads;
 	for (size_t i = 0; i < r->thread_count; i++) {
+		uint32_t proc = st->groups[i].proc;
+		struct symbolizer *sym = s->procs ?
+			proc_follower_symbolizer(s->procs, proc, s->symbolizer) : s->symbolizer;
+
 		st->threads[i].group = &st->groups[i];
-		st->threads[i].depth = symbolize_trace(s->symbolizer,
+		st->threads[i].pid = s->procs && proc ? proc_follower_pid(s->procs, proc) : s->pid;
+		st->threads[i].depth = symbolize_trace(sym,
 						       collector_trace(s->collector, st->groups[i].stack_hash),
 						       st->threads[i].frames);
 	}

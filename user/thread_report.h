@@ -15,7 +15,7 @@ struct thread_entry {
 };
 
 struct thread_stack_entry {
-	uint64_t stack_hash;
+	struct thread_stack_key key;
 	struct thread_stack_stats stats;
 };
 
@@ -32,9 +32,10 @@ enum thread_state {
 	THREAD_LIVE,   /* running */
 };
 
-/* Threads of one creation stack in one state. */
+/* Threads of one creation stack of one process in one state. */
 struct thread_group {
 	uint64_t stack_hash;
+	uint32_t proc;         /* which process (map `proc_table`) */
 	enum thread_state state;
 	uint64_t count;
 	uint64_t stack_bytes;
@@ -44,7 +45,7 @@ struct thread_group {
 };
 
 /*
- * Group the snapshot's threads by creation stack and state, leaked first then
+ * Group the snapshot's threads by creation stack, process and state, leaked first then
  * by count; default_stack_bytes stands for threads whose attr set no size.
  * groups must hold 2 * (stack_count + thread_count) entries.  Returns how many.
  */

@@ -288,6 +288,9 @@ static int load_threads(struct tracer *t, pid_t pid)
 		return -errno;
 	skel->rodata->target_tgid = pid;
 	err = reuse_shared_maps(t, skel->obj);
+	/* The processes followed (forks, execs): their threads are tracked too. */
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.procs, bpf_map__fd(t->skel->maps.procs));
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.thread_stacks,
 					       bpf_map__max_entries(t->skel->maps.stack_traces));
@@ -301,14 +304,13 @@ static int load_threads(struct tracer *t, pid_t pid)
 	return 0;
 }
 
-int tracer_attach_threads(struct tracer *t, pid_t pid, const struct thread_library *lib,
-			  bool verbose)
+int tracer_attach_thread_probes(struct tracer *t, pid_t pid, const struct thread_library *lib,
+				bool verbose)
 {
-	struct bpf_program *tracepoints[3];
-	int err = load_threads(t, pid);
+	int err;
 
-	if (err)
-		return err;
+	if (!t->threads)
+		return -ENOENT;
 	for (size_t i = 0; i < lib->probe_count; i++) {
 		const struct thread_probe *p = &lib->probes[i];
 		struct bpf_program *ret = thread_program(t->threads, p->handler, true);
@@ -324,6 +326,19 @@ int tracer_attach_threads(struct tracer *t, pid_t pid, const struct thread_libra
 				ret ? " (entry and return)" : "", lib->shown_path,
 				(unsigned long long)p->file_offset);
 	}
+	return 0;
+}
+
+int tracer_attach_threads(struct tracer *t, pid_t pid, const struct thread_library *lib,
+			  bool verbose)
+{
+	struct bpf_program *tracepoints[3];
+	int err = load_threads(t, pid);
+
+	if (!err)
+		err = tracer_attach_thread_probes(t, pid, lib, verbose);
+	if (err)
+		return err;
 	tracepoints[0] = t->threads->progs.clone3_exit;
 	tracepoints[1] = t->threads->progs.clone_exit_tp;
 	tracepoints[2] = t->threads->progs.thread_exit;

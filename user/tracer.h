@@ -71,6 +71,9 @@ int tracer_attach_floor(struct tracer *t, pid_t pid, const struct allocator *all
  * Load the thread probes (sharing `stack_traces` and `counters` with the heap
  * probes) and attach them to lib for process pid.
  */
+/* The thread uprobes again, for a child the target forked (tracer_attach_threads first). */
+int tracer_attach_thread_probes(struct tracer *t, pid_t pid, const struct thread_library *lib,
+				bool verbose);
 int tracer_attach_threads(struct tracer *t, pid_t pid, const struct thread_library *lib,
 			  bool verbose);
 

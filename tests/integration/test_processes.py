@@ -60,6 +60,26 @@ class FollowProcesses(LeaksnoopTest):
             target.close()
             os.kill(child, signal.SIGKILL)
 
+    def test_threads_of_a_forked_child_are_tracked_under_its_pid(self):
+        target, run, child = self.start_forker(["1"])
+        try:
+            time.sleep(1.5)
+            self.assertEqual(run.stop(signal.SIGINT), 0, run.stderr())
+            threads = run.reports()[-1]["threads"]
+            mine = [g for g in threads if "child_threads" in frames_of(g)]
+            self.assertTrue(all(g["pid"] == child for g in mine), mine)
+            leaked = [g for g in mine if g["state"] == "leaked"]
+            # The compiler may unroll the loop into two call sites: sum them.
+            self.assertEqual((sum(g["count"] for g in leaked), sum(g["created"] for g in leaked),
+                              sum(g["gone"] for g in leaked)), (2, 2, 0))
+            joined = [g for g in mine if g["gone"]]
+            self.assertEqual([(g["count"], g["created"], g["gone"]) for g in joined], [(0, 1, 1)])
+            self.assertFalse([g for g in threads if g["pid"] == target.pid and g["count"]])
+        finally:
+            run.close()
+            target.close()
+            os.kill(child, signal.SIGKILL)
+
     def test_with_dwarf_unwinding_the_child_is_walked_through_its_parents_tables(self):
         target, run, child = self.start_forker(["--unwind", "dwarf", "1"])
         try:

@@ -7,6 +7,8 @@
  *                   the parent still holds it                  held 50 / 1
  *   child_leak      in the child: 5 x malloc(200)         held 1000 / 5
  *   child_churn     in the child: 10 x malloc(64) + free       held 0 / 0
+ *   child_threads   in the child: 2 threads never joined (leaked once they
+ *                   exit), then 1 joined (gone), from two pthread_create calls
  *
  * The child waits on a pipe until the parent is told (SIGUSR2, by the test,
  * once leaksnoop follows the child) and then allocates; both print "done"
@@ -14,6 +16,7 @@
  * 4 x malloc(100) in before_exec and then execs PROG: nothing of it must be
  * reported once the new image runs.
  */
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,6 +65,22 @@ __attribute__((noinline)) void child_churn(void)
 	}
 }
 
+static void *thread_body(void *arg)
+{
+	return arg;
+}
+
+__attribute__((noinline)) void child_threads(void)
+{
+	pthread_t thread;
+
+	for (int i = 0; i < 2; i++)
+		pthread_create(&thread, NULL, thread_body, NULL);
+	pthread_create(&thread, NULL, thread_body, NULL);
+	pthread_join(thread, NULL);
+	usleep(100 * 1000); /* the two others have exited by now */
+}
+
 __attribute__((noinline)) void before_exec(void)
 {
 	for (int i = 0; i < 4; i++)
@@ -74,6 +93,7 @@ static void child(void *block)
 		pause();
 	child_leak();
 	child_churn();
+	child_threads();
 	free(block);
 	printf("child done %d\n", (int)getpid());
 	for (;;)
