@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/ptrace.h>
+#include <sys/user.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <wordexp.h>
@@ -102,6 +103,57 @@ int launch_release(struct launched *child)
 	return err;
 }
 
+/* The program's entry point (AT_ENTRY) from /proc/PID/auxv, or 0. */
+static unsigned long long entry_point(pid_t pid)
+{
+	unsigned long long pair[2], entry = 0;
+	char path[64];
+	FILE *auxv;
+
+	snprintf(path, sizeof(path), "/proc/%d/auxv", (int)pid);
+	auxv = fopen(path, "re");
+	if (!auxv)
+		return 0;
+	while (!entry && fread(pair, sizeof(pair), 1, auxv) == 1 && pair[0])
+		if (pair[0] == 9) /* AT_ENTRY */
+			entry = pair[1];
+	fclose(auxv);
+	return entry;
+}
+
+/* An int3 on the entry point of the image the child just exec'd (best effort). */
+static void arm_entry_stop(struct launched *child)
+{
+	unsigned long long entry = entry_point(child->pid);
+	long word;
+
+	if (!entry)
+		return;
+	errno = 0;
+	word = ptrace(PTRACE_PEEKTEXT, child->pid, (void *)entry, NULL);
+	if (errno || ptrace(PTRACE_POKETEXT, child->pid, (void *)entry,
+			    (void *)((word & ~0xffL) | 0xcc)))
+		return;
+	child->entry = entry;
+	child->entry_word = word;
+	child->entry_armed = true;
+}
+
+/* A SIGTRAP from our breakpoint: put the instruction back and resume there. */
+static bool disarm_entry_stop(struct launched *child)
+{
+	struct user_regs_struct regs;
+
+	if (!child->entry_armed || ptrace(PTRACE_GETREGS, child->pid, NULL, &regs) ||
+	    regs.rip != child->entry + 1)
+		return false;
+	child->entry_armed = false;
+	regs.rip = child->entry;
+	return !ptrace(PTRACE_POKETEXT, child->pid, (void *)child->entry,
+		       (void *)child->entry_word) &&
+	       !ptrace(PTRACE_SETREGS, child->pid, NULL, &regs);
+}
+
 bool launch_poll(struct launched *child, void (*on_image)(void *arg), void *arg)
 {
 	int status;
@@ -117,10 +169,16 @@ bool launch_poll(struct launched *child, void (*on_image)(void *arg), void *arg)
 			continue;
 		if (event == PTRACE_EVENT_EXIT || event == PTRACE_EVENT_EXEC) {
 			on_image(arg);
-			if (event == PTRACE_EVENT_EXIT)
+			if (event == PTRACE_EVENT_EXIT) {
 				ptrace(PTRACE_DETACH, child->pid, NULL, NULL);
-			else
-				ptrace(PTRACE_CONT, child->pid, NULL, NULL);
+				continue;
+			}
+			if (child->stop_at_entry)
+				arm_entry_stop(child);
+			ptrace(PTRACE_CONT, child->pid, NULL, NULL);
+		} else if (!event && WSTOPSIG(status) == SIGTRAP && disarm_entry_stop(child)) {
+			on_image(arg);
+			ptrace(PTRACE_CONT, child->pid, NULL, NULL);
 		} else if (event == PTRACE_EVENT_STOP) {
 			ptrace(PTRACE_LISTEN, child->pid, NULL, NULL); /* a job-control stop */
 		} else {

@@ -13,6 +13,11 @@ struct launched {
 	pid_t pid;
 	int release_fd;   /* write end: a byte releases the child */
 	char exe[4096];   /* resolved executable path */
+	bool stop_at_entry; /* also stop a new image at its entry point (libraries mapped) */
+	/* The breakpoint at the entry point while it is set. */
+	unsigned long long entry;
+	long entry_word;
+	bool entry_armed;
 };
 
 /* Split cmd like a shell would (no expansion of commands), fork, wait. */
@@ -24,10 +29,12 @@ int launch_release(struct launched *child);
 /*
  * The child is ptrace-seized with exit and exec events only, so that its
  * mappings can be read when it execs and just before it exits (a short-lived
- * command would otherwise be gone before its stacks are symbolized).  Every
- * other stop is resumed at once with its signal.  Call on each SIGCHLD:
- * on_image(arg) runs at the exec and exit stops.  Returns true once the child
- * has exited and been reaped.
+ * command would otherwise be gone before its stacks are symbolized).  With
+ * stop_at_entry, a breakpoint at the new image's entry point stops it once
+ * more, when the loader has mapped its libraries.  Every other stop is
+ * resumed at once with its signal.  Call on each SIGCHLD: on_image(arg) runs
+ * at each of these stops.  Returns true once the child has exited and been
+ * reaped.
  */
 bool launch_poll(struct launched *child, void (*on_image)(void *arg), void *arg);
 

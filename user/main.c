@@ -589,6 +589,8 @@ static int start_target(struct run *run)
 		return find_allocator(o, run->pid, NULL, &run->alloc);
 	}
 	err = launch_prepare(o->command, &run->child);
+	/* Its libraries' unwind rows are read when the loader hands over to it. */
+	run->child.stop_at_entry = o->unwind_dwarf;
 	if (err == -EINVAL)
 		return fail(EXIT_USAGE, "cannot parse command '%s'", o->command);
 	if (err)

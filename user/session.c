@@ -412,15 +412,24 @@ static int open_pidfd(pid_t pid)
 #endif
 }
 
-static void reload_mappings(void *symbolizer)
+/* -c: the command exec'd, reached its entry point or is exiting: read its mappings again. */
+static void reload_images(void *arg)
 {
-	symbolizer_refresh(symbolizer);
+	struct session *s = arg;
+
+	symbolizer_refresh(s->symbolizer);
+	if (!s->unwinder)
+		return;
+	if (s->procs)
+		proc_follower_poll(s->procs); /* the new image's proc */
+	unwinder_poll(s->unwinder, s->procs);
+	unwinder_reload_pid(s->unwinder, s->pid);
 }
 
 static bool target_gone(struct session *s)
 {
 	if (s->child)
-		return launch_poll(s->child, reload_mappings, s->symbolizer);
+		return launch_poll(s->child, reload_images, s);
 	if (!s->pid)
 		return false; /* system-wide: no target to lose */
 	if (!(kill(s->pid, 0) && errno == ESRCH))

@@ -279,6 +279,15 @@ static void *watch_misses(void *arg)
 	return NULL;
 }
 
+void unwinder_reload_pid(struct unwinder *u, pid_t pid)
+{
+	pthread_mutex_lock(&u->lock);
+	for (uint32_t proc = 0; proc < LS_UNWIND_PROCS; proc++)
+		if (u->procs[proc].loaded && !u->procs[proc].gone && u->procs[proc].pid == pid)
+			load_locked(u, proc, pid);
+	pthread_mutex_unlock(&u->lock);
+}
+
 void unwinder_poll(struct unwinder *u, struct proc_follower *procs)
 {
 	uint32_t count = procs ? proc_follower_count(procs) : 1;

@@ -24,6 +24,9 @@ void unwinder_free(struct unwinder *u);
 /* Write proc's space from pid's mappings now; 0 or -errno. */
 int unwinder_load(struct unwinder *u, uint32_t proc, pid_t pid);
 
+/* Read the mappings of pid's traced images again now (e.g. at a launched command's entry point). */
+void unwinder_reload_pid(struct unwinder *u, pid_t pid);
+
 /* Load the procs the follower found since the last call; forget those it hid. */
 void unwinder_poll(struct unwinder *u, struct proc_follower *procs);
 

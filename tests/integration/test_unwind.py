@@ -5,7 +5,7 @@ import signal
 import time
 import unittest
 
-from harness import LeaksnoopTest, Run, Target, frames_of, site
+from harness import LeaksnoopTest, Run, Target, frames_of, prog, site
 
 MAIN_ROOT = ["main", "__libc_start_call_main", "__libc_start_main", "_start"]
 
@@ -94,6 +94,22 @@ class Unwind(LeaksnoopTest):
         self.assertNotIn("chain_middle", frames_of(chain[0]))
         self.assertEqual(chain[0]["stack_quality"], "truncated")
         self.assertEqual(site(final, "chain_leaf"), (1000, 10, 10))
+
+
+class UnwindCommand(LeaksnoopTest):
+    def test_a_command_is_walked_whole_from_its_first_allocation(self):
+        """-c: the libraries' rows are read at the entry point, before main runs."""
+        run = Run(["-c", prog("demo") + " 2", "--unwind", "dwarf", "-o", "0", "-T", "100", "30"])
+        try:
+            self.assertEqual(run.wait(), 0, run.stderr())
+            final = run.reports()[-1]
+            for function in ("leak_request_buffer", "leak_session_name", "churn_parse"):
+                stacks = stacks_with(final, function)
+                # One stack per site: none cut short while libc's rows were missing.
+                self.assertEqual([frames_of(s) for s in stacks],
+                                 [[function] + MAIN_ROOT], function)
+        finally:
+            run.close()
 
 
 if __name__ == "__main__":
