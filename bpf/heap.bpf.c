@@ -340,6 +340,12 @@ static __always_inline void end_call(struct call_state *c)
 	c->call = CALL_NONE;
 	c->in_allocator = 0;
 	c->nested = 0;
+	/*
+	 * Release the slot last: once owner is 0 another thread may claim it and
+	 * fill it, and a store of ours that the compiler moved past this one
+	 * would overwrite that thread's call (seen as calls lost under load).
+	 */
+	asm volatile("" ::: "memory");
 	c->owner = 0;
 }
 
@@ -357,6 +363,7 @@ static __always_inline struct cpu_scratch *take_scratch(void)
 
 static __always_inline void give_back_scratch(struct cpu_scratch *held)
 {
+	asm volatile("" ::: "memory"); /* every use of the scratch before its release */
 	held->busy = 0;
 }
 
