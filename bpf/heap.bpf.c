@@ -14,6 +14,7 @@
 #include <bpf/bpf_core_read.h>
 #include "stack.bpf.h"
 #include "unwind.bpf.h"
+#include "procs.bpf.h" /* the target itself is known without a lookup: proc_of() */
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -116,18 +117,6 @@ struct {
 	__type(value, struct alloc_record);
 } mmaps SEC(".maps");
 
-
-/*
- * Traced processes besides the target (which proc_of() knows without a
- * lookup): TGID -> proc index, or LS_IGNORED_PROC for one the system-wide
- * filters left out.
- */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LS_MAX_PROCS);
-	__type(key, __u32);
-	__type(value, __u32);
-} procs SEC(".maps");
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);

@@ -14,18 +14,11 @@
 #include <bpf/bpf_tracing.h>
 #include <bpf/bpf_core_read.h>
 #include "stack.bpf.h"
+#include "procs.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
 const volatile __u32 target_tgid = 0;
-
-/* Traced processes besides the target: the heap object's map (reused), tgid -> proc. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, LS_MAX_PROCS);
-	__type(key, __u32);
-	__type(value, __u32);
-} procs SEC(".maps");
 
 /* glibc's struct pthread_attr: flags at 8 (bit 0: detached), stacksize at 32. */
 #define ATTR_FLAGS_OFFSET 8

@@ -128,6 +128,21 @@ class Target:
 
 
 class LeaksnoopTest(unittest.TestCase):
+    def trace_released(self, target, args=()):
+        """leaksnoop -p on a Target, released once tracing, stopped after it is done:
+        the final report, the target still running."""
+        run = Run(["-p", str(target.pid), "-o", "0", "-T", "100", "1"] + list(args))
+        try:
+            run.wait_tracing()
+            target.release()
+            target.wait_done()
+            time.sleep(1.2)  # a report after the last allocation
+            self.assertEqual(run.stop(signal.SIGINT), 0, run.stderr())
+            self.assertIsNone(target.proc.poll())  # the target runs on
+            return run.reports()[-1]
+        finally:
+            run.close()
+
     def setUp(self):
         if os.geteuid() != 0:
             self.fail("integration tests load BPF programs: run them as root")

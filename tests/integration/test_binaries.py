@@ -3,13 +3,11 @@
 process started, and seen from another mount namespace (a container)."""
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
-import time
 import unittest
 
-from harness import LeaksnoopTest, Run, Target, frames_of, prog, site
+from harness import LeaksnoopTest, Target, frames_of, prog, site
 
 # From tests/progs/leaky.c: sites in the executable, its library and a thread.
 SITES = {
@@ -33,20 +31,6 @@ class Binaries(LeaksnoopTest):
         for name in names:
             shutil.copy2(prog(name), os.path.join(self.dir, name))
 
-    def trace(self, target):
-        """Run leaksnoop -p on a target waiting for SIGUSR1; the final report."""
-        run = Run(["-p", str(target.pid), "-o", "0", "-T", "100", "1"])
-        try:
-            run.wait_tracing()
-            target.release()
-            target.wait_done()
-            time.sleep(1.2)
-            self.assertEqual(run.stop(signal.SIGINT), 0, run.stderr())
-            self.assertIsNone(target.proc.poll())
-            return run.reports()[-1]
-        finally:
-            run.close()
-
     def assert_sites(self, report):
         self.assertEqual(report["dropped"], {"events": 0, "stacks": 0})
         for function, truth in SITES.items():
@@ -60,7 +44,7 @@ class Binaries(LeaksnoopTest):
     def test_non_pie_executable(self):
         target = Target("leaky_nopie", "--linger")
         try:
-            report = self.trace(target)
+            report = self.trace_released(target)
             self.assert_sites(report)
             frame = self.leak_a_frame(report)
             self.assertLess(int(frame["addr"], 16), 0x1000000)  # linked at 0x400000
@@ -71,7 +55,7 @@ class Binaries(LeaksnoopTest):
     def test_stripped_executable_is_named_from_dynsym(self):
         target = Target("leaky_dynsym", "--linger")
         try:
-            report = self.trace(target)
+            report = self.trace_released(target)
             # Exported functions keep their names; the static thread_leak has none
             # left, but its stack (under start_thread) still holds exactly its blocks.
             for function in ("leak_a", "leak_b", "lib_leak"):
@@ -86,7 +70,7 @@ class Binaries(LeaksnoopTest):
     def test_stripped_executable_with_separate_debug_info(self):
         target = Target("leaky_debuglink", "--linger")
         try:
-            report = self.trace(target)
+            report = self.trace_released(target)
             self.assert_sites(report)
             frame = self.leak_a_frame(report)
             self.assertTrue(frame["file"].endswith("leaky.c"), frame)
@@ -103,7 +87,7 @@ class Binaries(LeaksnoopTest):
             os.unlink(exe)
             shutil.copy2("/bin/true", exe)
             os.unlink(os.path.join(self.dir, "libleakylib.so"))
-            report = self.trace(target)
+            report = self.trace_released(target)
             self.assert_sites(report)
             stack = [s for s in report["stacks"] if "leak_a" in frames_of(s)][0]
             self.assertTrue(stack["frames"][0]["module"].endswith("leaky (deleted)"),
@@ -117,7 +101,7 @@ class Binaries(LeaksnoopTest):
         target = Target(os.path.join(self.dir, "leaky_static"), "--linger")
         try:
             os.unlink(os.path.join(self.dir, "leaky_static"))
-            report = self.trace(target)
+            report = self.trace_released(target)
             self.assertEqual(report["allocator"], "static")
             self.assert_sites(report)
             # pthread_create is probed in the deleted file too: cross_thread's thread seen.
@@ -141,7 +125,7 @@ class Binaries(LeaksnoopTest):
             self.assertTrue(line.startswith("ready"), line)
             target.pid = target.proc.pid
             self.assertFalse(os.path.exists(os.path.join(inner, "leaky")))
-            report = self.trace(target)
+            report = self.trace_released(target)
             self.assert_sites(report)
             stack = [s for s in report["stacks"] if "lib_leak" in frames_of(s)][0]
             self.assertEqual(stack["frames"][0]["module"], os.path.join(inner, "libleakylib.so"))

@@ -1,8 +1,6 @@
 # SPDX-License-Identifier: MIT
 """--unwind dwarf: stacks through code built without frame pointers
 (tests/progs/nofp.c, -O2 -fomit-frame-pointer), exact per site."""
-import signal
-import time
 import unittest
 
 from harness import LeaksnoopTest, Run, Target, frames_of, prog, site
@@ -17,17 +15,9 @@ def stacks_with(report, function, kind="heap"):
 class Unwind(LeaksnoopTest):
     def trace_nofp(self, *args):
         target = Target("nofp")
-        run = Run(["-p", str(target.pid), "-o", "0", "-T", "100", "1"] + list(args))
         try:
-            run.wait_tracing()
-            target.release()
-            target.wait_done()
-            time.sleep(1.2)
-            self.assertEqual(run.stop(signal.SIGINT), 0, run.stderr())
-            self.assertIsNone(target.proc.poll())  # the target runs on
-            return run.reports()[-1]
+            return self.trace_released(target, args)
         finally:
-            run.close()
             target.close()
 
     def test_dwarf_walks_whole_stacks_through_code_without_frame_pointers(self):

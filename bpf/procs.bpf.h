@@ -1,0 +1,20 @@
+/* SPDX-License-Identifier: GPL-2.0 OR MIT */
+/*
+ * The traced processes besides the target, TGID -> proc index (see
+ * include/leaksnoop.h), or LS_IGNORED_PROC for one the system-wide filters
+ * left out.  Filled by bpf/heap.bpf.c; the thread probes use the same map
+ * (user space reuses its fd).
+ */
+#ifndef LS_PROCS_BPF_H
+#define LS_PROCS_BPF_H
+
+#include "leaksnoop.h"
+
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, LS_MAX_PROCS);
+	__type(key, __u32);
+	__type(value, __u32);
+} procs SEC(".maps");
+
+#endif /* LS_PROCS_BPF_H */
