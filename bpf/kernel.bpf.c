@@ -9,6 +9,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include "stack.bpf.h"
+#include "procs.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -35,15 +36,25 @@ struct {
 	__type(value, struct stack_scratch);
 } kernel_scratch SEC(".maps");
 
-static __always_inline bool wanted_context(void)
+/*
+ * The proc an allocation in the current context is charged to: the target or
+ * a process it forked (map `procs`), or with no target any process but ours
+ * (all as proc 0); LS_NO_PROC when it is not traced.
+ */
+static __always_inline __u32 wanted_proc(void)
 {
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32, *found;
 
-	return target_tgid ? tgid == target_tgid : tgid != self_tgid;
+	if (!target_tgid)
+		return tgid != self_tgid ? 0 : LS_NO_PROC;
+	found = bpf_map_lookup_elem(&procs, &tgid);
+	if (found)
+		return *found == LS_IGNORED_PROC ? LS_NO_PROC : *found;
+	return tgid == target_tgid ? 0 : LS_NO_PROC;
 }
 
-/* The kernel stack of the allocation, stored once; its stats slot. */
-static __always_inline __u32 kernel_stack_slot(void *ctx)
+/* The kernel stack of the allocation, stored once; its stats slot for proc. */
+static __always_inline __u32 kernel_stack_slot(void *ctx, __u32 proc)
 {
 	__u32 zero = 0;
 	struct stack_scratch *scratch = bpf_map_lookup_elem(&kernel_scratch, &zero);
@@ -54,10 +65,10 @@ static __always_inline __u32 kernel_stack_slot(void *ctx)
 	bytes = bpf_get_stack(ctx, scratch->trace.ips, sizeof(scratch->trace.ips), 0);
 	if (bytes <= 0) {
 		count(LS_CNT_DROP_STACK, 1);
-		return slot_of(LS_UNKNOWN_STACK, LS_KIND_KERNEL);
+		return proc_slot_of(LS_UNKNOWN_STACK, LS_KIND_KERNEL, proc);
 	}
 	scratch->trace.depth = bytes / sizeof(__u64);
-	return slot_of(store_trace(scratch), LS_KIND_KERNEL);
+	return proc_slot_of(store_trace(scratch), LS_KIND_KERNEL, proc);
 }
 
 static __always_inline void release_kernel(__u64 addr, __u32 space)
@@ -82,11 +93,12 @@ static __always_inline void record_kernel(void *ctx, __u64 addr, __u32 space, __
 	struct kernel_block_key key = { .addr = addr, .space = space };
 	struct alloc_record rec = { .size = size };
 	struct stack_stats *stats;
+	__u32 proc;
 
-	if (!addr || !wanted_context())
+	if (!addr || (proc = wanted_proc()) == LS_NO_PROC)
 		return;
 	rec.time_ns = age_epoch_ns ? bpf_ktime_get_ns() : 0;
-	rec.slot = kernel_stack_slot(ctx);
+	rec.slot = kernel_stack_slot(ctx, proc);
 	stats = stats_at(rec.slot);
 	if (!stats) {
 		count(LS_CNT_DROP_STATS_FULL, 1);

@@ -581,6 +581,9 @@ int tracer_attach_kernel(struct tracer *t, const struct tracer_config *cfg, bool
 		}
 	}
 	err = reuse_shared_maps(t, skel->obj);
+	/* Children the target forks: their kernel allocations are theirs too. */
+	if (!err)
+		err = bpf_map__reuse_fd(skel->maps.procs, bpf_map__fd(t->skel->maps.procs));
 	if (!err)
 		err = kernel_bpf__load(skel);
 	if (err) {

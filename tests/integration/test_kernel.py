@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """--kernel: kernel allocations per kernel stack (tests/progs/kfds.c: 64 eventfds
 kept open, 64 opened and closed)."""
+import os
 import signal
 import time
 import unittest
@@ -46,6 +47,31 @@ class KernelAllocations(LeaksnoopTest):
         finally:
             run.close()
             target.close()
+
+    def test_a_forked_childs_kernel_allocations_are_its_own(self):
+        target = Target("kfds", "--fork")
+        run = Run(["-p", str(target.pid), "--kernel", "-o", "0", "-T", "200", "1"])
+        try:
+            run.wait_tracing()
+            target.release()
+            child = int(target.proc.stdout.readline().split()[1])
+            target.wait_done()
+            time.sleep(1.5)  # closed files are freed after an RCU grace period
+            self.assertEqual(run.stop(signal.SIGINT), 0, run.stderr())
+            final = run.reports()[-1]
+            eventfd = [s for s in final["stacks"]
+                       if s["kind"] == "kernel" and "do_eventfd" in frames_of(s)]
+            self.assertTrue(eventfd)
+            self.assertTrue(all(s["pid"] == child for s in eventfd))
+            ctx = [s for s in eventfd if frames_of(s)[1:2] == ["do_eventfd"]
+                   and "kmalloc" in frames_of(s)[0]]
+            self.assertEqual([(s["outstanding_allocs"], s["allocs"]) for s in ctx],
+                             [(EVENTFDS, 2 * EVENTFDS)])
+        finally:
+            run.close()
+            target.close()
+            if "child" in locals():
+                os.kill(child, signal.SIGKILL)
 
     def test_without_kernel_no_kernel_stacks(self):
         target = Target("kfds")

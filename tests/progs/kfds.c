@@ -4,7 +4,8 @@
  * 64 eventfds and keeps them (the kernel holds each one's objects),
  * churn_eventfds() opens and closes 64 more (the kernel frees theirs).
  * With --wait it prints "ready PID", starts on SIGUSR1, prints "done" and
- * then sleeps until killed, its 64 eventfds still open.
+ * then sleeps until killed, its 64 eventfds still open.  With --fork after
+ * --wait, a child it forks does the same (printing "child PID" first).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -45,6 +46,7 @@ __attribute__((noinline)) static int churn_eventfds(void)
 int main(int argc, char **argv)
 {
 	int wait = argc > 1 && !strcmp(argv[1], "--wait");
+	int in_child = argc > 2 && !strcmp(argv[2], "--fork");
 	int fds[EVENTFDS];
 
 	setvbuf(stdout, NULL, _IOLBF, 0);
@@ -53,6 +55,16 @@ int main(int argc, char **argv)
 		printf("ready %d\n", (int)getpid());
 		while (!go)
 			pause();
+	}
+	if (in_child) {
+		pid_t child = fork();
+
+		if (child < 0)
+			return 1;
+		if (child > 0)
+			for (;;)
+				pause();
+		printf("child %d\n", (int)getpid());
 	}
 	if (keep_eventfds(fds) || churn_eventfds()) {
 		perror("eventfd");
