@@ -89,7 +89,7 @@ static __always_inline __u64 creation_stack(struct pt_regs *regs, __u64 gopc)
 		return LS_UNKNOWN_STACK;
 	}
 	/* walk_user_stack starts at regs' IP: make it the go statement's PC. */
-	walk_user_stack(regs, scratch, false);
+	walk_user_stack(regs, scratch);
 	scratch->trace.ips[0] = gopc;
 	return store_trace(scratch);
 }
@@ -126,7 +126,7 @@ static __always_inline void add_go_sample(struct pt_regs *regs, struct stack_scr
 
 	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)PT_REGS_SP(regs)))
 		return;
-	walk_user_stack(regs, scratch, false);
+	walk_user_stack(regs, scratch);
 	scratch->trace.ips[0] = ret;
 	stats = stats_of(store_trace(scratch), LS_KIND_GO_ALLOC);
 	if (!stats) {

@@ -64,7 +64,7 @@ int user_write_fault(struct page_fault_args *ctx)
 	sp = BPF_CORE_READ(regs, sp);
 	bp = BPF_CORE_READ(regs, bp);
 	if (!state->stack_hash || state->ip != ctx->ip || state->sp != sp || state->bp != bp) {
-		state->stack_hash = capture_stack(ctx, &state->scratch, true, false);
+		state->stack_hash = capture_stack(ctx, &state->scratch, true);
 		state->ip = ctx->ip;
 		state->sp = sp;
 		state->bp = bp;

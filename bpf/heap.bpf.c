@@ -32,6 +32,7 @@ const volatile __u64 cgroup_filter = 0;   /* system-wide --cgroup: only this cgr
 const volatile __u32 cgroup_level = 0;    /* ... whose depth below the root is this */
 
 #define MAP_ANONYMOUS 0x20
+
 #define MAX_ERRNO 4095
 
 enum pending_call {
@@ -84,9 +85,10 @@ struct {
 } thread_states SEC(".maps");
 
 /*
- * Stack scratch per CPU.  A sleepable return probe can be preempted in the
- * middle of a capture and another thread run the probe on the same CPU: the
- * `busy` flag sends that one to the next scratch of the CPU.
+ * Stack scratch per CPU.  A return probe can be preempted in the middle of a
+ * capture (uprobe programs run with migration, not preemption, disabled) and
+ * another thread run the probe on the same CPU: the `busy` flag sends that
+ * one to the next scratch of the CPU.
  */
 #define LS_CPU_SCRATCHES 4
 
@@ -371,12 +373,40 @@ static __always_inline bool sampled_out(void)
 #define BUCKET_HASH_A 0x9e3779b97f4a7c15ULL
 #define BUCKET_HASH_B 0xc2b2ae3d27d4eb4fULL
 
-static __always_inline struct block_bucket *bucket_of(__u64 addr, __u64 multiplier)
+static __always_inline __u32 bucket_index(__u64 addr, __u64 multiplier)
 {
 	/* The hash's top 32 bits scaled to [0, bucket_count): no division, any count. */
-	__u32 index = (((addr * multiplier) >> 32) * bucket_count) >> 32;
+	return (((addr * multiplier) >> 32) * bucket_count) >> 32;
+}
 
-	return bpf_map_lookup_elem(&allocs, &index);
+/*
+ * One bit per bucket of `allocs`, set once a block whose first bucket it is
+ * had to go to its second (the first was full).  Until then a block of that
+ * bucket is in it or nowhere, and a look-up spares the second bucket, a
+ * cache miss on every free of an untracked block and every new block.
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(max_entries, LS_DEFAULT_MAX_ALLOCS / LS_BUCKET_SLOTS / 64);
+	__type(key, __u32);
+	__type(value, __u64);
+} bucket_overflows SEC(".maps");
+
+static __always_inline bool bucket_overflowed(__u32 first)
+{
+	__u32 word = first / 64;
+	__u64 *bits = bpf_map_lookup_elem(&bucket_overflows, &word);
+
+	return !bits || (*bits >> (first & 63)) & 1;
+}
+
+static __always_inline void mark_bucket_overflowed(__u32 first)
+{
+	__u32 word = first / 64;
+	__u64 *bits = bpf_map_lookup_elem(&bucket_overflows, &word);
+
+	if (bits && !((*bits >> (first & 63)) & 1))
+		__sync_fetch_and_or(bits, 1ULL << (first & 63));
 }
 
 enum take_result { TAKE_ABSENT, TAKE_LOST, TAKE_OURS };
@@ -393,7 +423,7 @@ static __always_inline enum take_result bucket_take(struct block_bucket *bucket,
 		info = bucket->info[i];
 		out->size = info >> LS_SLOT_BITS;
 		out->slot = info & ((1u << LS_SLOT_BITS) - 1);
-		out->time_ns = bucket->time_ns[i];
+		out->time_ns = age_epoch_ns ? bucket->time_ns[i] : 0; /* a cache line spared */
 		if (__sync_val_compare_and_swap(&bucket->addr[i], addr, 0) != addr)
 			return TAKE_LOST;
 		return TAKE_OURS;
@@ -408,7 +438,8 @@ static __always_inline bool bucket_put(struct block_bucket *bucket, __u64 addr,
 		if (bucket->addr[i] || __sync_val_compare_and_swap(&bucket->addr[i], 0, addr))
 			continue;
 		bucket->info[i] = rec->size << LS_SLOT_BITS | rec->slot;
-		bucket->time_ns[i] = rec->time_ns;
+		if (age_epoch_ns)
+			bucket->time_ns[i] = rec->time_ns;
 		return true;
 	}
 	return false;
@@ -417,11 +448,13 @@ static __always_inline bool bucket_put(struct block_bucket *bucket, __u64 addr,
 /* Forget a heap block's record; true when this call removed it (into *released). */
 static __always_inline bool take_block(__u64 addr, struct alloc_record *released)
 {
-	struct block_bucket *bucket = bucket_of(addr, BUCKET_HASH_A);
+	__u32 first = bucket_index(addr, BUCKET_HASH_A), second;
+	struct block_bucket *bucket = bpf_map_lookup_elem(&allocs, &first);
 	enum take_result taken = bucket ? bucket_take(bucket, addr, released) : TAKE_ABSENT;
 
-	if (taken == TAKE_ABSENT) {
-		bucket = bucket_of(addr, BUCKET_HASH_B);
+	if (taken == TAKE_ABSENT && bucket_overflowed(first)) {
+		second = bucket_index(addr, BUCKET_HASH_B);
+		bucket = bpf_map_lookup_elem(&allocs, &second);
 		if (bucket)
 			taken = bucket_take(bucket, addr, released);
 	}
@@ -430,10 +463,16 @@ static __always_inline bool take_block(__u64 addr, struct alloc_record *released
 
 static __always_inline bool put_block(__u64 addr, const struct alloc_record *rec)
 {
-	struct block_bucket *first = bucket_of(addr, BUCKET_HASH_A);
-	struct block_bucket *second = bucket_of(addr, BUCKET_HASH_B);
+	__u32 first = bucket_index(addr, BUCKET_HASH_A), second;
+	struct block_bucket *bucket = bpf_map_lookup_elem(&allocs, &first);
 
-	return (first && bucket_put(first, addr, rec)) || (second && bucket_put(second, addr, rec));
+	if (bucket && bucket_put(bucket, addr, rec))
+		return true;
+	/* Marked before the block is put: a look-up from now on tries both buckets. */
+	mark_bucket_overflowed(first);
+	second = bucket_index(addr, BUCKET_HASH_B);
+	bucket = bpf_map_lookup_elem(&allocs, &second);
+	return bucket && bucket_put(bucket, addr, rec);
 }
 
 /* Undo what recording the block added to its stack. */
@@ -473,16 +512,16 @@ static __always_inline bool release_region(__u64 addr, struct alloc_record *rele
 
 /* A new record for the current user stack; false when it cannot be counted. */
 static __always_inline bool new_record(void *ctx, struct stack_scratch *scratch, __u64 size,
-				       __u32 kind, __u32 proc, bool sleepable,
-				       struct alloc_record *rec)
+				       __u32 kind, __u32 proc, struct alloc_record *rec)
 {
-	__u64 stack_hash = unwind_dwarf ?
-		capture_stack_unwound(ctx, scratch, kind == LS_KIND_MMAP, proc, sleepable) :
-		capture_stack(ctx, scratch, kind == LS_KIND_MMAP, sleepable);
+	bool traced = unwind_dwarf ?
+		trace_stack_unwound(ctx, scratch, kind == LS_KIND_MMAP, proc) :
+		trace_stack(ctx, scratch, kind == LS_KIND_MMAP);
 
 	rec->size = size;
 	rec->time_ns = age_epoch_ns ? bpf_ktime_get_ns() : 0;
-	rec->slot = cached_slot_of(scratch, stack_hash, kind, proc);
+	rec->slot = traced ? trace_slot(scratch, kind, proc) :
+			     proc_slot_of(LS_UNKNOWN_STACK, kind, proc);
 	if (rec->slot == LS_NO_SLOT) {
 		count(LS_CNT_DROP_STATS_FULL, 1);
 		return false;
@@ -492,12 +531,12 @@ static __always_inline bool new_record(void *ctx, struct stack_scratch *scratch,
 
 /* Record a new heap block and charge it to the current user stack. */
 static __always_inline void record_block(void *ctx, struct stack_scratch *scratch, __u64 addr,
-					 __u64 size, __u32 proc, bool sleepable)
+					 __u64 size, __u32 proc)
 {
 	struct alloc_record rec = {}, stale;
 	struct stack_stats *stats;
 
-	if (size > LS_MAX_BLOCK_SIZE || !new_record(ctx, scratch, size, LS_KIND_HEAP, proc, sleepable, &rec))
+	if (size > LS_MAX_BLOCK_SIZE || !new_record(ctx, scratch, size, LS_KIND_HEAP, proc, &rec))
 		return;
 	stats = stats_at(rec.slot);
 	if (!stats)
@@ -519,7 +558,7 @@ static __always_inline void record_region(void *ctx, struct thread_state *state,
 	struct alloc_record rec = {}, stale;
 	struct stack_stats *stats;
 
-	if (!new_record(ctx, &state->scratch, size, LS_KIND_MMAP, proc, false, &rec))
+	if (!new_record(ctx, &state->scratch, size, LS_KIND_MMAP, proc, &rec))
 		return;
 	addr = block_key(addr, proc);
 	stats = stats_at(rec.slot);
@@ -679,8 +718,7 @@ static __always_inline void restore_old_block(struct call_state *c)
 }
 
 /* What a returning call did, as its entry described it. */
-static __always_inline void finish_call(struct pt_regs *ctx, struct call_state *c, __u64 ret,
-					bool sleepable)
+static __always_inline void finish_call(struct pt_regs *ctx, struct call_state *c, __u64 ret)
 {
 	struct cpu_scratch *scratch;
 	__u64 addr = ret;
@@ -706,12 +744,13 @@ static __always_inline void finish_call(struct pt_regs *ctx, struct call_state *
 		count(LS_CNT_DROP_STATE, 1);
 		return;
 	}
-	record_block(ctx, &scratch->scratch, addr, c->size, proc, sleepable);
+	record_block(ctx, &scratch->scratch, addr, c->size, proc);
 	give_back_scratch(scratch);
 }
 
 /* One return probe serves the whole family: the entry said what was called. */
-static __always_inline int exit_alloc(struct pt_regs *ctx, __u64 ret, bool sleepable)
+SEC("uretprobe")
+int BPF_KRETPROBE(alloc_exit, __u64 ret)
 {
 	struct call_state *c = current_call(current_tid());
 
@@ -722,25 +761,9 @@ static __always_inline int exit_alloc(struct pt_regs *ctx, __u64 ret, bool sleep
 		return 0;
 	}
 	if (c->call != CALL_NONE)
-		finish_call(ctx, c, ret, sleepable);
+		finish_call(ctx, c, ret);
 	end_call(c);
 	return 0;
-}
-
-/*
- * Sleepable where the kernel allows it (its user copy is cheaper); user space
- * loads alloc_exit_atomic instead on kernels without sleepable uprobes.
- */
-SEC("uretprobe.s")
-int BPF_KRETPROBE(alloc_exit, __u64 ret)
-{
-	return exit_alloc(ctx, ret, true);
-}
-
-SEC("uretprobe")
-int BPF_KRETPROBE(alloc_exit_atomic, __u64 ret)
-{
-	return exit_alloc(ctx, ret, false);
 }
 
 static __always_inline bool is_target(void)

@@ -16,12 +16,26 @@
 
 #define LS_NO_SLOT 0xffffffffu
 
+/*
+ * Recently seen (stack, kind, proc) and their slots, direct-mapped by stack
+ * hash: a program allocates from a few hot sites in turn (a loop's malloc,
+ * calloc and realloc), and a hit spares both hash lookups of a new stack
+ * (`stack_traces`, `stack_index`).  Stacks are never removed, so an entry
+ * never goes stale.
+ */
+#define LS_SLOT_CACHE 8
+#define LS_SLOT_CACHE_USED 0x80000000u
+
+struct slot_cache_entry {
+	__u64 stack_hash;
+	__u32 tag;  /* LS_SLOT_CACHE_USED | proc << 8 | kind */
+	__u32 slot;
+};
+
 /* Per-thread scratch for one capture (too big for the BPF stack). */
 struct stack_scratch {
 	__u64 last_hash; /* known to be in `stack_traces` already */
-	struct stack_key slot_key; /* the last (stack, kind, proc) looked up ... */
-	__u32 slot;                /* ... and its slot in `stack_stats` */
-	__u32 slot_valid;
+	struct slot_cache_entry slot_cache[LS_SLOT_CACHE];
 	/*
 	 * bpf/unwind.bpf.h: the walk's registers and a search's bounds.  Kept in
 	 * map memory, which the verifier does not track value by value, so
@@ -141,26 +155,6 @@ static __always_inline __u32 slot_of(__u64 stack_hash, __u32 kind)
 	return proc_slot_of(stack_hash, kind, 0);
 }
 
-/* proc_slot_of, remembering the last answer: loops allocate from one stack. */
-static __always_inline __u32 cached_slot_of(struct stack_scratch *scratch, __u64 stack_hash,
-					    __u32 kind, __u32 proc)
-{
-	__u32 slot;
-
-	if (scratch->slot_valid && scratch->slot_key.stack_hash == stack_hash &&
-	    scratch->slot_key.kind == kind && scratch->slot_key.proc == proc)
-		return scratch->slot;
-	slot = proc_slot_of(stack_hash, kind, proc);
-	if (slot != LS_NO_SLOT) {
-		scratch->slot_key.stack_hash = stack_hash;
-		scratch->slot_key.kind = kind;
-		scratch->slot_key.proc = proc;
-		scratch->slot = slot;
-		scratch->slot_valid = 1;
-	}
-	return slot;
-}
-
 /* Per-stack totals of (stack, kind), created on first use. */
 static __always_inline struct stack_stats *stats_of(__u64 stack_hash, __u32 kind)
 {
@@ -276,19 +270,6 @@ static __noinline void restore_leaf_caller(struct stack_trace *trace)
 }
 
 /*
- * Frame-pointer walk of the user stack from regs.  The kernel's walker reads
- * each frame with its own user copy; here the top LS_STACK_COPY_WORDS words of
- * the stack are copied once and frames inside that window are read from the
- * copy, which is several times cheaper per allocation.  A frame chain must
- * move up the stack, so a frame pointer that does not ends the walk.
- */
-static __always_inline long copy_user(void *dst, __u32 size, const void *src, bool sleepable)
-{
-	/* In a sleepable program the plain user copy is ~80 ns cheaper per call. */
-	return sleepable ? bpf_copy_from_user(dst, size, src) : bpf_probe_read_user(dst, size, src);
-}
-
-/*
  * While a function's return probe is pending (malloc's, pthread_create's),
  * the return address in its stack slot is the uprobes trampoline, which the
  * kernel maps at the start of a page; the original is in the task's return
@@ -312,29 +293,40 @@ static __always_inline __u64 real_return(__u64 slot, __u64 ret)
 	return ret & 0xfff ? ret : original_return(slot, ret);
 }
 
-/* Copy the top of the user stack from sp into the scratch; returns the bytes copied. */
-static __always_inline __u64 copy_stack_window(struct stack_scratch *scratch, __u64 sp,
-					       bool sleepable)
+/*
+ * Copy the top of the user stack from sp into the scratch; returns the bytes
+ * copied.  bpf_probe_read_user, not bpf_copy_from_user: with hardened
+ * usercopy the latter looks its destination up among the kernel's vmalloc
+ * areas (per-CPU map memory is one), ~60 ns more per copy and a lock that
+ * the CPUs share.
+ */
+static __always_inline __u64 copy_stack_window(struct stack_scratch *scratch, __u64 sp)
 {
 	__u64 window = sizeof(scratch->stack_copy);
 
-	if (copy_user(scratch->stack_copy, sizeof(scratch->stack_copy), (void *)sp, sleepable)) {
+	if (bpf_probe_read_user(scratch->stack_copy, sizeof(scratch->stack_copy), (void *)sp)) {
 		/* The stack ends within the window: copy up to the end of sp's page. */
 		window = 4096 - (sp & 4095);
 		if (window > sizeof(scratch->stack_copy) ||
-		    copy_user(scratch->stack_copy, window & (sizeof(scratch->stack_copy) - 1),
-			      (void *)sp, sleepable))
+		    bpf_probe_read_user(scratch->stack_copy, window & (sizeof(scratch->stack_copy) - 1),
+					(void *)sp))
 			window = 0;
 	}
 	return window;
 }
 
-static __always_inline int walk_user_stack(struct pt_regs *regs, struct stack_scratch *scratch,
-					   bool sleepable)
+/*
+ * Frame-pointer walk of the user stack from regs.  The kernel's walker reads
+ * each frame with its own user copy; here the top LS_STACK_COPY_WORDS words of
+ * the stack are copied once and frames inside that window are read from the
+ * copy, which is several times cheaper per allocation.  A frame chain must
+ * move up the stack, so a frame pointer that does not ends the walk.
+ */
+static __always_inline int walk_user_stack(struct pt_regs *regs, struct stack_scratch *scratch)
 {
 	struct stack_trace *trace = &scratch->trace;
 	__u64 sp = PT_REGS_SP(regs), fp = PT_REGS_FP(regs); /* ctx: direct reads */
-	__u64 window = copy_stack_window(scratch, sp, sleepable);
+	__u64 window = copy_stack_window(scratch, sp);
 	__u64 frame[2];
 	int depth = 1;
 
@@ -364,19 +356,16 @@ static __always_inline int walk_user_stack(struct pt_regs *regs, struct stack_sc
 	return depth;
 }
 
-/* Store the scratch trace once in `stack_traces`; returns its hash. */
-static __always_inline __u64 store_trace(struct stack_scratch *scratch)
+/* Store the scratch trace, whose hash is given, once in `stack_traces`; returns the hash. */
+static __always_inline __u64 store_hashed_trace(struct stack_scratch *scratch, __u64 hash)
 {
-	struct stack_trace *trace = &scratch->trace;
-	__u64 hash = hash_frames(trace);
-
 	if (hash == scratch->last_hash)
 		return hash; /* a loop allocating from one stack skips the lookup */
 	if (bpf_map_lookup_elem(&stack_traces, &hash)) {
 		scratch->last_hash = hash;
 		return hash;
 	}
-	if (bpf_map_update_elem(&stack_traces, &hash, trace, BPF_NOEXIST) &&
+	if (bpf_map_update_elem(&stack_traces, &hash, &scratch->trace, BPF_NOEXIST) &&
 	    !bpf_map_lookup_elem(&stack_traces, &hash)) {
 		count(LS_CNT_DROP_STACK, 1);
 		return LS_UNKNOWN_STACK;
@@ -384,12 +373,37 @@ static __always_inline __u64 store_trace(struct stack_scratch *scratch)
 	return hash;
 }
 
+/* Store the scratch trace once in `stack_traces`; returns its hash. */
+static __always_inline __u64 store_trace(struct stack_scratch *scratch)
+{
+	return store_hashed_trace(scratch, hash_frames(&scratch->trace));
+}
+
+/* The slot of the scratch trace as (kind, proc): the trace stored and indexed on first sight. */
+static __always_inline __u32 trace_slot(struct stack_scratch *scratch, __u32 kind, __u32 proc)
+{
+	__u64 hash = hash_frames(&scratch->trace);
+	struct slot_cache_entry *cached = &scratch->slot_cache[hash & (LS_SLOT_CACHE - 1)];
+	__u32 tag = LS_SLOT_CACHE_USED | proc << 8 | kind, slot;
+
+	if (cached->stack_hash == hash && cached->tag == tag)
+		return cached->slot;
+	hash = store_hashed_trace(scratch, hash);
+	slot = proc_slot_of(hash, kind, proc);
+	if (slot != LS_NO_SLOT && hash != LS_UNKNOWN_STACK) {
+		cached->stack_hash = hash;
+		cached->tag = tag;
+		cached->slot = slot;
+	}
+	return slot;
+}
+
 /*
- * The user stack of the current call, stored once; returns its hash.
- * in_syscall: a tracepoint in a system call, where the kernel's walker is used.
+ * The user stack of the current call into the scratch trace; false when it
+ * cannot be had.  in_syscall: a tracepoint in a system call, where the
+ * kernel's walker is used.
  */
-static __always_inline __u64 capture_stack(void *ctx, struct stack_scratch *scratch,
-					   bool in_syscall, bool sleepable)
+static __always_inline bool trace_stack(void *ctx, struct stack_scratch *scratch, bool in_syscall)
 {
 	struct stack_trace *trace = &scratch->trace;
 
@@ -398,14 +412,20 @@ static __always_inline __u64 capture_stack(void *ctx, struct stack_scratch *scra
 
 		if (bytes <= 0) {
 			count(LS_CNT_DROP_STACK, 1);
-			return LS_UNKNOWN_STACK;
+			return false;
 		}
 		trace->depth = bytes / sizeof(__u64);
 		restore_leaf_caller(trace);
 	} else {
-		walk_user_stack(ctx, scratch, sleepable);
+		walk_user_stack(ctx, scratch);
 	}
-	return store_trace(scratch);
+	return true;
+}
+
+/* The user stack of the current call, stored once; returns its hash. */
+static __always_inline __u64 capture_stack(void *ctx, struct stack_scratch *scratch, bool in_syscall)
+{
+	return trace_stack(ctx, scratch, in_syscall) ? store_trace(scratch) : LS_UNKNOWN_STACK;
 }
 
 #endif /* LS_STACK_BPF_H */

@@ -186,7 +186,7 @@ int BPF_KRETPROBE(create_exit, long ret)
 		return 0;
 	}
 	read_attr(state->attr, &rec);
-	rec.stack_hash = capture_stack(ctx, &state->scratch, false, false);
+	rec.stack_hash = capture_stack(ctx, &state->scratch, false);
 	stats = stack_stats_of(rec.stack_hash, rec.proc);
 	if (stats)
 		__sync_fetch_and_add(&stats->created, 1);

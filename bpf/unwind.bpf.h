@@ -160,8 +160,7 @@ static long unwind_step(__u64 index, void *ctx)
  * pointers).
  */
 static __always_inline bool unwind_with_tables(__u64 ip, __u64 sp, __u64 bp,
-					       struct stack_scratch *scratch, __u32 proc,
-					       bool sleepable)
+					       struct stack_scratch *scratch, __u32 proc)
 {
 	struct unwind_walk walk = { .scratch = scratch };
 
@@ -172,7 +171,7 @@ static __always_inline bool unwind_with_tables(__u64 ip, __u64 sp, __u64 bp,
 	scratch->unwind.sp = sp;
 	scratch->unwind.bp = bp;
 	scratch->unwind.copy_base = sp;
-	scratch->unwind.window = copy_stack_window(scratch, sp, sleepable);
+	scratch->unwind.window = copy_stack_window(scratch, sp);
 	scratch->unwind.depth = 1;
 	scratch->trace.ips[0] = ip;
 	bpf_loop(LS_MAX_STACK_DEPTH - 1, unwind_step, &walk, 0);
@@ -190,11 +189,11 @@ static __always_inline void inherit_unwind_space(__u32 parent, __u32 child)
 }
 
 /*
- * capture_stack with --unwind dwarf: in a system call the user registers are
+ * trace_stack with --unwind dwarf: in a system call the user registers are
  * those saved at its entry, so the walk starts in the libc wrapper itself.
  */
-static __always_inline __u64 capture_stack_unwound(void *ctx, struct stack_scratch *scratch,
-						   bool in_syscall, __u32 proc, bool sleepable)
+static __always_inline bool trace_stack_unwound(void *ctx, struct stack_scratch *scratch,
+						bool in_syscall, __u32 proc)
 {
 	bool unwound;
 
@@ -202,13 +201,13 @@ static __always_inline __u64 capture_stack_unwound(void *ctx, struct stack_scrat
 		struct pt_regs *user = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 
 		unwound = user && unwind_with_tables(BPF_CORE_READ(user, ip), BPF_CORE_READ(user, sp),
-						     BPF_CORE_READ(user, bp), scratch, proc, sleepable);
+						     BPF_CORE_READ(user, bp), scratch, proc);
 	} else {
 		unwound = unwind_with_tables(PT_REGS_IP((struct pt_regs *)ctx),
 					     PT_REGS_SP((struct pt_regs *)ctx),
-					     PT_REGS_FP((struct pt_regs *)ctx), scratch, proc, sleepable);
+					     PT_REGS_FP((struct pt_regs *)ctx), scratch, proc);
 	}
-	return unwound ? store_trace(scratch) : capture_stack(ctx, scratch, in_syscall, sleepable);
+	return unwound || trace_stack(ctx, scratch, in_syscall);
 }
 
 #endif /* LS_UNWIND_BPF_H */

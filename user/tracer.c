@@ -83,12 +83,12 @@ static int init_procs(struct heap_bpf *skel, pid_t tgid)
 	return 0;
 }
 
-/* Open, size and load the heap object, with the sleepable return probe or without. */
-static int load_heap(struct tracer *t, const struct tracer_config *cfg, bool sleepable)
+int tracer_load(struct tracer *t, const struct tracer_config *cfg)
 {
 	struct heap_bpf *skel = heap_bpf__open();
 	int err;
 
+	memset(t, 0, sizeof(*t));
 	if (!skel)
 		return -errno;
 	skel->rodata->target_tgid = cfg->tgid;
@@ -108,6 +108,7 @@ static int load_heap(struct tracer *t, const struct tracer_config *cfg, bool sle
 	/* System-wide, every uprobe call must read its process's TGID from the start. */
 	skel->bss->procs_followed = cfg->system_wide;
 	bpf_map__set_max_entries(skel->maps.allocs, block_buckets(cfg->max_allocs));
+	bpf_map__set_max_entries(skel->maps.bucket_overflows, (block_buckets(cfg->max_allocs) + 63) / 64);
 	bpf_map__set_max_entries(skel->maps.mmaps, LS_DEFAULT_MAX_REGIONS);
 	bpf_map__set_max_entries(skel->maps.stack_index, cfg->max_stacks);
 	bpf_map__set_max_entries(skel->maps.stack_stats, cfg->max_stacks);
@@ -117,8 +118,6 @@ static int load_heap(struct tracer *t, const struct tracer_config *cfg, bool sle
 		bpf_map__set_max_entries(skel->maps.unwind_rows, cfg->unwind_rows);
 		bpf_map__set_max_entries(skel->maps.unwind_spaces, LS_UNWIND_PROCS);
 	}
-	bpf_program__set_autoload(skel->progs.alloc_exit, sleepable);
-	bpf_program__set_autoload(skel->progs.alloc_exit_atomic, !sleepable);
 	if (!cfg->track_mmap) {
 		bpf_program__set_autoload(skel->progs.mmap_enter, false);
 		bpf_program__set_autoload(skel->progs.mmap_exit, false);
@@ -134,26 +133,7 @@ static int load_heap(struct tracer *t, const struct tracer_config *cfg, bool sle
 		return err;
 	}
 	t->skel = skel;
-	t->alloc_exit = sleepable ? skel->progs.alloc_exit : skel->progs.alloc_exit_atomic;
 	return 0;
-}
-
-int tracer_load(struct tracer *t, const struct tracer_config *cfg)
-{
-	libbpf_print_fn_t print;
-	int err;
-
-	memset(t, 0, sizeof(*t));
-	/*
-	 * Kernels before sleepable uprobes refuse the sleepable program: that
-	 * first try stays quiet, the second says what fails, if anything does.
-	 */
-	print = libbpf_set_print(NULL);
-	err = load_heap(t, cfg, true);
-	libbpf_set_print(print);
-	if (err)
-		err = load_heap(t, cfg, false);
-	return err;
 }
 
 int tracer_unwind_rows_fd(const struct tracer *t)
@@ -208,7 +188,7 @@ int tracer_attach_allocator(struct tracer *t, pid_t pid, const struct allocator 
 				 p->file_offset, false);
 		/* The return probe shares the entry's point: one trap serves both. */
 		if (!err && p->has_return)
-			err = attach_one(t, t->alloc_exit, pid, alloc->path,
+			err = attach_one(t, t->skel->progs.alloc_exit, pid, alloc->path,
 					 p->file_offset, true);
 		if (err) {
 			fprintf(stderr, "leaksnoop: cannot attach to %s in %s: %s\n", p->name,
@@ -561,6 +541,7 @@ int tracer_attach_kernel(struct tracer *t, const struct tracer_config *cfg, bool
 	struct bpf_program *prog;
 	int err;
 
+	memset(t, 0, sizeof(*t));
 	if (!skel)
 		return -errno;
 	skel->rodata->target_tgid = cfg->tgid;

@@ -43,7 +43,6 @@ struct tracer_config {
 /* The loaded BPF programs and every link attached so far. */
 struct tracer {
 	struct heap_bpf *skel;
-	struct bpf_program *alloc_exit; /* sleepable where the kernel allows */
 	struct floor_bpf *floor;
 	struct threads_bpf *threads;
 	struct goroutines_bpf *goroutines;
