@@ -306,7 +306,7 @@ def main():
     results = {"machine": os.uname().release, "libc": libc, "workloads": {}}
 
     kinds = [("pairs", args.rounds)] if args.quick else \
-        [("pairs", args.rounds), ("mixed", max(2, args.rounds // 2)), ("cxx", max(2, args.rounds // 2))]
+        [("pairs", args.rounds), ("mixed", args.rounds), ("cxx", args.rounds)]
     for kind, rounds in kinds:
         chosen = configs if kind == "pairs" else \
             [c for c in configs if c[0] in ("untraced", "leaksnoop", "floor chosen",
