@@ -541,7 +541,6 @@ int tracer_attach_kernel(struct tracer *t, const struct tracer_config *cfg, bool
 	struct bpf_program *prog;
 	int err;
 
-	memset(t, 0, sizeof(*t));
 	if (!skel)
 		return -errno;
 	skel->rodata->target_tgid = cfg->tgid;
