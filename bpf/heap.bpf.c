@@ -519,7 +519,7 @@ static __always_inline bool new_record(void *ctx, struct stack_scratch *scratch,
 		trace_stack(ctx, scratch, kind == LS_KIND_MMAP);
 
 	rec->size = size;
-	rec->time_ns = age_epoch_ns ? bpf_ktime_get_ns() : 0;
+	rec->time_ns = age_epoch_ns ? age_now_ns() : 0;
 	rec->slot = traced ? trace_slot(scratch, kind, proc) :
 			     proc_slot_of(LS_UNKNOWN_STACK, kind, proc);
 	if (rec->slot == LS_NO_SLOT) {

@@ -97,7 +97,7 @@ static __always_inline void record_kernel(void *ctx, __u64 addr, __u32 space, __
 
 	if (!addr || (proc = wanted_proc()) == LS_NO_PROC)
 		return;
-	rec.time_ns = age_epoch_ns ? bpf_ktime_get_ns() : 0;
+	rec.time_ns = age_epoch_ns ? age_now_ns() : 0;
 	rec.slot = kernel_stack_slot(ctx, proc);
 	stats = stats_at(rec.slot);
 	if (!stats) {

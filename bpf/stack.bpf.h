@@ -3,7 +3,8 @@
  * What every probe file shares: the per-stack maps, the rare-event counters
  * and the user stack capture.  Each BPF object declares `stack_traces`,
  * `stack_index`, `stack_stats`, `stack_slots_used` and `counters` through
- * this header; user space makes them one map each (bpf_map__reuse_fd), so a
+ * this header (and `age_clock`); user space makes them one map each
+ * (bpf_map__reuse_fd), so a
  * stack seen by the heap probes and by the thread or goroutine probes is
  * stored once.
  */
@@ -163,6 +164,25 @@ static __always_inline struct stack_stats *stats_of(__u64 stack_hash, __u32 kind
 
 /* Set by user space before load (-o): epochs of the young-block ring; 0: no age filter. */
 const volatile __u64 age_epoch_ns = 0;
+/* Set by user space before load: date blocks by `age_clock` (include/leaksnoop.h). */
+const volatile bool age_clock_ticks = false;
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, __u64);
+} age_clock SEC(".maps");
+
+/* Now, for the age filter. */
+static __always_inline __u64 age_now_ns(void)
+{
+	__u32 zero = 0;
+	__u64 *now = age_clock_ticks ? bpf_map_lookup_elem(&age_clock, &zero) : NULL;
+
+	return now && *now ? *now : bpf_ktime_get_ns();
+}
 
 static __always_inline void age_slot_add(struct stack_stats *stats, __u64 time_ns,
 					 __s64 bytes, __s64 allocs)
@@ -191,7 +211,7 @@ static __always_inline void age_slot_sub(struct stack_stats *stats,
 	/* The slot moved on (an old block): no clock read needed to know it. */
 	if (slot->epoch != epoch)
 		return;
-	if (bpf_ktime_get_ns() / age_epoch_ns - epoch > LS_AGE_SLOTS - LS_AGE_GUARD_EPOCHS)
+	if (age_now_ns() / age_epoch_ns - epoch > LS_AGE_SLOTS - LS_AGE_GUARD_EPOCHS)
 		return;
 	__sync_fetch_and_add(&slot->bytes, -(__s64)rec->size);
 	__sync_fetch_and_add(&slot->count, -1);

@@ -83,6 +83,12 @@ static int init_procs(struct heap_bpf *skel, pid_t tgid)
 	return 0;
 }
 
+/* Whether the probes date blocks by the tracer's clock (include/leaksnoop.h). */
+static bool age_clock_ticks(const struct tracer_config *cfg)
+{
+	return cfg->age_epoch_ns >= LS_AGE_CLOCK_MIN_EPOCH_NS;
+}
+
 int tracer_load(struct tracer *t, const struct tracer_config *cfg)
 {
 	struct heap_bpf *skel = heap_bpf__open();
@@ -95,6 +101,7 @@ int tracer_load(struct tracer *t, const struct tracer_config *cfg)
 	skel->rodata->min_size = cfg->min_size;
 	skel->rodata->max_size = cfg->max_size;
 	skel->rodata->age_epoch_ns = cfg->age_epoch_ns;
+	skel->rodata->age_clock_ticks = age_clock_ticks(cfg);
 	skel->rodata->sample_rate = cfg->sample_rate;
 	skel->rodata->bucket_count = block_buckets(cfg->max_allocs);
 	skel->rodata->call_slot_mask = call_slot_mask();
@@ -128,6 +135,8 @@ int tracer_load(struct tracer *t, const struct tracer_config *cfg)
 	err = heap_bpf__load(skel);
 	if (!err)
 		err = init_procs(skel, cfg->tgid);
+	if (!err && age_clock_ticks(cfg))
+		err = age_clock_start(&t->age_clock, bpf_map__fd(skel->maps.age_clock));
 	if (err) {
 		heap_bpf__destroy(skel);
 		return err;
@@ -232,6 +241,7 @@ static int reuse_shared_maps(struct tracer *t, struct bpf_object *obj)
 {
 	static const char *const shared[] = {
 		"stack_traces", "stack_index", "stack_stats", "stack_slots_used", "counters",
+		"age_clock",
 	};
 
 	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
@@ -547,6 +557,7 @@ int tracer_attach_kernel(struct tracer *t, const struct tracer_config *cfg, bool
 	skel->rodata->self_tgid = (__u32)getpid();
 	skel->rodata->page_bytes = (__u64)sysconf(_SC_PAGESIZE);
 	skel->rodata->age_epoch_ns = cfg->age_epoch_ns;
+	skel->rodata->age_clock_ticks = age_clock_ticks(cfg);
 	bpf_map__set_max_entries(skel->maps.kernel_blocks, cfg->max_allocs);
 	bpf_object__for_each_program(prog, skel->obj) {
 		/* Section "tracepoint/CATEGORY/NAME". */
@@ -590,6 +601,7 @@ void tracer_destroy(struct tracer *t)
 	free(t->links);
 	t->links = NULL;
 	t->link_count = t->link_cap = 0;
+	age_clock_stop(&t->age_clock);
 	if (t->skel)
 		heap_bpf__destroy(t->skel);
 	if (t->floor)

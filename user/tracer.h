@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "age_clock.h"
 #include "allocator.h"
 
 struct heap_bpf;
@@ -50,6 +51,7 @@ struct tracer {
 	struct kernel_bpf *kernel;
 	struct bpf_link **links;
 	size_t link_count, link_cap;
+	struct age_clock age_clock; /* running when the probes date blocks by it */
 };
 
 /* Open, size and load the BPF object; nothing attached yet. */

@@ -27,8 +27,9 @@ Test(thread_report, groups_by_stack_and_state_leaked_first)
 		thread(13, 0xb, 1, 0, 4096), thread(14, 0xb, 1, 1, 4096), thread(15, 0xa, 0, 1, 0),
 	};
 	struct thread_stack_entry stacks[] = {
-		{ { 0xa }, { .created = 5, .gone = 2 } }, { { 0xb }, { .created = 3, .gone = 0 } },
-		{ { 0xc }, { .created = 7, .gone = 7 } },
+		{ { .stack_hash = 0xa }, { .created = 5, .gone = 2 } },
+		{ { .stack_hash = 0xb }, { .created = 3, .gone = 0 } },
+		{ { .stack_hash = 0xc }, { .created = 7, .gone = 7 } },
 	};
 	struct thread_snapshot snap = { .time_ns = 1000 * MS, .threads = threads, .thread_count = 6,
 					.stacks = stacks, .stack_count = 3 };

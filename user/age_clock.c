@@ -1,0 +1,60 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <sys/mman.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "age_clock.h"
+#include "leaksnoop.h"
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static void *tick(void *arg)
+{
+	struct age_clock *clock = arg;
+	struct timespec period = { 0, LS_AGE_CLOCK_TICK_NS };
+
+	while (!clock->stop) {
+		nanosleep(&period, NULL);
+		*clock->now_ns = monotonic_ns();
+	}
+	return NULL;
+}
+
+int age_clock_start(struct age_clock *clock, int map_fd)
+{
+	void *page = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED,
+			  map_fd, 0);
+	int err;
+
+	if (page == MAP_FAILED)
+		return -errno;
+	clock->now_ns = page;
+	clock->stop = false;
+	*clock->now_ns = monotonic_ns(); /* before any probe is attached */
+	err = pthread_create(&clock->thread, NULL, tick, clock);
+	if (err) {
+		munmap(page, (size_t)sysconf(_SC_PAGESIZE));
+		clock->now_ns = NULL;
+		return -err;
+	}
+	clock->running = true;
+	return 0;
+}
+
+void age_clock_stop(struct age_clock *clock)
+{
+	if (!clock->running)
+		return;
+	clock->stop = true;
+	pthread_join(clock->thread, NULL);
+	munmap((void *)clock->now_ns, (size_t)sysconf(_SC_PAGESIZE));
+	clock->now_ns = NULL;
+	clock->running = false;
+}
