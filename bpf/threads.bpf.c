@@ -114,6 +114,14 @@ static __always_inline void retire(__u32 tid, struct thread_record *rec)
 		__sync_fetch_and_add(&stats->gone, 1);
 }
 
+/* The thread has exited; detached too, it holds nothing any more. */
+static __always_inline void mark_exited(__u32 tid, struct thread_record *rec)
+{
+	rec->exited = 1;
+	if (rec->detached)
+		retire(tid, rec);
+}
+
 SEC("uprobe")
 int BPF_KPROBE(create_enter, __u64 handle_out, __u64 attr)
 {
@@ -190,21 +198,22 @@ int BPF_KRETPROBE(create_exit, long ret)
 	stats = stack_stats_of(rec.stack_hash, rec.proc);
 	if (stats)
 		__sync_fetch_and_add(&stats->created, 1);
-	if (bpf_map_lookup_elem(&early_exits, &tid)) {
-		bpf_map_delete_elem(&early_exits, &tid);
-		rec.exited = 1;
-	}
 	handle = handle_key(rec.handle, rec.proc);
 	if (bpf_map_update_elem(&threads, &tid, &rec, BPF_ANY) ||
 	    bpf_map_update_elem(&handles, &handle, &tid, BPF_ANY)) {
 		count(LS_CNT_DROP_THREAD, 1);
 		return 0;
 	}
-	if (rec.exited && rec.detached) {
+	/*
+	 * Stored first, looked for second, as thread_exit does the other way
+	 * round: however the two interleave, one of them sees the other's entry.
+	 */
+	if (bpf_map_lookup_elem(&early_exits, &tid)) {
 		struct thread_record *stored = bpf_map_lookup_elem(&threads, &tid);
 
+		bpf_map_delete_elem(&early_exits, &tid);
 		if (stored)
-			retire(tid, stored);
+			mark_exited(tid, stored);
 	}
 	return 0;
 }
@@ -273,13 +282,15 @@ int thread_exit(void *ctx)
 	if (traced_proc() == LS_NO_PROC)
 		return 0;
 	rec = bpf_map_lookup_elem(&threads, &tid);
-	if (!rec) {
-		if (tid != (__u32)(id >> 32)) /* not a process's main thread */
-			bpf_map_update_elem(&early_exits, &tid, &one, BPF_ANY);
-		return 0;
+	if (!rec && tid != (__u32)(id >> 32)) { /* not a process's main thread */
+		/* Its creator's pthread_create has not returned: it finds this entry, or ... */
+		bpf_map_update_elem(&early_exits, &tid, &one, BPF_ANY);
+		/* ... stored its record just before, which is found now. */
+		rec = bpf_map_lookup_elem(&threads, &tid);
+		if (rec)
+			bpf_map_delete_elem(&early_exits, &tid);
 	}
-	rec->exited = 1;
-	if (rec->detached)
-		retire(tid, rec);
+	if (rec)
+		mark_exited(tid, rec);
 	return 0;
 }

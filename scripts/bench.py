@@ -212,7 +212,19 @@ def summarize(kind, samples, cpu, rss, args):
     print("  leaksnoop's overhead as a multiple of:")
     for name, ratio in ratios.items():
         print("    %-22s %6.2fx" % (name, ratio))
-    return {"table": table, "ratios": ratios}
+    # The traps are the floor's; what leaksnoop adds on top is its own work.
+    own = {}
+    if "floor chosen" in table:
+        floor = table["floor chosen"]["overhead_ns"]
+        own = {name: table[name]["overhead_ns"] - floor
+               for name in ("leaksnoop", sampled, "leaksnoop --unwind dwarf") if name in table}
+        print("  above the floor (leaksnoop's own work, the traps left out):")
+        for name, ns in own.items():
+            print("    %-22s %6.0f ns" % (name, ns))
+        if sampled in own and own["leaksnoop"] > 0:
+            ratios["sampled / default above the floor"] = own[sampled] / own["leaksnoop"]
+            print("    sampled / default      %6.2fx" % ratios["sampled / default above the floor"])
+    return {"table": table, "ratios": ratios, "above_floor_ns": own}
 
 
 OUR_MAPS = {"allocs", "mmaps", "stack_stats", "stack_traces", "counters", "thread_states"}
