@@ -304,7 +304,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--pairs", type=int, default=150000, help="pairs per traced run")
     parser.add_argument("--pairs-untraced", type=int, default=20000000)
-    parser.add_argument("--mixed", type=int, default=60000, help="operations per thread, traced")
+    parser.add_argument("--mixed", type=int, default=200000, help="operations per thread, traced")
     parser.add_argument("--mixed-untraced", type=int, default=2000000)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--sample-rate", type=int, default=64)
