@@ -209,9 +209,21 @@ def summarize(kind, samples, cpu, rss, args):
         share = 100.0 * table["leaksnoop --growth"]["overhead_ns"] / base
         table["leaksnoop --growth"]["overhead_percent"] = share
         print("  growth mode: %+.1f%% of the untraced time" % share)
-    print("  leaksnoop's overhead as a multiple of:")
+    # Rounds alternate the configurations: a round's ratio is paired, so slow
+    # drift of the machine cancels out; their median is the steadier figure.
+    paired = {}
+    for name, row in table.items():
+        if name in ratios and name != "sampled / default":
+            per_round = [(o - base) / (x - base) for o, x in
+                         zip(samples["leaksnoop"], samples[name]) if x > base]
+            if per_round:
+                paired[name] = statistics.median(per_round)
+    print("  leaksnoop's overhead as a multiple of (ratio of medians; median of paired rounds):")
     for name, ratio in ratios.items():
-        print("    %-22s %6.2fx" % (name, ratio))
+        if name in paired:
+            print("    %-22s %6.2fx  %6.2fx" % (name, ratio, paired[name]))
+        else:
+            print("    %-22s %6.2fx" % (name, ratio))
     # The traps are the floor's; what leaksnoop adds on top is its own work.
     own = {}
     if "floor chosen" in table:
@@ -224,7 +236,7 @@ def summarize(kind, samples, cpu, rss, args):
         if sampled in own and own["leaksnoop"] > 0:
             ratios["sampled / default above the floor"] = own[sampled] / own["leaksnoop"]
             print("    sampled / default      %6.2fx" % ratios["sampled / default above the floor"])
-    return {"table": table, "ratios": ratios, "above_floor_ns": own}
+    return {"table": table, "ratios": ratios, "paired_ratios": paired, "above_floor_ns": own}
 
 
 OUR_MAPS = {"allocs", "mmaps", "stack_stats", "stack_traces", "counters", "thread_states"}
