@@ -32,7 +32,6 @@ const volatile __u64 cgroup_filter = 0;   /* system-wide --cgroup: only this cgr
 const volatile __u32 cgroup_level = 0;    /* ... whose depth below the root is this */
 
 #define MAP_ANONYMOUS 0x20
-
 #define MAX_ERRNO 4095
 
 enum pending_call {
