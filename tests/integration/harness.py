@@ -128,9 +128,9 @@ class Target:
 
 
 class LeaksnoopTest(unittest.TestCase):
-    def trace_released(self, target, args=()):
+    def trace_released_reports(self, target, args=()):
         """leaksnoop -p on a Target, released once tracing, stopped after it is done:
-        the final report, the target still running."""
+        every report (one a second), the target still running."""
         run = Run(["-p", str(target.pid), "-o", "0", "-T", "100", "1"] + list(args))
         try:
             run.wait_tracing()
@@ -139,9 +139,13 @@ class LeaksnoopTest(unittest.TestCase):
             time.sleep(1.2)  # a report after the last allocation
             self.assertEqual(run.stop(signal.SIGINT), 0, run.stderr())
             self.assertIsNone(target.proc.poll())  # the target runs on
-            return run.reports()[-1]
+            return run.reports()
         finally:
             run.close()
+
+    def trace_released(self, target, args=()):
+        """trace_released_reports, the final report only."""
+        return self.trace_released_reports(target, args)[-1]
 
     def setUp(self):
         if os.geteuid() != 0:
