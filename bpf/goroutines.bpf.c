@@ -61,11 +61,21 @@ struct {
 	__type(value, struct go_alloc_state);
 } go_alloc_states SEC(".maps");
 
+/* Set by user space: every probe sits on its function's `jbe morestack`. */
+const volatile bool probes_on_stack_check = false;
+
+#define X86_FLAGS_CF 0x01
+#define X86_FLAGS_ZF 0x40
+
 /*
  * The probes sit on the `jbe morestack` after `cmp 0x10(%r14),%rsp`.  When that
  * jump is about to be taken (the stack must grow, or the goroutine is asked
  * to yield), the runtime runs morestack and then enters the function again:
  * the probe would fire twice for one call.  So it does nothing this time.
+ * The flags the cmp left say whether the jump is taken; g.stackguard0 read
+ * now may differ from what the cmp read (another thread sets it to ask the
+ * goroutine to yield), which lost a creation now and then.  Only a probe at
+ * the entry, where no cmp ran yet, has to read it.
  */
 static __always_inline bool entering_morestack(struct pt_regs *regs)
 {
@@ -73,6 +83,8 @@ static __always_inline bool entering_morestack(struct pt_regs *regs)
 	 * at a variable offset, which the verifier refuses. */
 	__u64 g = BPF_CORE_READ(regs, r14), sp = BPF_CORE_READ(regs, sp), stackguard0;
 
+	if (probes_on_stack_check)
+		return BPF_CORE_READ(regs, flags) & (X86_FLAGS_CF | X86_FLAGS_ZF);
 	if (bpf_probe_read_user(&stackguard0, sizeof(stackguard0), (void *)(g + 16)))
 		return false;
 	return sp <= stackguard0;

@@ -79,18 +79,26 @@ static int read_g_layout(Dwarf *dwarf, struct go_runtime *rt)
  * (cmp 0x10(%r14),%rsp; jbe) to the emulated jump, which leaves every
  * register and the stack as they were at entry.
  */
-static int probe_offset(const struct elf_module *mod, uint64_t vaddr, uint64_t *offset)
+static int probe_offset(const struct elf_module *mod, uint64_t vaddr, uint64_t *offset,
+			bool *on_stack_check)
 {
 	struct probe_choice choice;
+	uint8_t insn[2];
+	int err;
 
 	*offset = 0;
-	return probe_point_place(mod, vaddr, PROBE_GO_ARGS, offset, &choice);
+	err = probe_point_place(mod, vaddr, PROBE_GO_ARGS, offset, &choice);
+	/* The check's jbe (rel8 or rel32) after the cmp, not the entry. */
+	if (err || !choice.delta || elf_module_read(mod, vaddr + choice.delta, insn, sizeof(insn)) ||
+	    !(insn[0] == 0x76 || (insn[0] == 0x0f && insn[1] == 0x86)))
+		*on_stack_check = false;
+	return err;
 }
 
 int go_runtime_resolve(const char *path, struct go_runtime *rt)
 {
 	struct elf_module *mod;
-	uint64_t newproc, goexit1;
+	uint64_t newproc, goexit1, profilealloc, mallocgc;
 	Dwarf *dwarf;
 	int fd, err;
 
@@ -101,12 +109,20 @@ int go_runtime_resolve(const char *path, struct go_runtime *rt)
 		return err;
 	newproc = elf_module_function_vaddr(mod, "runtime.newproc");
 	goexit1 = elf_module_function_vaddr(mod, "runtime.goexit1");
+	rt->probes_on_stack_check = true;
 	err = !newproc || !goexit1 ||
-	      probe_offset(mod, newproc, &rt->newproc_offset) ||
-	      probe_offset(mod, goexit1, &rt->goexit1_offset) ? -ENOENT : 0;
-	probe_offset(mod, elf_module_function_vaddr(mod, "runtime.profilealloc"),
-		     &rt->profilealloc_offset);
-	probe_offset(mod, elf_module_function_vaddr(mod, "runtime.mallocgc"), &rt->mallocgc_offset);
+	      probe_offset(mod, newproc, &rt->newproc_offset, &rt->probes_on_stack_check) ||
+	      probe_offset(mod, goexit1, &rt->goexit1_offset, &rt->probes_on_stack_check) ?
+		      -ENOENT : 0;
+	/* Optional: 0 when absent. */
+	profilealloc = elf_module_function_vaddr(mod, "runtime.profilealloc");
+	mallocgc = elf_module_function_vaddr(mod, "runtime.mallocgc");
+	if (profilealloc && probe_offset(mod, profilealloc, &rt->profilealloc_offset,
+					 &rt->probes_on_stack_check))
+		rt->profilealloc_offset = 0;
+	if (mallocgc && probe_offset(mod, mallocgc, &rt->mallocgc_offset,
+				     &rt->probes_on_stack_check))
+		rt->mallocgc_offset = 0;
 	elf_module_close(mod);
 	if (err)
 		return err;

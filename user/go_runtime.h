@@ -21,6 +21,7 @@ struct go_runtime {
 	uint64_t goexit1_offset;
 	uint64_t profilealloc_offset; /* 0 when absent */
 	uint64_t mallocgc_offset;
+	bool probes_on_stack_check; /* each probe on the jbe of its stack-bound check */
 	uint64_t goid_offset;     /* in runtime.g, from DWARF */
 	uint64_t gopc_offset;
 	uint64_t status_offset;   /* runtime.g.atomicstatus */

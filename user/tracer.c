@@ -352,6 +352,7 @@ static int load_goroutines(struct tracer *t, const struct go_runtime *rt)
 		return -errno;
 	skel->rodata->g_goid_offset = rt->goid_offset;
 	skel->rodata->g_gopc_offset = rt->gopc_offset;
+	skel->rodata->probes_on_stack_check = rt->probes_on_stack_check;
 	if (rt->sample_bytes)
 		skel->rodata->go_sample_bytes = rt->sample_bytes;
 	err = reuse_shared_maps(t, skel->obj);
@@ -396,9 +397,11 @@ int tracer_attach_goroutines(struct tracer *t, pid_t pid, const struct go_runtim
 							       "runtime.profilealloc (the runtime's own samples)");
 	if (!err && verbose)
 		fprintf(stderr, "leaksnoop: runtime.newproc at +0x%llx and runtime.goexit1 at +0x%llx "
-			"(goroutines; runtime.g: goid at %llu, gopc at %llu, from DWARF)\n",
+			"(goroutines; runtime.g: goid at %llu, gopc at %llu, from DWARF; %s)\n",
 			(unsigned long long)rt->newproc_offset, (unsigned long long)rt->goexit1_offset,
-			(unsigned long long)rt->goid_offset, (unsigned long long)rt->gopc_offset);
+			(unsigned long long)rt->goid_offset, (unsigned long long)rt->gopc_offset,
+			rt->probes_on_stack_check ? "on the stack checks' jumps" :
+						    "at entry: g.stackguard0 read at each call");
 	return err;
 }
 
