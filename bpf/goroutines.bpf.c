@@ -81,10 +81,12 @@ static __always_inline bool entering_morestack(struct pt_regs *regs)
 {
 	/* Each register read once, so clang cannot fold them into one ctx access
 	 * at a variable offset, which the verifier refuses. */
-	__u64 g = BPF_CORE_READ(regs, r14), sp = BPF_CORE_READ(regs, sp), stackguard0;
+	__u64 g, sp, stackguard0;
 
 	if (probes_on_stack_check)
 		return BPF_CORE_READ(regs, flags) & (X86_FLAGS_CF | X86_FLAGS_ZF);
+	g = BPF_CORE_READ(regs, r14);
+	sp = BPF_CORE_READ(regs, sp);
 	if (bpf_probe_read_user(&stackguard0, sizeof(stackguard0), (void *)(g + 16)))
 		return false;
 	return sp <= stackguard0;
