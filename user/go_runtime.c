@@ -77,7 +77,9 @@ static int read_g_layout(Dwarf *dwarf, struct go_runtime *rt)
 /*
  * File offset of the probe for a Go function: past the stack-bound check
  * (cmp 0x10(%r14),%rsp; jbe) to the emulated jump, which leaves every
- * register and the stack as they were at entry.
+ * register and the stack as they were at entry.  *on_stack_check is cleared
+ * when the probe lands anywhere else: the probes can then not tell a
+ * morestack re-entry by the jump's flags (bpf/goroutines.bpf.c).
  */
 static int probe_offset(const struct elf_module *mod, uint64_t vaddr, uint64_t *offset,
 			bool *on_stack_check)

@@ -35,5 +35,6 @@ class Snapshots(LeaksnoopTest):
         # Once the churn is over: exactly the pool.
         self.assertEqual(busy[-1][:2], (POOL * BLOCK, POOL))
 
+
 if __name__ == "__main__":
     unittest.main()
