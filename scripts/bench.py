@@ -239,9 +239,6 @@ def summarize(kind, samples, cpu, rss, args):
     return {"table": table, "ratios": ratios, "paired_ratios": paired, "above_floor_ns": own}
 
 
-OUR_MAPS = {"allocs", "mmaps", "stack_stats", "stack_traces", "counters", "thread_states"}
-
-
 def measure_churn(rounds):
     """Cost of thread and goroutine tracking: create+join / go+exit, per operation."""
     leaks = [LEAKSNOOP, "-p", "{pid}", "-f", "json", "-w", "/dev/null", "60"]
@@ -271,14 +268,18 @@ def measure_churn(rounds):
     return out
 
 
-def map_memory(pid):
-    """Kernel memory of the maps of leaksnoop `pid` (by owner when bpftool can tell,
-    else by name: the bench runs one leaksnoop at a time)."""
+def bpf_maps():
     out = subprocess.run(["bpftool", "-j", "map", "show"], capture_output=True, text=True).stdout
+    return json.loads(out or "[]")
+
+
+def map_memory(pid, preexisting):
+    """Kernel memory of the maps of leaksnoop `pid`: by owner when bpftool can tell, else
+    every map made since the ids in `preexisting` (the bench runs one leaksnoop at a time)."""
     total = 0
-    for m in json.loads(out or "[]"):
+    for m in bpf_maps():
         owners = [p.get("pid") for p in m.get("pids", [])]
-        if (owners and pid in owners) or (not owners and m.get("name") in OUR_MAPS):
+        if (owners and pid in owners) or (not owners and m["id"] not in preexisting):
             total += m.get("bytes_memlock", 0)
     return total
 
@@ -289,6 +290,7 @@ def measure_reports(blocks):
     with tempfile.TemporaryDirectory() as d:
         out = os.path.join(d, "r.json")
         err = open(os.path.join(d, "err"), "w")
+        preexisting = {m["id"] for m in bpf_maps()}
         tracer = subprocess.Popen([LEAKSNOOP, "-p", str(work.pid), "-o", "0", "-f", "json",
                                    "-w", out, "1"], stderr=err)
         time.sleep(1.5)
@@ -297,7 +299,7 @@ def measure_reports(blocks):
             if line.startswith("ns_per_op"):
                 break
         time.sleep(3.5)
-        memory = map_memory(tracer.pid)
+        memory = map_memory(tracer.pid, preexisting)
         cpu, rss = stop(tracer)
         work.proc.kill()
         work.proc.wait()
