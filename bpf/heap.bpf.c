@@ -105,6 +105,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE); /* values page-aligned: buckets on cache lines */
 	__uint(max_entries, LS_DEFAULT_MAX_ALLOCS / LS_BUCKET_SLOTS);
 	__type(key, __u32);
 	__type(value, struct block_bucket);
@@ -419,10 +420,10 @@ static __always_inline enum take_result bucket_take(struct block_bucket *bucket,
 
 		if (bucket->addr[i] != addr)
 			continue;
-		info = bucket->info[i];
+		info = bucket->slot[i].info;
 		out->size = info >> LS_SLOT_BITS;
 		out->slot = info & ((1u << LS_SLOT_BITS) - 1);
-		out->time_ns = age_epoch_ns ? bucket->time_ns[i] : 0; /* a cache line spared */
+		out->time_ns = age_epoch_ns ? bucket->slot[i].time_ns : 0;
 		if (__sync_val_compare_and_swap(&bucket->addr[i], addr, 0) != addr)
 			return TAKE_LOST;
 		return TAKE_OURS;
@@ -436,9 +437,9 @@ static __always_inline bool bucket_put(struct block_bucket *bucket, __u64 addr,
 	for (int i = 0; i < LS_BUCKET_SLOTS; i++) {
 		if (bucket->addr[i] || __sync_val_compare_and_swap(&bucket->addr[i], 0, addr))
 			continue;
-		bucket->info[i] = rec->size << LS_SLOT_BITS | rec->slot;
+		bucket->slot[i].info = rec->size << LS_SLOT_BITS | rec->slot;
 		if (age_epoch_ns)
-			bucket->time_ns[i] = rec->time_ns;
+			bucket->slot[i].time_ns = rec->time_ns;
 		return true;
 	}
 	return false;
