@@ -20,7 +20,7 @@ LIB_SRCS := user/options.c user/procmaps.c user/elf_module.c user/debuginfo.c \
 	    user/thread_probes.c user/thread_report.c user/go_runtime.c user/goroutine_report.c user/count_history.c \
 	    user/pprof_writer.c user/report_pprof.c user/report_metrics.c user/live.c \
 	    user/report_top.c user/json_reader.c user/diff.c user/report_svg.c user/unwind_table.c \
-	    user/age_clock.c
+	    user/age_clock.c user/slot_deltas.c
 TOOL_SRCS := user/main.c user/tracer.c user/unwinder.c user/collect.c user/collect_threads.c user/launch.c user/session.c
 LIB_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(LIB_SRCS))
 TOOL_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(TOOL_SRCS))

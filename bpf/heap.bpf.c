@@ -475,11 +475,118 @@ static __always_inline bool put_block(__u64 addr, const struct alloc_record *rec
 	return bucket && bucket_put(bucket, addr, rec);
 }
 
+/*
+ * Per-CPU totals (include/leaksnoop.h, struct slot_delta) for slots below
+ * banked_slots, set by user space.  User space swaps the banks before each
+ * report; the swap (an update of `delta_banks`) returns only once every
+ * program that may still count into the old bank has finished, so what it
+ * reads there is an exact cut.
+ */
+const volatile __u32 banked_slots = 0;
+
+struct delta_bank {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1); /* banked_slots (at least 1), set by user space */
+	__type(key, __u32);
+	__type(value, struct slot_delta);
+} delta_bank_a SEC(".maps"), delta_bank_b SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_ARRAY_OF_MAPS);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__array(values, struct delta_bank);
+} delta_banks SEC(".maps") = {
+	.values = { &delta_bank_a },
+};
+
+/* This CPU's cell for slot in the live bank; NULL: slot counted in `stack_stats`. */
+static __always_inline struct slot_delta *live_delta(__u32 slot)
+{
+	__u32 zero = 0;
+	void *bank;
+
+	if (slot >= banked_slots)
+		return NULL;
+	bank = bpf_map_lookup_elem(&delta_banks, &zero);
+	return bank ? bpf_map_lookup_elem(bank, &slot) : NULL;
+}
+
+/*
+ * Count a block of the epoch of time_ns into this CPU's young cells.  A cell
+ * holding a later epoch means the block is older than the ring: nothing to
+ * do.  One holding an earlier epoch is taken over; what it counted is older
+ * than the ring by then.
+ */
+static __always_inline void age_cell_add(struct slot_delta *delta, __u64 time_ns, __s64 bytes,
+					 __s32 blocks)
+{
+	__u32 epoch = time_ns / age_epoch_ns;
+	struct age_cell *cell = &delta->young[epoch & (LS_AGE_SLOTS - 1)];
+	__u32 seen = cell->epoch;
+
+	if ((__s32)(epoch - seen) < 0)
+		return;
+	if (epoch != seen && __sync_val_compare_and_swap(&cell->epoch, seen, epoch) == seen) {
+		cell->count = 0;
+		cell->bytes = 0;
+	}
+	__sync_fetch_and_add(&cell->bytes, bytes);
+	__sync_fetch_and_add(&cell->count, blocks);
+}
+
+/* A recorded block or region joins its stack's totals. */
+static __always_inline void account(const struct alloc_record *rec)
+{
+	struct slot_delta *delta = live_delta(rec->slot);
+	struct stack_stats *stats;
+
+	if (delta) {
+		__sync_fetch_and_add(&delta->alloc_bytes, rec->size);
+		__sync_fetch_and_add(&delta->allocs, 1);
+		if (!delta->first_alloc_ns)
+			delta->first_alloc_ns = rec->time_ns ? rec->time_ns : bpf_ktime_get_ns();
+		if (age_epoch_ns)
+			age_cell_add(delta, rec->time_ns, rec->size, 1);
+		return;
+	}
+	stats = stats_at(rec->slot);
+	if (stats)
+		stats_add(stats, rec);
+}
+
+/* Bytes and blocks of slot released (negative: given back) other than by a whole record. */
+static __always_inline void release_part(__u32 slot, __s64 bytes, __s64 blocks)
+{
+	struct slot_delta *delta = live_delta(slot);
+	struct stack_stats *stats;
+
+	if (delta) {
+		__sync_fetch_and_add(&delta->freed_bytes, bytes);
+		__sync_fetch_and_add(&delta->frees, blocks);
+		return;
+	}
+	stats = stats_at(slot);
+	if (stats) {
+		__sync_fetch_and_add(&stats->outstanding_bytes, -bytes);
+		__sync_fetch_and_add(&stats->outstanding_count, -blocks);
+	}
+}
+
 /* Undo what recording the block added to its stack. */
 static __always_inline void unaccount(const struct alloc_record *rec)
 {
-	struct stack_stats *stats = stats_at(rec->slot);
+	struct slot_delta *delta = live_delta(rec->slot);
+	struct stack_stats *stats;
 
+	if (delta) {
+		__sync_fetch_and_add(&delta->freed_bytes, rec->size);
+		__sync_fetch_and_add(&delta->frees, 1);
+		if (age_epoch_ns)
+			age_cell_add(delta, rec->time_ns, -(__s64)rec->size, -1);
+		return;
+	}
+	stats = stats_at(rec->slot);
 	if (stats)
 		stats_sub(stats, rec);
 }
@@ -534,12 +641,8 @@ static __always_inline void record_block(void *ctx, struct stack_scratch *scratc
 					 __u64 size, __u32 proc)
 {
 	struct alloc_record rec = {}, stale;
-	struct stack_stats *stats;
 
 	if (size > LS_MAX_BLOCK_SIZE || !new_record(ctx, scratch, size, LS_KIND_HEAP, proc, &rec))
-		return;
-	stats = stats_at(rec.slot);
-	if (!stats)
 		return;
 	/* A block at this address whose free we never saw: retire it first. */
 	if (take_block(block_key(addr, proc), &stale))
@@ -548,7 +651,7 @@ static __always_inline void record_block(void *ctx, struct stack_scratch *scratc
 		count(LS_CNT_DROP_ALLOC_FULL, 1);
 		return;
 	}
-	stats_add(stats, &rec);
+	account(&rec);
 }
 
 /* Record a new anonymous region and charge it to the current user stack. */
@@ -556,14 +659,10 @@ static __always_inline void record_region(void *ctx, struct thread_state *state,
 					  __u64 size, __u32 proc)
 {
 	struct alloc_record rec = {}, stale;
-	struct stack_stats *stats;
 
 	if (!new_record(ctx, &state->scratch, size, LS_KIND_MMAP, proc, &rec))
 		return;
 	addr = block_key(addr, proc);
-	stats = stats_at(rec.slot);
-	if (!stats)
-		return;
 	if (bpf_map_update_elem(&mmaps, &addr, &rec, BPF_NOEXIST)) {
 		/* A region at this address whose unmap we never saw: retire it. */
 		if (!bpf_map_lookup_elem(&mmaps, &addr)) {
@@ -576,7 +675,7 @@ static __always_inline void record_region(void *ctx, struct thread_state *state,
 			return;
 		}
 	}
-	stats_add(stats, &rec);
+	account(&rec);
 }
 
 static __always_inline struct call_state *enter_alloc(struct pt_regs *ctx, __u32 call, __u64 size)
@@ -702,18 +801,13 @@ int BPF_KPROBE(free_enter, __u64 ptr)
 /* The realloc failed: the old block is still the caller's. */
 static __always_inline void restore_old_block(struct call_state *c)
 {
-	struct stack_stats *stats;
 	__u64 addr = c->old_ptr;
 
 	if (!addr)
 		return;
 	if (!put_block(addr, &c->old_record))
 		return;
-	stats = stats_at(c->old_record.slot);
-	if (stats) {
-		__sync_fetch_and_add(&stats->outstanding_bytes, c->old_record.size);
-		__sync_fetch_and_add(&stats->outstanding_count, 1);
-	}
+	release_part(c->old_record.slot, -(__s64)c->old_record.size, -1);
 	count(LS_CNT_REALLOC_FAILED, 1);
 }
 
@@ -814,21 +908,17 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 static __always_inline void shrink_region(__u64 addr, __u64 len, struct alloc_record *rec)
 {
 	struct alloc_record rest = *rec;
-	struct stack_stats *stats;
 	__u64 rest_addr = addr + len;
 
 	if (bpf_map_delete_elem(&mmaps, &addr))
 		return;
-	stats = stats_at(rec->slot);
 	rest.size = rec->size - len;
 	if (bpf_map_update_elem(&mmaps, &rest_addr, &rest, BPF_NOEXIST)) {
 		count(LS_CNT_DROP_ALLOC_FULL, 1);
-		if (stats)
-			stats_sub(stats, rec);
+		unaccount(rec);
 		return;
 	}
-	if (stats)
-		__sync_fetch_and_add(&stats->outstanding_bytes, -(__s64)len);
+	release_part(rec->slot, len, 0);
 }
 
 SEC("tracepoint/syscalls/sys_enter_munmap")

@@ -6,11 +6,12 @@
  *
  * Flow of a record: a probe in bpf/heap.bpf.c sees an allocation, keeps one
  * record per outstanding block (map `allocs`, a table of buckets; `mmaps` for
- * regions) and folds it into the `struct stack_stats` of its stack, one slot
- * of the array `stack_stats` per (stack, kind), found through `stack_index`;
- * the frames live once in map `stack_traces`.  User space reads only the used
- * slots of `stack_stats`, `stack_traces` and `counters`, so a report costs
- * O(stacks).
+ * regions) and folds it into the totals of its stack's slot, one slot of the
+ * array `stack_stats` per (stack, kind), found through `stack_index`: per CPU
+ * in the banks of `delta_banks` (struct slot_delta) or, past their budget, in
+ * `stack_stats` itself; the frames live once in map `stack_traces`.  User
+ * space reads only the used slots of the banks, `stack_stats`,
+ * `stack_traces` and `counters`, so a report costs O(stacks).
  */
 #ifndef LEAKSNOOP_H
 #define LEAKSNOOP_H
@@ -127,6 +128,35 @@ struct stack_slot {
 	__u32 used; /* 0: a slot lost to a race, or not yet written */
 	__u32 pad;
 	struct stack_stats stats;
+};
+
+/*
+ * Heap and mmap totals of the first slots of `stack_stats` are counted per
+ * CPU instead (bpf/heap.bpf.c, `delta_banks`): threads allocating from one
+ * stack on different CPUs then never write the same cache line, which each
+ * call would wait for (~40 ns a call on two-thread workloads here).  Two banks, each a per-CPU
+ * array of these per slot; the probes count into the live one, and user
+ * space reads the other after swapping them (user/collect.c), so a report
+ * is an exact cut.  Both banks over all CPUs take at most
+ * LS_DELTA_BANK_BUDGET bytes; slots beyond it keep their totals in
+ * `stack_stats`.
+ */
+#define LS_DELTA_BANK_BUDGET (16u << 20)
+
+struct age_cell {
+	__u32 epoch; /* low 32 bits of the epoch the cell counts */
+	__s32 count;
+	__s64 bytes;
+};
+
+struct slot_delta {
+	__s64 alloc_bytes;
+	__s64 allocs;
+	__s64 freed_bytes;
+	__s64 frees;
+	__u64 first_alloc_ns; /* this CPU's first allocation into this bank; 0: none */
+	/* With the age filter: what recent epochs allocated and freed here (see `young`) */
+	struct age_cell young[LS_AGE_SLOTS];
 };
 
 /* An outstanding block or region, as the probes see it. */

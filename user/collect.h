@@ -3,6 +3,7 @@
 #define LS_COLLECT_H
 
 #include "aggregate.h"
+#include "slot_deltas.h"
 
 /*
  * Reads the per-stack maps into a snapshot: O(stacks) in batches, whatever
@@ -15,6 +16,7 @@ struct collector;
 /* The maps a collector reads (see include/leaksnoop.h). */
 struct stats_maps {
 	int stats_fd, slots_used_fd, traces_fd, counters_fd;
+	struct delta_banks banks;
 };
 
 struct collector *collector_new(const struct stats_maps *maps, uint32_t max_stacks,

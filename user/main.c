@@ -514,6 +514,8 @@ static int start_collecting(struct run *run)
 		.counters_fd = tracer_counters_fd(&run->tracer),
 	};
 
+	tracer_delta_banks(&run->tracer, &maps.banks);
+
 	run->collector = collector_new(&maps, o->max_stacks, o->sample_rate);
 	if (!run->collector)
 		return fail(EXIT_RUNTIME, "out of memory");

@@ -89,6 +89,38 @@ static bool age_clock_ticks(const struct tracer_config *cfg)
 	return cfg->age_epoch_ns >= LS_AGE_CLOCK_MIN_EPOCH_NS;
 }
 
+/*
+ * Per-CPU banks for as many slots as LS_DELTA_BANK_BUDGET allows
+ * (include/leaksnoop.h).  Made here because their size depends on the CPUs;
+ * the first also serves as the template of `delta_banks`'s values.
+ */
+static int make_delta_banks(struct heap_bpf *skel, const struct tracer_config *cfg)
+{
+	/* Fewer only to test the counters past the banks. */
+	const char *cap = getenv("LEAKSNOOP_BANKED_STACKS");
+	uint32_t slots = delta_bank_slots(cfg->max_stacks, libbpf_num_possible_cpus());
+
+	if (cap && strtoul(cap, NULL, 10) < slots)
+		slots = strtoul(cap, NULL, 10);
+	uint32_t entries = slots ? slots : 1; /* an array has at least one */
+	struct bpf_map *banks[2] = { skel->maps.delta_bank_a, skel->maps.delta_bank_b };
+
+	skel->rodata->banked_slots = slots;
+	for (int i = 0; i < 2; i++) {
+		int fd = bpf_map_create(BPF_MAP_TYPE_PERCPU_ARRAY, bpf_map__name(banks[i]),
+					sizeof(__u32), sizeof(struct slot_delta), entries, NULL);
+		int err;
+
+		if (fd < 0)
+			return -errno;
+		err = bpf_map__reuse_fd(banks[i], fd); /* keeps a copy of fd */
+		close(fd);
+		if (err)
+			return err;
+	}
+	return bpf_map__set_inner_map_fd(skel->maps.delta_banks, bpf_map__fd(banks[0]));
+}
+
 int tracer_load(struct tracer *t, const struct tracer_config *cfg)
 {
 	struct heap_bpf *skel = heap_bpf__open();
@@ -132,7 +164,9 @@ int tracer_load(struct tracer *t, const struct tracer_config *cfg)
 		bpf_program__set_autoload(skel->progs.mremap_enter, false);
 		bpf_program__set_autoload(skel->progs.mremap_exit, false);
 	}
-	err = heap_bpf__load(skel);
+	err = make_delta_banks(skel, cfg);
+	if (!err)
+		err = heap_bpf__load(skel);
 	if (!err)
 		err = init_procs(skel, cfg->tgid);
 	if (!err && age_clock_ticks(cfg))
@@ -469,6 +503,15 @@ int tracer_attach_mmap(struct tracer *t, bool verbose)
 int tracer_stats_fd(const struct tracer *t)
 {
 	return bpf_map__fd(t->skel->maps.stack_stats);
+}
+
+void tracer_delta_banks(const struct tracer *t, struct delta_banks *banks)
+{
+	banks->switch_fd = bpf_map__fd(t->skel->maps.delta_banks);
+	banks->bank_fd[0] = bpf_map__fd(t->skel->maps.delta_bank_a);
+	banks->bank_fd[1] = bpf_map__fd(t->skel->maps.delta_bank_b);
+	banks->slots = t->skel->rodata->banked_slots;
+	banks->age_epoch_ns = t->skel->rodata->age_epoch_ns;
 }
 
 int tracer_slots_used_fd(const struct tracer *t)

@@ -9,6 +9,7 @@
 
 #include "age_clock.h"
 #include "allocator.h"
+#include "slot_deltas.h"
 
 struct heap_bpf;
 struct floor_bpf;
@@ -119,6 +120,8 @@ int tracer_attach_mmap(struct tracer *t, bool verbose);
 /* Map fds the collector reads. */
 int tracer_stats_fd(const struct tracer *t);
 int tracer_slots_used_fd(const struct tracer *t);
+/* The per-CPU banks of heap and mmap totals (include/leaksnoop.h). */
+void tracer_delta_banks(const struct tracer *t, struct delta_banks *banks);
 int tracer_traces_fd(const struct tracer *t);
 int tracer_counters_fd(const struct tracer *t);
 

@@ -169,6 +169,19 @@ class HeapTruth(LeaksnoopTest):
         finally:
             run.close()
 
+    def test_stacks_past_the_per_cpu_banks_keep_the_exact_truth(self):
+        # Only the first 3 stacks in the banks: the others count in the shared
+        # totals, and each report adds both.
+        env = dict(os.environ, LEAKSNOOP_BANKED_STACKS="3")
+        run = Run(["-c", prog("leaky"), "-o", "0", "-T", "100", "30"], env=env)
+        try:
+            self.assertEqual(run.wait(), 0, run.stderr())
+            final = run.reports()[-1]
+            self.assert_leaky_truth(final)
+            self.assertEqual(final["dropped"], {"events": 0, "stacks": 0})
+        finally:
+            run.close()
+
     def test_frames_carry_module_file_and_line(self):
         run = Run(["-c", prog("leaky"), "-o", "0", "-T", "100", "30"])
         try:
