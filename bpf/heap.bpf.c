@@ -41,19 +41,25 @@ enum pending_call {
 	CALL_POSIX_MEMALIGN,
 };
 
-/* An allocator call in flight: what the entry probe tells the return probe. */
+/*
+ * An allocator call in flight: what the entry probe tells the return probe.
+ * 64 bytes, so that in the page-aligned `call_slots` each thread's call is
+ * on a cache line of its own: two threads' calls on one line would make
+ * every probe of each wait for the line to come back from the other CPU.
+ */
 struct call_state {
-	__u64 owner;         /* the calling TID (in `call_slots`); 0: free */
-	__u32 call;          /* enum pending_call */
-	__u32 in_allocator;  /* the allocator's own mmaps are heap, not kind mmap */
-	__u32 record;        /* the returned block is to be recorded (size, sampling) */
-	__u32 nested;        /* probed calls made by the allocator itself, e.g. musl's calloc -> malloc */
+	__u32 owner;         /* the calling TID (in `call_slots`); 0: free */
+	__u8 call;           /* enum pending_call */
+	__u8 in_allocator;   /* the allocator's own mmaps are heap, not kind mmap */
+	__u8 record;         /* the returned block is to be recorded (size, sampling) */
+	__u8 nested;         /* probed calls made by the allocator itself, e.g. musl's calloc -> malloc */
 	__u64 sp;            /* %rsp at entry: a call further down the stack is nested in this one */
 	__u64 size;
 	__u64 out_ptr;       /* posix_memalign's memptr */
 	__u64 old_ptr;       /* realloc's block, already released at entry */
 	struct alloc_record old_record;
 };
+_Static_assert(sizeof(struct call_state) == 64, "a call slot is one cache line");
 
 /*
  * Calls in flight, one slot per TID modulo LS_CALL_SLOTS, claimed by
@@ -63,6 +69,7 @@ struct call_state {
  */
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
+	__uint(map_flags, BPF_F_MMAPABLE); /* values page-aligned: slots on cache lines */
 	__uint(max_entries, LS_CALL_SLOTS);
 	__type(key, __u32);
 	__type(value, struct call_state);
