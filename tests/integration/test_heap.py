@@ -163,6 +163,7 @@ class HeapTruth(LeaksnoopTest):
             final = run.reports()[-1]
             self.assertEqual(site(final, "many_leaks"), (4 * 8000000, 4 * 80000, 4 * 80000))
             self.assertEqual(site(final, "many_churn"), (0, 0, 4 * 80000))
+            self.assertEqual(site(final, "many_batch"), (0, 0, 4 * 20000))
             self.assertEqual(final["dropped"], {"events": 0, "stacks": 0})
             self.assertRegex(run.stderr(), r"[1-9]\d* allocator calls found their thread's "
                                            r"slot taken and used task storage")

@@ -25,6 +25,10 @@ class Sampling(LeaksnoopTest):
             churn = site(final, "many_churn")
             self.assertEqual(churn[:2], (0, 0))
             self.assertLess(abs(churn[2] - 80000) / 80000, bound)
+            # Blocks held at many addresses, then all freed: every sampled one's free is found.
+            batch = site(final, "many_batch")
+            self.assertEqual(batch[:2], (0, 0))
+            self.assertLess(abs(batch[2] - 20000) / 20000, 4 / math.sqrt(20000 // rate))
         finally:
             run.close()
 

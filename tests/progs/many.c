@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
  * Many allocations, for the sampling test: many_leaks() leaks 80000 blocks of
- * 100 bytes (8,000,000 bytes); many_churn() allocates and frees 80000 more.
+ * 100 bytes (8,000,000 bytes); many_churn() allocates and frees 80000 more,
+ * one at a time (one address, reused); many_batch() holds 20000 at once at
+ * as many addresses, then frees them all.
  * `many N` does both in N threads at once (N x those numbers), for the test
  * of threads whose calls overlap.
  */
@@ -26,10 +28,21 @@ void many_churn(void)
 	}
 }
 
+void many_batch(void)
+{
+	static __thread void *held[20000];
+
+	for (int i = 0; i < 20000; i++)
+		held[i] = malloc(100);
+	for (int i = 0; i < 20000; i++)
+		free(held[i]);
+}
+
 static void *leak_and_churn(void *unused)
 {
 	many_leaks();
 	many_churn();
+	many_batch();
 	return NULL;
 }
 
