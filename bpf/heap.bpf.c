@@ -420,24 +420,22 @@ static __always_inline void mark_bucket_overflowed(__u32 first)
  * With -s N: how many blocks are in the table whose first bucket is in each
  * group of 64 buckets of `allocs` (wherever they went).  Most frees of a
  * sampled run are of blocks never recorded; when their group holds none they
- * skip the bucket, a read that misses the caches after the trap, for a word
- * of a 10 KiB array that stays in them.  A block's group is counted up before
+ * skip the bucket (a random line of a 30 MiB table, rarely in the caches)
+ * for a word of a 10 KiB array that stays in them.  A block's group is counted up before
  * the block is put and down after it is taken, so while a block is in the
  * table its group's count is not 0.  One entry without sampling, which
  * never reads it.
  */
-#define BUCKET_GROUP_SHIFT 6
-
 struct {
 	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, LS_DEFAULT_MAX_ALLOCS / LS_BUCKET_SLOTS >> BUCKET_GROUP_SHIFT);
+	__uint(max_entries, LS_DEFAULT_MAX_ALLOCS / LS_BUCKET_SLOTS >> LS_BUCKET_GROUP_SHIFT);
 	__type(key, __u32);
 	__type(value, __u32);
 } group_blocks SEC(".maps");
 
 static __always_inline void count_group_blocks(__u32 first, __s32 blocks)
 {
-	__u32 group = first >> BUCKET_GROUP_SHIFT, *held;
+	__u32 group = first >> LS_BUCKET_GROUP_SHIFT, *held;
 
 	if (sample_rate <= 1)
 		return;
@@ -449,7 +447,7 @@ static __always_inline void count_group_blocks(__u32 first, __s32 blocks)
 /* False only when no block whose first bucket is in first's group is in the table. */
 static __always_inline bool group_may_hold(__u32 first)
 {
-	__u32 group = first >> BUCKET_GROUP_SHIFT, *held;
+	__u32 group = first >> LS_BUCKET_GROUP_SHIFT, *held;
 
 	if (sample_rate <= 1)
 		return true;

@@ -178,12 +178,14 @@ struct alloc_record {
  * slot is always written before anyone looks it up.
  */
 #define LS_BUCKET_SLOTS 8
-#define LS_SLOT_BITS 24 /* info[i]: size << LS_SLOT_BITS | stack slot */
+#define LS_BUCKET_GROUP_SHIFT 6 /* with -s N, blocks are counted per 64 buckets */
+#define LS_SLOT_BITS 24 /* block_slot.info: size << LS_SLOT_BITS | stack slot */
 #define LS_MAX_BLOCK_SIZE ((1ULL << (64 - LS_SLOT_BITS)) - 1)
 
+/* The record of the block at addr[i], in slot[i]. */
 struct block_slot {
-	__u64 info;
-	__u64 time_ns;
+	__u64 info;    /* size << LS_SLOT_BITS | stack slot */
+	__u64 time_ns; /* when it was allocated, with the age filter */
 };
 
 /*

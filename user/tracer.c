@@ -149,7 +149,8 @@ int tracer_load(struct tracer *t, const struct tracer_config *cfg)
 	bpf_map__set_max_entries(skel->maps.allocs, block_buckets(cfg->max_allocs));
 	bpf_map__set_max_entries(skel->maps.bucket_overflows, (block_buckets(cfg->max_allocs) + 63) / 64);
 	bpf_map__set_max_entries(skel->maps.group_blocks,
-				 cfg->sample_rate > 1 ? (block_buckets(cfg->max_allocs) >> 6) + 1 : 1);
+				 cfg->sample_rate > 1 ?
+				 (block_buckets(cfg->max_allocs) >> LS_BUCKET_GROUP_SHIFT) + 1 : 1);
 	bpf_map__set_max_entries(skel->maps.mmaps, LS_DEFAULT_MAX_REGIONS);
 	bpf_map__set_max_entries(skel->maps.stack_index, cfg->max_stacks);
 	bpf_map__set_max_entries(skel->maps.stack_stats, cfg->max_stacks);
