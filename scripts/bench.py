@@ -381,9 +381,12 @@ def run_bench(args):
 
     print("\n== report cost with many outstanding blocks", flush=True)
     scale = [measure_reports(100000), measure_reports(1000000)]
+    def ms(value):
+        return "?" if value is None else "%.2f" % value
+
     for row in scale:
         print("  %8d blocks: report %s ms (max %s), BPF maps %.1f MiB, leaksnoop RSS %.1f MiB" %
-              (row["blocks"], row["report_ms_median"], row["report_ms_max"],
+              (row["blocks"], ms(row["report_ms_median"]), ms(row["report_ms_max"]),
                row["map_bytes"] / 1048576.0, row["tracer_rss_kib"] / 1024.0))
     # The block table is allocated whole at load: the cost is per block of capacity.
     per_block = scale[1]["map_bytes"] / 1000000.0
