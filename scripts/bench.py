@@ -239,6 +239,35 @@ def summarize(kind, samples, cpu, rss, args):
     return {"table": table, "ratios": ratios, "paired_ratios": paired, "above_floor_ns": own}
 
 
+def measure_growth(kinds, rounds, args):
+    """--growth against untraced, back to back, on longer runs.
+
+    Its cost is a few page faults per run, far below the spread of the main
+    rounds' short runs; pairing each growth run with the untraced run before
+    it, on runs five times as long, measures it instead of the noise.
+    """
+    longer = argparse.Namespace(**vars(args))
+    longer.pairs_untraced *= 5
+    longer.mixed_untraced *= 5
+    tracer = [LEAKSNOOP, "-p", "{pid}", "--growth", "-f", "json", "-w", "/dev/null", "60"]
+    results = {}
+    for kind in kinds:
+        argv = workload_argv(kind, False, longer)
+        untraced, growth = [], []
+        for _ in range(rounds):
+            untraced.append(run_untraced(argv)[0])
+            with tempfile.TemporaryDirectory() as workdir:
+                growth.append(run_attached(argv, tracer, "Tracing", 0.2, workdir)[0])
+        per_round = [100.0 * (g - u) / u for u, g in zip(untraced, growth)]
+        results[kind] = {"untraced_ns": untraced, "growth_ns": growth,
+                         "paired_percent": statistics.median(per_round)}
+        print("  %-6s untraced %7.2f ns, --growth %7.2f ns: %+.1f%% (median of %d paired "
+              "rounds; %+.1f%% .. %+.1f%%)" %
+              (kind, statistics.median(untraced), statistics.median(growth),
+               statistics.median(per_round), rounds, min(per_round), max(per_round)), flush=True)
+    return results
+
+
 def measure_churn(rounds):
     """Cost of thread and goroutine tracking: create+join / go+exit, per operation."""
     leaks = [LEAKSNOOP, "-p", "{pid}", "-f", "json", "-w", "/dev/null", "60"]
@@ -375,6 +404,10 @@ def run_bench(args):
         print("\n== %s workload" % kind, flush=True)
         samples, cpu, rss = measure_overhead(kind, 2 if args.quick else rounds, chosen, args)
         results["workloads"][kind] = summarize(kind, samples, cpu, rss, args)
+
+    if not args.quick:
+        print("\n== growth mode, paired with untraced runs 5x as long", flush=True)
+        results["growth_paired"] = measure_growth([kind for kind, _ in kinds], 8, args)
 
     print("\n== thread and goroutine tracking", flush=True)
     results["churn"] = measure_churn(2 if args.quick else 3)
