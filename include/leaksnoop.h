@@ -48,14 +48,16 @@
 #define LS_AGE_GUARD_EPOCHS 2
 
 /*
- * Map `age_clock`: CLOCK_MONOTONIC in ns, written every LS_AGE_CLOCK_TICK_NS
- * by a thread of the tracer (user/age_clock.c).  The probes date blocks for
+ * Map `age_clock`: CLOCK_MONOTONIC in ns, written every sixteenth of an
+ * epoch (at least LS_AGE_CLOCK_TICK_NS) by a thread of the tracer
+ * (user/age_clock.c), while probes that date blocks are attached.  The probes date blocks for
  * the age filter by it instead of asking the kernel, which costs ~35 ns a
  * call here, twice per block (its allocation and its free), whenever the
  * filter's epochs are long enough (LS_AGE_CLOCK_MIN_EPOCH_NS) for the tick
  * not to matter; otherwise, and until the clock is set, the kernel's.
  */
 #define LS_AGE_CLOCK_TICK_NS 2000000ULL
+#define LS_AGE_CLOCK_MAX_TICK_NS 100000000ULL
 #define LS_AGE_CLOCK_MIN_EPOCH_NS (16 * LS_AGE_CLOCK_TICK_NS)
 
 /* Stack hash used when the stack could not be captured or stored. */

@@ -387,6 +387,43 @@ def main():
         restore_bpf_stats(stats_setting)
 
 
+def check_targets(results, args):
+    """Print each of the cost targets with what this run measured, and whether it is met."""
+    rows = []
+
+    def target(name, value, met):
+        rows.append({"target": name, "measured": value, "met": met})
+        print("  %-7s %-52s %s" % ("met" if met else "NOT MET", name, value))
+
+    print("\n== targets", flush=True)
+    sampled = "leaksnoop -s %d" % args.sample_rate
+    for kind, workload in results["workloads"].items():
+        ratios, paired = workload["ratios"], workload["paired_ratios"]
+        if "floor chosen" in ratios:
+            target("%s: at most 1.25x the chosen floor" % kind,
+                   "%.2fx (paired %.2fx)" % (ratios["floor chosen"],
+                                             paired.get("floor chosen", float("nan"))),
+                   ratios["floor chosen"] <= 1.25)
+        if "bpftrace memleak" in ratios:
+            target("%s: at most 1/5 of the bpftrace script" % kind,
+                   "%.2fx" % ratios["bpftrace memleak"], ratios["bpftrace memleak"] <= 0.2)
+        above = workload["above_floor_ns"]
+        if "sampled / default" in ratios and sampled in above and above["leaksnoop"] > 0:
+            own = above[sampled] / above["leaksnoop"]
+            target("%s: -s %d below the default" % (kind, args.sample_rate),
+                   "%.2fx overall, %.2fx above the floor" % (ratios["sampled / default"], own),
+                   ratios["sampled / default"] < 1.0 and own <= 0.5)
+    for kind, growth in results.get("growth_paired", {}).items():
+        target("%s: --growth under 1%% of the untraced time" % kind,
+               "%+.1f%% (median of paired rounds)" % growth["paired_percent"],
+               growth["paired_percent"] < 1.0)
+    million = results["reports"][-1]
+    target("report with %d outstanding blocks under 200 ms" % million["blocks"],
+           "%.2f ms at most" % (million["report_ms_max"] or 0),
+           million["report_ms_max"] is not None and million["report_ms_max"] < 200)
+    return rows
+
+
 def run_bench(args):
     started = time.time()
     libc = libc_path()
@@ -426,6 +463,7 @@ def run_bench(args):
     print("  BPF map memory with 1M outstanding blocks: %.1f bytes per block (all maps)" % per_block)
     results["reports"] = scale
     results["map_bytes_per_block"] = per_block
+    results["targets"] = check_targets(results, args)
     results["seconds"] = time.time() - started
 
     os.makedirs(os.path.join(ROOT, "build"), exist_ok=True)

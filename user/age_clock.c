@@ -15,10 +15,23 @@ static uint64_t monotonic_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+uint64_t age_clock_tick_ns(uint64_t epoch_ns)
+{
+	uint64_t tick_ns = epoch_ns / 16;
+
+	if (epoch_ns < LS_AGE_CLOCK_MIN_EPOCH_NS)
+		return 0;
+	if (tick_ns < LS_AGE_CLOCK_TICK_NS)
+		return LS_AGE_CLOCK_TICK_NS;
+	/* Stopping waits for the tick in progress: keep an exit prompt. */
+	return tick_ns < LS_AGE_CLOCK_MAX_TICK_NS ? tick_ns : LS_AGE_CLOCK_MAX_TICK_NS;
+}
+
 static void *tick(void *arg)
 {
 	struct age_clock *clock = arg;
-	struct timespec period = { 0, LS_AGE_CLOCK_TICK_NS };
+	struct timespec period = { (time_t)(clock->tick_ns / 1000000000ULL),
+				   (long)(clock->tick_ns % 1000000000ULL) };
 
 	while (!clock->stop) {
 		nanosleep(&period, NULL);
@@ -27,7 +40,7 @@ static void *tick(void *arg)
 	return NULL;
 }
 
-int age_clock_start(struct age_clock *clock, int map_fd)
+int age_clock_start(struct age_clock *clock, int map_fd, uint64_t tick_ns)
 {
 	void *page = mmap(NULL, (size_t)sysconf(_SC_PAGESIZE), PROT_READ | PROT_WRITE, MAP_SHARED,
 			  map_fd, 0);
@@ -36,6 +49,7 @@ int age_clock_start(struct age_clock *clock, int map_fd)
 	if (page == MAP_FAILED)
 		return -errno;
 	clock->now_ns = page;
+	clock->tick_ns = tick_ns;
 	clock->stop = false;
 	*clock->now_ns = monotonic_ns(); /* before any probe is attached */
 	err = pthread_create(&clock->thread, NULL, tick, clock);

@@ -435,6 +435,7 @@ static int attach_all(struct run *run)
 		.system_wide = o->system_wide,
 		.comm = o->comm,
 		.unwind_rows = o->unwind_dwarf ? LS_DEFAULT_UNWIND_ROWS : 0,
+		.growth = o->growth,
 	};
 	int err;
 

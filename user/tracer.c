@@ -86,7 +86,16 @@ static int init_procs(struct heap_bpf *skel, pid_t tgid)
 /* Whether the probes date blocks by the tracer's clock (include/leaksnoop.h). */
 static bool age_clock_ticks(const struct tracer_config *cfg)
 {
-	return cfg->age_epoch_ns >= LS_AGE_CLOCK_MIN_EPOCH_NS;
+	return age_clock_tick_ns(cfg->age_epoch_ns) != 0;
+}
+
+/* Start the clock the probes date blocks by, once, when the first of them dates any. */
+static int start_age_clock(struct tracer *t, const struct tracer_config *cfg)
+{
+	if (!age_clock_ticks(cfg) || t->age_clock.running)
+		return 0;
+	return age_clock_start(&t->age_clock, bpf_map__fd(t->skel->maps.age_clock),
+			       age_clock_tick_ns(cfg->age_epoch_ns));
 }
 
 /*
@@ -172,14 +181,18 @@ int tracer_load(struct tracer *t, const struct tracer_config *cfg)
 		err = heap_bpf__load(skel);
 	if (!err)
 		err = init_procs(skel, cfg->tgid);
-	if (!err && age_clock_ticks(cfg))
-		err = age_clock_start(&t->age_clock, bpf_map__fd(skel->maps.age_clock));
 	if (err) {
 		heap_bpf__destroy(skel);
 		return err;
 	}
 	t->skel = skel;
-	return 0;
+	/* Before any probe is attached: the first blocks are dated by it too. */
+	err = cfg->growth ? 0 : start_age_clock(t, cfg);
+	if (err) {
+		heap_bpf__destroy(skel);
+		t->skel = NULL;
+	}
+	return err;
 }
 
 int tracer_unwind_rows_fd(const struct tracer *t)
@@ -631,6 +644,9 @@ int tracer_attach_kernel(struct tracer *t, const struct tracer_config *cfg, bool
 		return err;
 	}
 	t->kernel = skel;
+	err = start_age_clock(t, cfg); /* with --growth, no heap probe has started it */
+	if (err)
+		return err;
 	bpf_object__for_each_program(prog, skel->obj) {
 		if (!bpf_program__autoload(prog))
 			continue;

@@ -40,6 +40,7 @@ struct tracer_config {
 	uint64_t cgroup_id;
 	uint32_t cgroup_level;
 	uint32_t unwind_rows;   /* --unwind dwarf: room for this many rows; 0: frame pointers */
+	bool growth;            /* --growth: no allocator probe, nothing dated but kernel blocks */
 };
 
 /* The loaded BPF programs and every link attached so far. */

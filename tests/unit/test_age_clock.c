@@ -34,7 +34,7 @@ Test(age_clock, is_set_at_start_and_kept_within_a_tick_of_now)
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(ftruncate(fd, sysconf(_SC_PAGESIZE)), 0);
 	seen = shared_page(fd);
-	cr_assert_eq(age_clock_start(&clock, fd), 0);
+	cr_assert_eq(age_clock_start(&clock, fd, LS_AGE_CLOCK_TICK_NS), 0);
 	first = *seen;
 	cr_assert_geq(first, before, "set before any probe could read it");
 	cr_assert_leq(first, monotonic_ns());
@@ -53,6 +53,37 @@ Test(age_clock, a_descriptor_that_cannot_be_mapped_is_an_error)
 {
 	struct age_clock clock = { 0 };
 
-	cr_assert_lt(age_clock_start(&clock, -1), 0);
+	cr_assert_lt(age_clock_start(&clock, -1, LS_AGE_CLOCK_TICK_NS), 0);
 	age_clock_stop(&clock);
+}
+
+Test(age_clock, ticks_a_sixteenth_of_an_epoch_and_not_for_short_ones)
+{
+	/* The default -o 500: epochs of 125 ms, a tick of 7.8 ms (128 a second, not 500). */
+	cr_assert_eq(age_clock_tick_ns(125000000ULL), 7812500ULL);
+	cr_assert_eq(age_clock_tick_ns(LS_AGE_CLOCK_MIN_EPOCH_NS), LS_AGE_CLOCK_TICK_NS);
+	cr_assert_eq(age_clock_tick_ns(LS_AGE_CLOCK_MIN_EPOCH_NS - 1), 0, "the kernel's clock");
+	cr_assert_eq(age_clock_tick_ns(0), 0, "no age filter");
+	cr_assert_eq(age_clock_tick_ns(60ULL * 1000000000ULL), LS_AGE_CLOCK_MAX_TICK_NS,
+		     "a prompt stop");
+}
+
+Test(age_clock, keeps_a_longer_tick)
+{
+	int fd = memfd_create("age_clock", 0);
+	struct age_clock clock = { 0 };
+	volatile uint64_t *seen;
+	uint64_t first;
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(ftruncate(fd, sysconf(_SC_PAGESIZE)), 0);
+	seen = shared_page(fd);
+	cr_assert_eq(age_clock_start(&clock, fd, 100 * 1000000ULL), 0);
+	first = *seen;
+	usleep(30 * 1000);
+	cr_assert_eq(*seen, first, "no tick before 100 ms");
+	usleep(150 * 1000);
+	cr_assert_gt(*seen, first, "a tick after it");
+	age_clock_stop(&clock);
+	close(fd);
 }
