@@ -156,7 +156,7 @@ int main(int argc, char **argv)
 	else
 		run_pairs(a);
 	elapsed = now_ns() - start;
-	printf("ns_per_op %.1f\n", elapsed / (double)(strcmp(mode, "mixed") ? a : a * b));
+	printf("ns_per_op %.3f\n", elapsed / (double)(strcmp(mode, "mixed") ? a : a * b));
 	while (linger)
 		pause();
 	return 0;

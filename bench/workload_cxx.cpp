@@ -62,7 +62,7 @@ int main(int argc, char **argv)
 	for (auto &t : pool)
 		t.join();
 	double ns = std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - start).count();
-	std::printf("ns_per_op %.1f\n", ns / double(ops * threads));
+	std::printf("ns_per_op %.3f\n", ns / double(ops * threads));
 	while (linger)
 		pause();
 	return 0;
