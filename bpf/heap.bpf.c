@@ -435,10 +435,11 @@ struct {
 
 static __always_inline void count_group_blocks(__u32 first, __s32 blocks)
 {
-	__u32 group = first >> LS_BUCKET_GROUP_SHIFT, *held;
+	__u32 group, *held;
 
 	if (sample_rate <= 1)
 		return;
+	group = first >> LS_BUCKET_GROUP_SHIFT; /* after the test: nothing left of it unsampled */
 	held = bpf_map_lookup_elem(&group_blocks, &group);
 	if (held)
 		__sync_fetch_and_add(held, blocks);
@@ -447,10 +448,11 @@ static __always_inline void count_group_blocks(__u32 first, __s32 blocks)
 /* False only when no block whose first bucket is in first's group is in the table. */
 static __always_inline bool group_may_hold(__u32 first)
 {
-	__u32 group = first >> LS_BUCKET_GROUP_SHIFT, *held;
+	__u32 group, *held;
 
 	if (sample_rate <= 1)
 		return true;
+	group = first >> LS_BUCKET_GROUP_SHIFT;
 	held = bpf_map_lookup_elem(&group_blocks, &group);
 	return !held || *held;
 }
@@ -612,6 +614,13 @@ static __always_inline void account(const struct alloc_record *rec)
 		stats_add(stats, rec);
 }
 
+/* This CPU's count of what slot released (negative: given back). */
+static __always_inline void delta_release(struct slot_delta *delta, __s64 bytes, __s64 blocks)
+{
+	__sync_fetch_and_add(&delta->freed_bytes, bytes);
+	__sync_fetch_and_add(&delta->frees, blocks);
+}
+
 /* Bytes and blocks of slot released (negative: given back) other than by a whole record. */
 static __always_inline void release_part(__u32 slot, __s64 bytes, __s64 blocks)
 {
@@ -619,8 +628,7 @@ static __always_inline void release_part(__u32 slot, __s64 bytes, __s64 blocks)
 	struct stack_stats *stats;
 
 	if (delta) {
-		__sync_fetch_and_add(&delta->freed_bytes, bytes);
-		__sync_fetch_and_add(&delta->frees, blocks);
+		delta_release(delta, bytes, blocks);
 		return;
 	}
 	stats = stats_at(slot);
@@ -637,8 +645,7 @@ static __always_inline void unaccount(const struct alloc_record *rec)
 	struct stack_stats *stats;
 
 	if (delta) {
-		__sync_fetch_and_add(&delta->freed_bytes, rec->size);
-		__sync_fetch_and_add(&delta->frees, 1);
+		delta_release(delta, rec->size, 1);
 		if (age_epoch_ns)
 			age_cell_add(delta, rec->time_ns, -(__s64)rec->size, -1);
 		return;
