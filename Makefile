@@ -13,15 +13,14 @@ BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Ivmlinux -Iinclud
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
-# Userspace logic without BPF (unit-testable), and the parts that load BPF.
-LIB_SRCS := user/options.c user/procmaps.c user/elf_module.c user/debuginfo.c \
-	    user/symbolize.c user/kallsyms.c user/procs.c user/probe_point.c user/allocator.c user/aggregate.c \
-	    user/json_writer.c user/report_text.c user/report_json.c user/report_folded.c \
-	    user/thread_probes.c user/thread_report.c user/go_runtime.c user/goroutine_report.c user/count_history.c \
-	    user/pprof_writer.c user/report_pprof.c user/report_metrics.c user/live.c \
-	    user/report_top.c user/json_reader.c user/diff.c user/report_svg.c user/unwind_table.c \
-	    user/age_clock.c user/slot_deltas.c
-TOOL_SRCS := user/main.c user/tracer.c user/unwinder.c user/collect.c user/collect_threads.c user/launch.c user/session.c
+# user/ by stage, in the order a record flows (README, "How it works"): each
+# folder's files are built from a wildcard; user/ itself holds what wires them.
+USER_STAGES := target attach collect symbols report diff
+STAGE_SRCS := $(foreach d,$(USER_STAGES),$(wildcard user/$(d)/*.c))
+USER_HDRS := $(wildcard user/*.h) $(foreach d,$(USER_STAGES),$(wildcard user/$(d)/*.h))
+# The stages and the options parser go into a library the unit tests link.
+LIB_SRCS := $(STAGE_SRCS) user/options.c
+TOOL_SRCS := $(filter-out user/options.c,$(wildcard user/*.c))
 LIB_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(LIB_SRCS))
 TOOL_OBJS := $(patsubst user/%.c,$(OUT)/%.o,$(TOOL_SRCS))
 
@@ -40,7 +39,8 @@ $(OUT)/%.bpf.o: bpf/%.bpf.c $(wildcard bpf/*.bpf.h) include/leaksnoop.h vmlinux/
 $(OUT)/%.skel.h: $(OUT)/%.bpf.o
 	$(BPFTOOL) gen skeleton $< > $@
 
-$(OUT)/%.o: user/%.c $(wildcard user/*.h) include/leaksnoop.h $(SKELS) | $(OUT)
+$(OUT)/%.o: user/%.c $(USER_HDRS) include/leaksnoop.h $(SKELS) | $(OUT)
+	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c $< -o $@
 
 $(OUT)/libleaksnoop.a: $(LIB_OBJS)

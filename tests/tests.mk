@@ -104,7 +104,7 @@ $(FIX)/libcfi_noindex.so: $(FIX_SRC)/cfi_fixture.S | $(FIX)
 $(FIX)/fixture_cxx: $(FIX_SRC)/fixture_cxx.cpp | $(FIX)
 	$(CXX) -g -O1 $< -o $@
 
-UNIT_SRCS := $(wildcard tests/unit/test_*.c)
+UNIT_SRCS := $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c)
 $(OUT)/unit_tests: $(UNIT_SRCS) tests/unit/fixture_run.c $(OUT)/libleaksnoop.a
 	$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) tests/unit/fixture_run.c $(OUT)/libleaksnoop.a \
 		$(LDLIBS) -lcriterion -o $@
@@ -127,8 +127,9 @@ integration: leaksnoop progs $(PLAYWRIGHT)
 # FUZZ_SECONDS from its corpus in tests/fuzz/corpus/; new inputs are kept there.
 FUZZ_SECONDS ?= 30
 FUZZ_TARGETS := procmaps elf json diff
-FUZZ_LIB := user/procmaps.c user/elf_module.c user/debuginfo.c user/probe_point.c \
-	    user/json_reader.c user/diff.c user/unwind_table.c
+FUZZ_LIB := user/target/procmaps.c user/target/elf_module.c user/symbols/debuginfo.c \
+	    user/attach/probe_point.c user/diff/json_reader.c user/diff/diff.c \
+	    user/collect/unwind_table.c
 FUZZ_FLAGS := -g -O1 -fsanitize=fuzzer,address,undefined -D_GNU_SOURCE -Iinclude -Iuser
 
 $(OUT)/fuzz/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_LIB)

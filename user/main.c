@@ -22,21 +22,21 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "aggregate.h"
-#include "allocator.h"
-#include "collect.h"
-#include "collect_threads.h"
-#include "diff.h"
-#include "launch.h"
-#include "live.h"
+#include "collect/aggregate.h"
+#include "attach/allocator.h"
+#include "collect/collect.h"
+#include "collect/collect_threads.h"
+#include "diff/diff.h"
+#include "attach/launch.h"
+#include "report/live.h"
 #include "options.h"
-#include "procs.h"
+#include "attach/procs.h"
 #include "session.h"
-#include "symbolize.h"
-#include "thread_probes.h"
-#include "go_runtime.h"
-#include "tracer.h"
-#include "unwinder.h"
+#include "symbols/symbolize.h"
+#include "attach/thread_probes.h"
+#include "attach/go_runtime.h"
+#include "attach/tracer.h"
+#include "collect/unwinder.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38

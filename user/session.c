@@ -10,15 +10,15 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "collect.h"
-#include "collect_threads.h"
-#include "launch.h"
-#include "live.h"
-#include "procs.h"
-#include "report.h"
+#include "collect/collect.h"
+#include "collect/collect_threads.h"
+#include "attach/launch.h"
+#include "report/live.h"
+#include "attach/procs.h"
+#include "report/report.h"
 #include "session.h"
-#include "unwinder.h"
-#include "symbolize.h"
+#include "collect/unwinder.h"
+#include "symbols/symbolize.h"
 
 /* How often new children are looked for, in milliseconds. */
 #define FOLLOW_POLL_MS 20

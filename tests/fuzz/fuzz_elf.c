@@ -5,10 +5,10 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
-#include "debuginfo.h"
-#include "elf_module.h"
-#include "probe_point.h"
-#include "unwind_table.h"
+#include "symbols/debuginfo.h"
+#include "target/elf_module.h"
+#include "attach/probe_point.h"
+#include "collect/unwind_table.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {

@@ -2,8 +2,8 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "aggregate.h"
-#include "slot_deltas.h"
+#include "collect/aggregate.h"
+#include "collect/slot_deltas.h"
 
 #define EPOCH_NS 125000000ULL /* -o 500 */
 

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "thread_report.h"
+#include "collect/thread_groups.h"
 
 #define MS 1000000ULL
 

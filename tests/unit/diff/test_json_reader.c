@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "json_reader.h"
+#include "diff/json_reader.h"
 
 Test(json_reader, reads_what_the_writer_writes)
 {

@@ -2,7 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "thread_report.h"
+#include "thread_groups.h"
 
 const char *thread_state_name(enum thread_state state)
 {

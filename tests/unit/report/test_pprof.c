@@ -3,7 +3,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "pprof_writer.h"
+#include "report/pprof_writer.h"
 
 Test(pprof, varints_are_little_endian_base_128)
 {

@@ -3,9 +3,9 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "elf_module.h"
+#include "target/elf_module.h"
 #include "fixture_run.h"
-#include "symbolize.h"
+#include "symbols/symbolize.h"
 
 #define FIXTURES "build/fixtures/"
 

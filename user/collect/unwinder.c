@@ -10,8 +10,8 @@
 #include <unistd.h>
 
 #include "leaksnoop.h"
-#include "procmaps.h"
-#include "procs.h"
+#include "target/procmaps.h"
+#include "attach/procs.h"
 #include "unwind_table.h"
 #include "unwinder.h"
 

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "kallsyms.h"
+#include "symbols/kallsyms.h"
 
 static const char sample[] =
 	"ffffffff81000000 T _stext\n"

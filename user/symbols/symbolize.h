@@ -6,7 +6,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
-#include "procmaps.h"
+#include "target/procmaps.h"
 
 /* One resolved frame; strings are owned by the symbolizer and live as long as it. */
 struct frame {

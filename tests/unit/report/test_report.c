@@ -5,8 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "json_writer.h"
-#include "report.h"
+#include "report/json_writer.h"
+#include "report/report.h"
 
 static char *capture_json(void (*write)(struct json_writer *))
 {

@@ -9,7 +9,7 @@
 
 #include "age_clock.h"
 #include "allocator.h"
-#include "slot_deltas.h"
+#include "collect/slot_deltas.h"
 
 struct heap_bpf;
 struct floor_bpf;

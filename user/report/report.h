@@ -8,10 +8,10 @@
 #include <sys/types.h>
 #include <time.h>
 
-#include "aggregate.h"
-#include "symbolize.h"
-#include "goroutine_report.h"
-#include "thread_report.h"
+#include "collect/aggregate.h"
+#include "symbols/symbolize.h"
+#include "collect/goroutine_groups.h"
+#include "collect/thread_groups.h"
 
 /* The four pprof sample types, for --sample (folded, svg). */
 enum sample_type {

@@ -4,7 +4,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "age_clock.h"
+#include "attach/age_clock.h"
 #include "leaksnoop.h"
 
 static uint64_t monotonic_ns(void)

@@ -3,8 +3,8 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 
-#include "elf_module.h"
-#include "unwind_table.h"
+#include "target/elf_module.h"
+#include "collect/unwind_table.h"
 
 #define CFI_FIXTURE "build/fixtures/libcfi_fixture.so"
 

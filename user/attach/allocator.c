@@ -10,9 +10,9 @@
 #include <unistd.h>
 
 #include "allocator.h"
-#include "elf_module.h"
+#include "target/elf_module.h"
 #include "probe_point.h"
-#include "procmaps.h"
+#include "target/procmaps.h"
 
 static const struct {
 	const char *name;

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "procmaps.h"
+#include "target/procmaps.h"
 #include "procs.h"
-#include "symbolize.h"
+#include "symbols/symbolize.h"
 
 /* Processes with a symbolizer of their own at once; the rest use the target's. */
 #define MAX_CHILD_SYMBOLIZERS 256

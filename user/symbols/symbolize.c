@@ -5,7 +5,7 @@
 #include <string.h>
 
 #include "debuginfo.h"
-#include "elf_module.h"
+#include "target/elf_module.h"
 #include "kallsyms.h"
 #include "symbolize.h"
 

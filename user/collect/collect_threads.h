@@ -2,8 +2,8 @@
 #ifndef LS_COLLECT_THREADS_H
 #define LS_COLLECT_THREADS_H
 
-#include "goroutine_report.h"
-#include "thread_report.h"
+#include "goroutine_groups.h"
+#include "thread_groups.h"
 
 /* Reads the thread maps (at most LS_MAX_TRACKED_THREADS records: O(threads)). */
 struct thread_collector;

@@ -7,10 +7,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "elf_module.h"
+#include "target/elf_module.h"
 #include "go_runtime.h"
 #include "probe_point.h"
-#include "procmaps.h"
+#include "target/procmaps.h"
 
 #define G_STATUS_DEAD 6 /* runtime._Gdead */
 

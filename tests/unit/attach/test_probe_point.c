@@ -2,7 +2,7 @@
 /* Probe placement on instruction sequences taken from real allocators. */
 #include <criterion/criterion.h>
 
-#include "probe_point.h"
+#include "attach/probe_point.h"
 
 static uint64_t choose_for(const uint8_t *code, size_t len, unsigned kept)
 {

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 #include <stdlib.h>
 
-#include "goroutine_report.h"
+#include "goroutine_groups.h"
 
 static int compare_groups(const void *a, const void *b)
 {

@@ -6,9 +6,9 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "elf_module.h"
+#include "target/elf_module.h"
 #include "probe_point.h"
-#include "procmaps.h"
+#include "target/procmaps.h"
 #include "thread_probes.h"
 
 static const struct {

@@ -4,7 +4,7 @@
 #include <stdbool.h>
 #include <string.h>
 
-#include "elf_module.h"
+#include "target/elf_module.h"
 #include "probe_point.h"
 
 #define MAX_SCAN_INSNS 16

@@ -2,7 +2,7 @@
 #include <criterion/criterion.h>
 #include <string.h>
 
-#include "aggregate.h"
+#include "collect/aggregate.h"
 
 #define MS 1000000ULL
 

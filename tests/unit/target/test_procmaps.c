@@ -4,7 +4,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "procmaps.h"
+#include "target/procmaps.h"
 
 Test(procmaps, parses_a_file_mapping)
 {

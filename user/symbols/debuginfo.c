@@ -9,7 +9,7 @@
 #include <unistd.h>
 
 #include "debuginfo.h"
-#include "elf_module.h"
+#include "target/elf_module.h"
 
 static int try_path(const char *root, const char *path, char *buf, size_t size)
 {
