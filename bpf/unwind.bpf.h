@@ -3,7 +3,7 @@
  * --unwind dwarf: the user stack unwound from the modules' call frame
  * information instead of frame pointers, so that code built without them
  * (most distribution libraries) does not cut the stack short.  The rows come
- * from user space (include/leaksnoop.h, user/unwind_table.c); per frame this
+ * from user space (include/leaksnoop.h, user/collect/unwind_table.c); per frame this
  * finds the mapping of the pc, the row of the pc in its module's rows (binary
  * searches), computes the CFA, reads the return address at CFA - 8 and the
  * caller's %rbp where the row says it was saved.  Stack words are read from

@@ -50,7 +50,7 @@
 /*
  * Map `age_clock`: CLOCK_MONOTONIC in ns, written every sixteenth of an
  * epoch (at least LS_AGE_CLOCK_TICK_NS) by a thread of the tracer
- * (user/age_clock.c), while probes that date blocks are attached.  The probes date blocks for
+ * (user/attach/age_clock.c), while probes that date blocks are attached.  The probes date blocks for
  * the age filter by it instead of asking the kernel, which costs ~35 ns a
  * call here, twice per block (its allocation and its free), whenever the
  * filter's epochs are long enough (LS_AGE_CLOCK_MIN_EPOCH_NS) for the tick
@@ -138,7 +138,7 @@ struct stack_slot {
  * stack on different CPUs then never write the same cache line, which each
  * call would wait for (~40 ns a call on two-thread workloads here).  Two banks, each a per-CPU
  * array of these per slot; the probes count into the live one, and user
- * space reads the other after swapping them (user/collect.c), so a report
+ * space reads the other after swapping them (user/collect/collect.c), so a report
  * is an exact cut.  Both banks over all CPUs take at most
  * LS_DELTA_BANK_BUDGET bytes; slots beyond it keep their totals in
  * `stack_stats`.
@@ -231,7 +231,7 @@ enum ls_counter {
 /*
  * --unwind dwarf: stacks unwound in BPF from each module's .eh_frame instead
  * of frame pointers.  User space turns the call frame information of every
- * executable mapping into rows (user/unwind_table.c), one sorted run per
+ * executable mapping into rows (user/collect/unwind_table.c), one sorted run per
  * module in the array map `unwind_rows`, and gives each traced process its
  * mappings in `unwind_spaces` (indexed by proc).  A row says, from its pc up
  * to the next row's, where the canonical frame address (CFA) is and where the

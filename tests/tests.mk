@@ -109,8 +109,10 @@ $(OUT)/unit_tests: $(UNIT_SRCS) tests/unit/fixture_run.c $(OUT)/libleaksnoop.a
 	$(CC) $(CFLAGS) -Itests/unit $(UNIT_SRCS) tests/unit/fixture_run.c $(OUT)/libleaksnoop.a \
 		$(LDLIBS) -lcriterion -o $@
 
-# Unit tests need no privileges; integration tests load BPF (root).
+# Unit tests need no privileges; integration tests load BPF (root).  The
+# include order of user/'s stages is checked first (scripts/check-layers.sh).
 unit: $(OUT)/unit_tests $(FIXTURES) $(OUT)/progs/leaky
+	scripts/check-layers.sh
 	$(OUT)/unit_tests
 
 # The flame-graph test drives Debian's chromium with playwright-core (npm registry).

@@ -1,7 +1,13 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Parsing the command line (getopt_long) into struct options, with one line
+ * for each bad input and --help's text; and fail(), every failure's one line.
+ * Checks that need the target or the kernel are attach/preflight.c's.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,4 +403,16 @@ int options_parse(int argc, char **argv, struct options *opts)
 	if (opts->min_size > opts->max_size)
 		return usage_error("%s--min-size is larger than --max-size", "");
 	return 0;
+}
+
+int fail(int status, const char *fmt, ...)
+{
+	va_list args;
+
+	fputs("leaksnoop: ", stderr);
+	va_start(args, fmt);
+	vfprintf(stderr, fmt, args);
+	va_end(args);
+	fputc('\n', stderr);
+	return status;
 }

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The command line as INTERFACE.md defines it: every option's value once parsed,
+ * the exit statuses, and the one line each failure prints.  Nothing here
+ * looks at the target or the kernel.
+ */
 #ifndef LS_OPTIONS_H
 #define LS_OPTIONS_H
 
@@ -58,6 +63,9 @@ enum {
 	EXIT_RUNTIME = 1,
 	EXIT_USAGE = 2,
 };
+
+/* Print "leaksnoop: MESSAGE" on stderr and return status: every failure's one line. */
+int fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * Parse argv into *opts.  Returns 0 to go on, 1 when the request was served

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The reporting loop as main() starts it: what it is handed once the probes
+ * are attached, and the signal handling set up before attach so that a Ctrl-C
+ * during attach is read, not fatal.
+ */
 #ifndef LS_SESSION_H
 #define LS_SESSION_H
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+/* Fixture programs started for the symbolizer tests, their printed addresses read (fixture_run.h). */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+/* The command line: every option, its defaults and its errors (user/options.c). */
 #include <criterion/criterion.h>
 #include <criterion/redirect.h>
 #include <errno.h>

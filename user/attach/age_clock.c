@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: MIT
+/*
+ * The age clock (age_clock.h): one thread writing CLOCK_MONOTONIC into the
+ * mmap'ed map every tick.  It reads nothing back.
+ */
 #include <errno.h>
 #include <sys/mman.h>
 #include <time.h>

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The clock thread that dates blocks for the probes (map `age_clock`):
+ * started by the tracer when probes that date blocks are attached.  It only
+ * writes the time; ages are computed in collect/.
+ */
 #ifndef LS_AGE_CLOCK_H
 #define LS_AGE_CLOCK_H
 

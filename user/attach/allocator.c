@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Finding the module that provides malloc (the executable itself, a mapped
+ * jemalloc/tcmalloc/mimalloc, or libc) and resolving its family of functions
+ * to probe points (probe_point.c), aliases probed once.  Reads ELF files and
+ * /proc/PID/maps only.
+ */
 #include <errno.h>
 #include <limits.h>
 #include <fcntl.h>

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Which allocator a process (or a command about to run) uses, and each of
+ * its functions' probe points.  Files are read, nothing is attached: the
+ * tracer attaches what this finds.
+ */
 #ifndef LS_ALLOCATOR_H
 #define LS_ALLOCATOR_H
 

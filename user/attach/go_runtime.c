@@ -1,4 +1,11 @@
 // SPDX-License-Identifier: MIT
+/*
+ * The Go runtime of one executable: runtime.newproc, goexit1, profilealloc
+ * and mallocgc placed (on their stack checks' jumps where the code allows),
+ * runtime.g's goid and gopc offsets from DWARF, and the goroutines alive at
+ * attach read from runtime.allgs through /proc/PID/mem.  It never writes to
+ * the target.
+ */
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <errno.h>

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * What the goroutine probes need from a Go executable: the runtime functions'
+ * probe points, runtime.g's layout, and runtime globals read from the live
+ * process.  Nothing is attached here.
+ */
 #ifndef LS_GO_RUNTIME_H
 #define LS_GO_RUNTIME_H
 

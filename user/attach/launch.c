@@ -1,4 +1,11 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Launching -c's command: forked at once, exec'd only when released, seized
+ * with ptrace for its exec and exit events (and its entry point with
+ * --unwind dwarf) so that its mappings are read before it is gone.  Every
+ * other stop is resumed at once with its signal; the child is never left
+ * stopped.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * -c CMD: the command started held, released once the probes are attached,
+ * and followed to its exit.
+ */
 #ifndef LS_LAUNCH_H
 #define LS_LAUNCH_H
 

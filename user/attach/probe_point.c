@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Choosing probe points with capstone's x86 decoder (probe_point.h) and
+ * translating them to the file offsets uprobes take.  Pure decoding: no
+ * process and no kernel are involved.
+ */
 #include <capstone/capstone.h>
 #include <errno.h>
 #include <stdbool.h>

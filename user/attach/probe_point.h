@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Where in a function its uprobe goes: the first instruction the kernel
+ * emulates on every path from the entry, with nothing before it that changes
+ * what the probe reads.
+ */
 #ifndef LS_PROBE_POINT_H
 #define LS_PROBE_POINT_H
 

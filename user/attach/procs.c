@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Following processes (procs.h): new entries of map `proc_table` adopted,
+ * children given their probes, exits and replaced images noted.  It decides
+ * what is hidden from reports; it neither reads stacks nor symbolizes.
+ */
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <signal.h>
@@ -8,10 +13,6 @@
 
 #include "target/procmaps.h"
 #include "procs.h"
-#include "symbols/symbolize.h"
-
-/* Processes with a symbolizer of their own at once; the rest use the target's. */
-#define MAX_CHILD_SYMBOLIZERS 256
 
 struct proc_state {
 	pid_t pid;
@@ -19,8 +20,7 @@ struct proc_state {
 	char comm[16];
 	/*
 	 * Its mappings when it was adopted: a process that exits before a report
-	 * needs them to be symbolized (a symbolizer per process costs ~40 ms, so
-	 * one is made only when a report needs it).
+	 * needs them to be symbolized (symbols/proc_symbolizers.c).
 	 */
 	struct mapping_list maps;
 	bool superseded;  /* its process exec'd: a newer proc stands for it */
@@ -36,11 +36,6 @@ struct proc_follower {
 	bool verbose;
 	uint32_t seen;
 	struct proc_state procs[LS_MAX_PROCS];
-	struct {
-		pid_t pid;
-		struct symbolizer *sym;
-	} symbolizers[MAX_CHILD_SYMBOLIZERS];
-	size_t symbolizer_count;
 };
 
 struct proc_follower *proc_follower_new(int table_fd, int used_fd, pid_t target,
@@ -68,8 +63,6 @@ void proc_follower_free(struct proc_follower *f)
 		return;
 	for (uint32_t i = 0; i < f->seen; i++)
 		mappings_free(&f->procs[i].maps);
-	for (size_t i = 0; i < f->symbolizer_count; i++)
-		symbolizer_free(f->symbolizers[i].sym);
 	free(f);
 }
 
@@ -142,8 +135,7 @@ void proc_follower_poll(struct proc_follower *f)
 	}
 }
 
-/* Gone, or a zombie nobody reaped yet (its memory is freed either way). */
-static bool process_gone(pid_t pid)
+bool process_gone(pid_t pid)
 {
 	char path[64], state = 0;
 	FILE *stat;
@@ -169,10 +161,6 @@ void proc_follower_check_exits(struct proc_follower *f)
 		if (!p->exited && p->pid != f->target && process_gone(p->pid))
 			p->exited = true;
 	}
-	/* A child's own symbolizer follows its mappings while it lives (dlopen, exec). */
-	for (size_t i = 0; i < f->symbolizer_count; i++)
-		if (!process_gone(f->symbolizers[i].pid))
-			symbolizer_refresh(f->symbolizers[i].sym);
 }
 
 void proc_follower_report_done(struct proc_follower *f)
@@ -182,15 +170,6 @@ void proc_follower_report_done(struct proc_follower *f)
 			f->procs[i].exit_shown = true;
 			mappings_free(&f->procs[i].maps);
 		}
-	/* A process shown gone needs no symbolizer any more. */
-	for (size_t i = 0; i < f->symbolizer_count;) {
-		if (process_gone(f->symbolizers[i].pid)) {
-			symbolizer_free(f->symbolizers[i].sym);
-			f->symbolizers[i] = f->symbolizers[--f->symbolizer_count];
-		} else {
-			i++;
-		}
-	}
 }
 
 const char *proc_follower_comm(const struct proc_follower *f, uint32_t proc)
@@ -227,27 +206,12 @@ uint32_t proc_follower_count(const struct proc_follower *f)
 	return f->seen;
 }
 
-struct symbolizer *proc_follower_symbolizer(struct proc_follower *f, uint32_t proc,
-					    struct symbolizer *target_symbolizer)
+pid_t proc_follower_target(const struct proc_follower *f)
 {
-	pid_t pid = proc_follower_pid(f, proc);
+	return f->target;
+}
 
-	if (!pid || pid == f->target)
-		return target_symbolizer;
-	for (size_t i = 0; i < f->symbolizer_count; i++)
-		if (f->symbolizers[i].pid == pid)
-			return f->symbolizers[i].sym;
-	if (f->symbolizer_count == MAX_CHILD_SYMBOLIZERS)
-		return target_symbolizer; /* forked from it: the same code until an exec */
-	f->symbolizers[f->symbolizer_count].sym = symbolizer_new(pid);
-	if (!f->symbolizers[f->symbolizer_count].sym)
-		return target_symbolizer;
-	f->symbolizers[f->symbolizer_count].pid = pid;
-	if (process_gone(pid) && f->procs[proc].maps.count)
-		/* Its files as the host sees them: its own root went with it. */
-		symbolizer_set_mappings(f->symbolizers[f->symbolizer_count].sym,
-					&f->procs[proc].maps, "");
-	else
-		symbolizer_refresh(f->symbolizers[f->symbolizer_count].sym);
-	return f->symbolizers[f->symbolizer_count++].sym;
+struct mapping_list *proc_follower_adopted_maps(struct proc_follower *f, uint32_t proc)
+{
+	return proc < f->seen ? &f->procs[proc].maps : NULL;
 }

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The processes a run follows besides its target.
+ */
 #ifndef LS_PROCS_H
 #define LS_PROCS_H
 
@@ -8,7 +11,7 @@
 
 #include "leaksnoop.h"
 
-struct symbolizer;
+struct mapping_list;
 
 /*
  * The processes traced besides the target: children it forks (and theirs),
@@ -16,7 +19,8 @@ struct symbolizer;
  * include/leaksnoop.h); this side attaches the allocator probes to each new
  * child, names each proc's PID, and hides what is gone: an image replaced by
  * execve (its memory went with it) and a child that exited, once its final
- * numbers were shown.
+ * numbers were shown.  Symbolizing each one's addresses is
+ * symbols/proc_symbolizers.h's.
  */
 struct proc_follower;
 
@@ -48,8 +52,15 @@ bool proc_follower_given_gone(struct proc_follower *f);
 /* The process's name from /proc/PID/comm; comm is left as it was when it is gone. */
 void read_process_comm(pid_t pid, char *comm, size_t size);
 
-/* The symbolizer for proc's address space (the target's own for the target's PID). */
-struct symbolizer *proc_follower_symbolizer(struct proc_follower *f, uint32_t proc,
-					    struct symbolizer *target_symbolizer);
+/* Gone, or a zombie nobody reaped yet (its memory is freed either way). */
+bool process_gone(pid_t pid);
+
+pid_t proc_follower_target(const struct proc_follower *f);
+
+/*
+ * proc's mappings as they were when it was adopted, for symbolizing it after
+ * it has gone (the caller may take the list), or NULL.
+ */
+struct mapping_list *proc_follower_adopted_maps(struct proc_follower *f, uint32_t proc);
 
 #endif

@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Finding pthread_create and its kin in a process's or a command's libraries
+ * (thread_probes.h), and reading /proc for the threads alive at attach and
+ * the default stack size.  Reads files only.
+ */
 #include <dirent.h>
 #include <errno.h>
 #include <stdio.h>

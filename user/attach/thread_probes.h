@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Where the thread probes go: the module providing pthread_create and its
+ * create/join/detach functions' offsets; and the counts read from /proc
+ * (threads that predate attach, the default stack size).  Nothing attached.
+ */
 #ifndef LS_THREAD_PROBES_H
 #define LS_THREAD_PROBES_H
 

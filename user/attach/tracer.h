@@ -1,4 +1,11 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The BPF side as user space drives it: load the programs a run needs, attach
+ * them to a target (or every process), hand the maps' descriptors to the
+ * collectors, and detach everything.  Which functions and files to probe is
+ * decided before (allocator.h, thread_probes.h, go_runtime.h); reading what
+ * the maps hold is collect/'s.
+ */
 #ifndef LS_TRACER_H
 #define LS_TRACER_H
 
@@ -9,7 +16,6 @@
 
 #include "age_clock.h"
 #include "allocator.h"
-#include "collect/slot_deltas.h"
 
 struct heap_bpf;
 struct floor_bpf;
@@ -56,11 +62,16 @@ struct tracer {
 	struct age_clock age_clock; /* running when the probes date blocks by it */
 };
 
+/* The per-CPU banks' maps (include/leaksnoop.h): the switch that names the live bank, and both. */
+struct delta_banks {
+	int switch_fd;
+	int bank_fd[2]; /* bank_fd[0] is live at load */
+	uint32_t slots; /* slots they cover; 0: none */
+	uint64_t age_epoch_ns; /* of their young cells; 0: no age filter */
+};
+
 /* Open, size and load the BPF object; nothing attached yet. */
 int tracer_load(struct tracer *t, const struct tracer_config *cfg);
-
-/* Buckets of map `allocs` that hold max_allocs blocks. */
-uint32_t block_buckets(uint32_t max_allocs);
 
 /* Attach the allocator's entry and return probes for process pid. */
 int tracer_attach_allocator(struct tracer *t, pid_t pid, const struct allocator *alloc,
@@ -74,11 +85,11 @@ int tracer_attach_floor(struct tracer *t, pid_t pid, const struct allocator *all
  * Load the thread probes (sharing `stack_traces` and `counters` with the heap
  * probes) and attach them to lib for process pid.
  */
+int tracer_attach_threads(struct tracer *t, pid_t pid, const struct thread_library *lib,
+			  bool verbose);
 /* The thread uprobes again, for a child the target forked (tracer_attach_threads first). */
 int tracer_attach_thread_probes(struct tracer *t, pid_t pid, const struct thread_library *lib,
 				bool verbose);
-int tracer_attach_threads(struct tracer *t, pid_t pid, const struct thread_library *lib,
-			  bool verbose);
 
 /*
  * Load the goroutine probes and attach them (entry probes only) to a Go

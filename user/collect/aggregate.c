@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Aggregation (aggregate.h): rows with their age-filtered holdings, trends
+ * kept per stack from report to report, and the sort orders.  Pure logic over
+ * a snapshot, unit-tested without BPF.
+ */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * From one snapshot of the maps to rows a report can print: the age filter,
+ * growth since the previous report, plateaus and the leak score, sorting and
+ * totals.  Policy lives here, not in bpf/; nothing here reads a map.
+ */
 #ifndef LS_AGGREGATE_H
 #define LS_AGGREGATE_H
 
@@ -8,7 +13,7 @@
 
 #include "leaksnoop.h"
 
-/* One stack as read from the maps (user/collect.c), before any policy. */
+/* One stack as read from the maps (collect.c), before any policy. */
 struct stack_sample {
 	struct stack_key key;
 	struct stack_stats stats;

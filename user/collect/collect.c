@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: MIT
+/*
+ * The collector (collect.h): `stack_stats` and the per-CPU banks read in
+ * batches, the banks swapped and folded (slot_deltas.c), each stack's frames
+ * fetched from `stack_traces` once and cached.  It reads maps and writes only
+ * the banks' switch; no policy, no symbols.
+ */
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>

@@ -1,8 +1,12 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Reading the per-stack maps into a snapshot.
+ */
 #ifndef LS_COLLECT_H
 #define LS_COLLECT_H
 
 #include "aggregate.h"
+#include "attach/tracer.h"
 #include "slot_deltas.h"
 
 /*

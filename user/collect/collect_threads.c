@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Reading maps `threads`, `thread_stacks` and `go_sites` (collect_threads.h)
+ * in batches, O(threads).  Grouping them is thread_groups.c's and
+ * goroutine_groups.c's.
+ */
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <stdbool.h>

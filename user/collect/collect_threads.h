@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Reading the thread and goroutine maps into snapshots.
+ */
 #ifndef LS_COLLECT_THREADS_H
 #define LS_COLLECT_THREADS_H
 

@@ -1,4 +1,7 @@
 // SPDX-License-Identifier: MIT
+/*
+ * A count per creation site kept between reports (count_history.h).
+ */
 #include <stdlib.h>
 
 #include "count_history.h"

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Counts per key remembered from one report to the next, for the growth of
+ * thread and goroutine groups.
+ */
 #ifndef LS_COUNT_HISTORY_H
 #define LS_COUNT_HISTORY_H
 

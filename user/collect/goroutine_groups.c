@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Goroutine groups (goroutine_groups.h): live counts, creation rates and
+ * growth per `go` statement, sorted.  Pure logic over what collect_threads.c
+ * read.
+ */
 #include <stdlib.h>
 
 #include "goroutine_groups.h"

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Live goroutines grouped by the `go` statement that created them.
+ */
 #ifndef LS_GOROUTINE_REPORT_H
 #define LS_GOROUTINE_REPORT_H
 

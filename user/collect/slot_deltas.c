@@ -1,13 +1,9 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Folding a retired per-CPU bank into running totals (slot_deltas.h): the
+ * arithmetic the collector applies to each slot's cells.  No map is read here.
+ */
 #include "slot_deltas.h"
-
-uint32_t delta_bank_slots(uint32_t max_stacks, int ncpus)
-{
-	uint64_t per_slot = 2 * sizeof(struct slot_delta) * (uint64_t)(ncpus > 0 ? ncpus : 1);
-	uint64_t fit = LS_DELTA_BANK_BUDGET / per_slot;
-
-	return fit < max_stacks ? (uint32_t)fit : max_stacks;
-}
 
 /* A young cell into the totals' ring, under its full epoch (the cell keeps 32 bits). */
 static void fold_age_cell(struct age_slot *ring, const struct age_cell *cell, uint64_t now_epoch)

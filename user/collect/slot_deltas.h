@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The per-CPU banks of heap and mmap totals (include/leaksnoop.h, struct
- * slot_delta): how many slots they cover, and how a retired bank's cells
- * are folded into running totals that a report adds to `stack_stats`.
+ * slot_delta): how a retired bank's cells are folded into running totals
+ * that a report adds to `stack_stats`.  How many slots the banks cover is
+ * decided at load (attach/map_sizes.h).
  */
 #ifndef LS_SLOT_DELTAS_H
 #define LS_SLOT_DELTAS_H
@@ -10,15 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "attach/tracer.h"
 #include "leaksnoop.h"
-
-/* The banks' maps: the switch that names the live bank, and both banks. */
-struct delta_banks {
-	int switch_fd;
-	int bank_fd[2]; /* bank_fd[0] is live at load */
-	uint32_t slots; /* slots they cover; 0: none */
-	uint64_t age_epoch_ns; /* of their young cells; 0: no age filter */
-};
 
 /* Running totals of one slot over every bank read so far. */
 struct slot_totals {
@@ -26,9 +20,6 @@ struct slot_totals {
 	uint64_t held_since_ns; /* when it went from holding nothing to holding; 0: holds nothing */
 	struct age_slot young[LS_AGE_SLOTS]; /* epochs as in struct stack_stats */
 };
-
-/* Slots the banks cover: as many as LS_DELTA_BANK_BUDGET allows. */
-uint32_t delta_bank_slots(uint32_t max_stacks, int ncpus);
 
 /*
  * Fold one slot's cells of a retired bank (one per CPU) into its totals.

@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Thread groups (thread_groups.h): the snapshot's threads grouped and
+ * sorted, leaked stacks' bytes counted.  Pure logic over what
+ * collect_threads.c read.
+ */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Threads grouped by creation stack, process and state (live, or leaked:
+ * exited but never joined nor detached).
+ */
 #ifndef LS_THREAD_REPORT_H
 #define LS_THREAD_REPORT_H
 
@@ -8,7 +12,7 @@
 #include "count_history.h"
 #include "leaksnoop.h"
 
-/* The thread maps as read at one instant (user/collect_threads.c). */
+/* The thread maps as read at one instant (collect_threads.c). */
 struct thread_entry {
 	uint32_t tid;
 	struct thread_record record;

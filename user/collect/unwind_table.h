@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * One ELF file's call frame information as rows for the BPF unwinder.
+ */
 #ifndef LS_UNWIND_TABLE_H
 #define LS_UNWIND_TABLE_H
 

@@ -1,4 +1,10 @@
 // SPDX-License-Identifier: MIT
+/*
+ * --unwind dwarf's tables (unwinder.h): each module's rows built once
+ * (unwind_table.c) and written into `unwind_rows`, each traced process's
+ * executable mappings into `unwind_spaces`, refreshed when the walk meets an
+ * unknown pc.  It writes these two maps and reads no stack.
+ */
 #include <bpf/bpf.h>
 #include <errno.h>
 #include <pthread.h>

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The DWARF unwind tables the BPF stack walk reads.
+ */
 #ifndef LS_UNWINDER_H
 #define LS_UNWINDER_H
 

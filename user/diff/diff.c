@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: MIT
+/*
+ * `leaksnoop diff A B` (diff.h): both files loaded (JSON lines or gzip'd
+ * pprof), stacks matched by function names, changes printed largest first.
+ * It reads files only: no BPF, no privileges, no target.
+ */
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * `leaksnoop diff`: comparing two saved reports.
+ */
 #ifndef LS_DIFF_H
 #define LS_DIFF_H
 

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Parsing JSON (json_reader.h) into a tree, for `leaksnoop diff`.  The
+ * input is any file a user names: every length and depth is bounded (fuzzed).
+ */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * A JSON parser for reading reports back.
+ */
 #ifndef LS_JSON_READER_H
 #define LS_JSON_READER_H
 

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: MIT
+/*
+ * The JSON writer (json_writer.h): commas and escapes placed, values
+ * streamed as they come; it knows nothing of reports.
+ */
 #include <math.h>
 
 #include "json_writer.h"

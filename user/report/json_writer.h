@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * A streaming JSON writer for the reports.
+ */
 #ifndef LS_JSON_WRITER_H
 #define LS_JSON_WRITER_H
 

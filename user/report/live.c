@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: MIT
+/*
+ * --listen's HTTP/1.0 server (live.h): one request served at a time from
+ * the reporting loop, with 2 s socket timeouts so that a slow client delays
+ * a report by no more than that.  What it serves is rendered by the session (session_live.c).
+ */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * --listen's HTTP endpoint.
+ */
 #ifndef LS_LIVE_H
 #define LS_LIVE_H
 

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: MIT
+/*
+ * A protobuf encoder (pprof_writer.h): growing buffers of varints and
+ * length-delimited fields.  It knows nothing of profiles; report_pprof.c does.
+ */
 #include <stdlib.h>
 #include <string.h>
 

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * The protobuf encoding -f pprof writes.
+ */
 #ifndef LS_PPROF_WRITER_H
 #define LS_PPROF_WRITER_H
 

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * A report as every writer receives it (struct report: totals, stacks with
+ * their frames, thread and goroutine groups), and the writers' entry points.
+ * Writers print; they neither read maps nor symbolize.
+ */
 #ifndef LS_REPORT_H
 #define LS_REPORT_H
 

@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Finding a module's separate debug file (by build id or .gnu_debuglink,
+ * inside the target's root first) and reading file:line from DWARF with
+ * libdw (debuginfo.h).  Reads files only.
+ */
 #include <elfutils/libdw.h>
 #include <errno.h>
 #include <fcntl.h>

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Separate debug info and DWARF line tables for the symbolizer.
+ */
 #ifndef LS_DEBUGINFO_H
 #define LS_DEBUGINFO_H
 

@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Kernel frames' names, from /proc/kallsyms.
+ */
 #ifndef LS_KALLSYMS_H
 #define LS_KALLSYMS_H
 

@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: MIT
+/*
+ * The symbolizer (symbolize.h): a process's mappings read through
+ * /proc/PID/root, each module parsed once (elf_module.c, debuginfo.c) and its
+ * symbols binary-searched; kernel frames through kallsyms.c.
+ */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -308,4 +313,15 @@ void symbolize_address(struct symbolizer *sym, uint64_t addr, bool return_addres
 		frame->offset = sym_offset + (addr - lookup);
 	}
 	line_table_lookup(entry->lines, vaddr, &frame->file, &frame->line);
+}
+
+size_t symbolize_stack(struct symbolizer *sym, const struct stack_trace *trace,
+		       struct frame *frames)
+{
+	size_t depth = trace ? trace->depth : 0, n;
+
+	/* A zero return address ends the frame chain (the unwinder's sentinel). */
+	for (n = 0; n < depth && trace->ips[n]; n++)
+		symbolize_address(sym, trace->ips[n], true, &frames[n]);
+	return n;
 }

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * Naming addresses: a symbolizer per address space turns return addresses
+ * into function, module, file and line.  It reads files and /proc; it never
+ * reads a BPF map.
+ */
 #ifndef LS_SYMBOLIZE_H
 #define LS_SYMBOLIZE_H
 
@@ -6,6 +11,7 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "leaksnoop.h"
 #include "target/procmaps.h"
 
 /* One resolved frame; strings are owned by the symbolizer and live as long as it. */
@@ -44,6 +50,13 @@ void symbolizer_set_mappings(struct symbolizer *sym, struct mapping_list *list, 
  */
 void symbolize_address(struct symbolizer *sym, uint64_t addr, bool return_address,
 		       struct frame *frame);
+
+/*
+ * A stored stack's return addresses into frames (room for LS_MAX_STACK_DEPTH),
+ * up to the first zero; returns how many.  trace may be NULL (none stored).
+ */
+size_t symbolize_stack(struct symbolizer *sym, const struct stack_trace *trace,
+		       struct frame *frames);
 
 /*
  * Stack quality.  A frame-pointer walk is complete when it reaches a thread's

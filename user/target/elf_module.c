@@ -1,4 +1,9 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Reading an ELF file with libelf (elf_module.h): loadable segments, function
+ * symbols from .symtab and .dynsym sorted by address, build id and
+ * debuglink.  The file may be hostile: every offset is checked (fuzzed).
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <gelf.h>

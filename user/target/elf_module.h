@@ -1,4 +1,7 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * An ELF file of the target, read once.
+ */
 #ifndef LS_ELF_MODULE_H
 #define LS_ELF_MODULE_H
 

@@ -1,4 +1,8 @@
 // SPDX-License-Identifier: MIT
+/*
+ * Parsing /proc/PID/maps (procmaps.h).  The text comes from the kernel but
+ * the paths from the target: parsed without trusting either (fuzzed).
+ */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>

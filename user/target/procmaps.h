@@ -1,4 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+/*
+ * A process's mappings, as /proc/PID/maps lists them: what every stage reads
+ * to know which file holds an address.
+ */
 #ifndef LS_PROCMAPS_H
 #define LS_PROCMAPS_H
 

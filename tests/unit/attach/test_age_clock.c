@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+/* The age clock's tick for each age-filter epoch (user/attach/age_clock.c). */
 #include <criterion/criterion.h>
 #include <sys/mman.h>
 #include <time.h>

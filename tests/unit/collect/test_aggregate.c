@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+/* Aggregation: age filter, growth, plateaus, leak score, sorting (user/collect/aggregate.c). */
 #include <criterion/criterion.h>
 #include <string.h>
 

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+/* Folding per-CPU bank cells into totals (user/collect/slot_deltas.c). */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -6,17 +7,6 @@
 #include "collect/slot_deltas.h"
 
 #define EPOCH_NS 125000000ULL /* -o 500 */
-
-Test(slot_deltas, banks_cover_every_stack_until_the_budget_runs_out)
-{
-	uint64_t per_slot_64 = 2 * sizeof(struct slot_delta) * 64;
-
-	cr_assert_eq(delta_bank_slots(16384, 2), 16384);
-	cr_assert_eq(delta_bank_slots(10, 1024), 10);
-	cr_assert_eq(delta_bank_slots(16384, 64), LS_DELTA_BANK_BUDGET / per_slot_64);
-	cr_assert_lt(delta_bank_slots(16384, 64), 16384);
-	cr_assert_eq(delta_bank_slots(16384, 0), 16384); /* unknown CPUs count as one */
-}
 
 Test(slot_deltas, a_block_freed_on_another_cpu_and_bank_cancels_its_allocation)
 {

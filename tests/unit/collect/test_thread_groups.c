@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+/* Threads grouped by creation stack, process and state (user/collect/thread_groups.c). */
 #include <criterion/criterion.h>
 #include <string.h>
 
@@ -20,7 +21,7 @@ static struct thread_entry thread(uint32_t tid, uint64_t stack, int exited, int 
 	return e;
 }
 
-Test(thread_report, groups_by_stack_and_state_leaked_first)
+Test(thread_groups, groups_by_stack_and_state_leaked_first)
 {
 	struct thread_entry threads[] = {
 		thread(10, 0xa, 0, 0, 0), thread(11, 0xa, 1, 0, 0), thread(12, 0xb, 1, 0, 4096),
@@ -56,7 +57,7 @@ Test(thread_report, groups_by_stack_and_state_leaked_first)
 	cr_assert_eq(groups[4].gone, 7);
 }
 
-Test(thread_report, live_growth_between_reports)
+Test(thread_groups, live_growth_between_reports)
 {
 	struct thread_entry threads[4] = {
 		thread(1, 0xd, 0, 0, 0), thread(2, 0xd, 0, 0, 0), thread(3, 0xd, 0, 0, 0),

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+/* Parsing JSON back, valid and malformed (user/diff/json_reader.c). */
 #include <criterion/criterion.h>
 #include <string.h>
 

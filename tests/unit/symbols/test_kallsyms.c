@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+/* Kernel symbol lookup from a kallsyms text (user/symbols/kallsyms.c). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>

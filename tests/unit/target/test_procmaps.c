@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+/* Parsing /proc/PID/maps lines and files (user/target/procmaps.c). */
 #include <criterion/criterion.h>
 #include <stdio.h>
 #include <string.h>

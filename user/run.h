@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * One run of the tracer, as main() wires it: the target chosen
+ * (setup_target.c), the probes attached in order (setup_attach.c), then the
+ * session (session.h).  Everything a run holds, so that main() can take it
+ * down in one place whatever step failed.
+ */
+#ifndef LS_RUN_H
+#define LS_RUN_H
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+#include "attach/allocator.h"
+#include "attach/go_runtime.h"
+#include "attach/launch.h"
+#include "attach/tracer.h"
+#include "options.h"
+
+struct collector;
+struct thread_collector;
+struct symbolizer;
+struct proc_follower;
+struct unwinder;
+
+struct run {
+	struct options opts;
+	struct launched child;
+	struct allocator alloc;
+	struct tracer tracer;
+	struct collector *collector;
+	struct thread_collector *threads;
+	unsigned threads_preexisting;
+	bool is_go;
+	struct go_runtime go;
+	unsigned goroutines_preexisting;
+	struct symbolizer *symbolizer;
+	struct proc_follower *procs;
+	struct unwinder *unwinder; /* --unwind dwarf */
+	FILE *out;
+	int listen_fd;
+	pid_t pid;
+};
+
+/*
+ * Which process (or every process) and what in it to probe: -c's command
+ * launched and held before its first instruction, -p's process checked, the
+ * allocator or the Go runtime found.  Returns an exit status (0: go on).
+ */
+int run_start_target(struct run *run);
+
+/* pid's allocator (exe: from the file, not the mappings), with its message on failure. */
+int run_find_allocator(const struct options *o, pid_t pid, const char *exe,
+		       struct allocator *alloc);
+
+/*
+ * Load the BPF programs and attach every family the options ask for, then
+ * make the collectors.  Returns an exit status (0: go on).
+ */
+int run_attach_all(struct run *run);
+
+#endif

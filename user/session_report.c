@@ -1,0 +1,296 @@
+// SPDX-License-Identifier: MIT
+/*
+ * A report from the maps (session_state.h): the collector's snapshot,
+ * aggregated with its trends, each stack symbolized in its own process's
+ * address space, threads and goroutines grouped by creation site.  It fills
+ * struct report (report/report.h) and prints nothing: the writers do.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attach/procs.h"
+#include "collect/collect.h"
+#include "collect/collect_threads.h"
+#include "report/report.h"
+#include "session_state.h"
+#include "symbols/proc_symbolizers.h"
+#include "symbols/symbolize.h"
+
+static unsigned long long monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (unsigned long long)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* The target's executable; kept as it was when the target has gone. */
+static void read_exe(pid_t pid, char *exe, size_t size)
+{
+	char link[64], path[4096];
+	ssize_t n;
+
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
+	n = readlink(link, path, sizeof(path) - 1);
+	if (n <= 0)
+		return;
+	path[n] = '\0';
+	snprintf(exe, size, "%s", path);
+}
+
+/* The symbolizer for proc's addresses: the target's, or the process's own. */
+static struct symbolizer *symbolizer_of(struct session *s, struct report_state *st, uint32_t proc)
+{
+	return st->proc_syms ? proc_symbolizer(st->proc_syms, proc, s->symbolizer) : s->symbolizer;
+}
+
+/*
+ * Drop the stacks of images replaced by execve and of children whose exit a
+ * report has already shown: the memory they held is gone with them.
+ */
+static void hide_gone_procs(struct proc_follower *procs, struct proc_symbolizers *syms,
+			    struct snapshot *snap)
+{
+	size_t kept = 0;
+
+	proc_follower_check_exits(procs);
+	proc_symbolizers_refresh(syms);
+	for (size_t i = 0; i < snap->count; i++) {
+		const struct stack_key *key = &snap->stacks[i].key;
+		bool user_memory = key->kind == LS_KIND_HEAP || key->kind == LS_KIND_MMAP;
+
+		if (!user_memory || !proc_follower_hidden(procs, key->proc))
+			snap->stacks[kept++] = snap->stacks[i];
+	}
+	snap->count = kept;
+}
+
+/* Thread groups, their totals and their creation stacks, into the report. */
+/*
+ * A process that exited took its threads with it (they are neither live nor
+ * leaked any more): its groups are left out; so are a replaced image's.
+ */
+static size_t drop_gone_processes(struct session *s, struct thread_group *groups, size_t n)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		uint32_t proc = groups[i].proc;
+
+		if (s->procs && proc && (proc_follower_exited(s->procs, proc) ||
+					 proc_follower_hidden(s->procs, proc)))
+			continue;
+		groups[kept++] = groups[i];
+	}
+	return kept;
+}
+
+static void add_threads(struct session *s, struct report_state *st, struct report *r,
+			bool periodic)
+{
+	struct thread_snapshot snap;
+	size_t n;
+
+	r->threads_tracked = true;
+	r->threads_preexisting = s->threads_preexisting;
+	if (thread_collector_read(s->threads, &snap))
+		return;
+	n = thread_groups(&snap, s->default_stack_bytes, periodic ? st->thread_history : NULL,
+			  st->prev_threads_ns, st->groups);
+	if (periodic)
+		st->prev_threads_ns = snap.time_ns;
+	n = drop_gone_processes(s, st->groups, n);
+	for (size_t i = 0; i < n; i++) {
+		const struct thread_group *g = &st->groups[i];
+
+		if (g->state == THREAD_LIVE)
+			r->threads_live += g->count;
+		else {
+			r->threads_leaked += g->count;
+			r->thread_stack_bytes_leaked += g->stack_bytes;
+		}
+	}
+	r->thread_count = n < MAX_THREAD_GROUPS ? n : MAX_THREAD_GROUPS;
+	r->threads = st->threads;
+	for (size_t i = 0; i < r->thread_count; i++) {
+		uint32_t proc = st->groups[i].proc;
+		struct symbolizer *sym = symbolizer_of(s, st, proc);
+
+		st->threads[i].group = &st->groups[i];
+		st->threads[i].pid = s->procs && proc ? proc_follower_pid(s->procs, proc) : s->pid;
+		st->threads[i].depth = symbolize_stack(sym,
+						       collector_trace(s->collector, st->groups[i].stack_hash),
+						       st->threads[i].frames);
+	}
+}
+
+/* Live goroutines per `go` statement, into the report. */
+static void add_goroutines(struct session *s, struct report_state *st, struct report *r,
+			   bool periodic)
+{
+	unsigned long long now = monotonic_ns();
+	size_t n = collect_go_sites(s->go_sites_fd, st->go_sites, s->opts->max_stacks);
+	uint64_t preexisting_exits;
+
+	n = goroutine_groups(st->go_sites, n, (double)(now - st->prev_go_ns) / 1e9,
+			     periodic ? st->go_history : NULL, st->go_groups);
+	if (periodic)
+		st->prev_go_ns = now;
+	r->goroutines_tracked = true;
+	for (size_t i = 0; i < n; i++)
+		r->goroutines_live += st->go_groups[i].live;
+	preexisting_exits = r->go_preexisting_exits;
+	r->goroutines_preexisting = s->goroutines_preexisting > preexisting_exits ?
+		s->goroutines_preexisting - preexisting_exits : 0;
+	r->goroutine_count = n < MAX_THREAD_GROUPS ? n : MAX_THREAD_GROUPS;
+	r->goroutines = st->goroutines;
+	for (size_t i = 0; i < r->goroutine_count; i++) {
+		st->goroutines[i].group = &st->go_groups[i];
+		st->goroutines[i].depth = symbolize_stack(s->symbolizer,
+							  collector_trace(s->collector, st->go_groups[i].stack_hash),
+							  st->goroutines[i].frames);
+	}
+}
+
+int build_report(struct session *s, struct report_state *st, struct report *out,
+		 bool periodic, bool final, bool exited, bool all_stacks)
+{
+	const struct options *o = s->opts;
+	unsigned older_ms = exited ? 0 : o->older_ms;
+	struct age_filter filter = {
+		.older_ns = (uint64_t)older_ms * 1000000ULL,
+		.epoch_ns = exited ? 0 : age_epoch_ns_for(o->older_ms),
+	};
+	unsigned long long started_ns = monotonic_ns();
+	struct snapshot snap;
+	struct report r = { 0 };
+	size_t n;
+	int err = collector_read(s->collector, &snap);
+
+	if (err)
+		return err;
+	if (s->procs)
+		hide_gone_procs(s->procs, st->proc_syms, &snap);
+	n = aggregate_rows(&snap, &filter, periodic ? st->history : NULL, st->prev_ns, st->rows);
+	if (o->sort_by_growth)
+		aggregate_sort_by_growth(st->rows, n);
+	if (periodic)
+		st->prev_ns = snap.time_ns;
+	symbolizer_refresh(s->symbolizer);
+	if (s->pid) {
+		read_process_comm(s->pid, st->comm, sizeof(st->comm));
+		read_exe(s->pid, s->exe, sizeof(s->exe));
+	}
+
+	r.seq = periodic ? ++st->seq : st->seq;
+	clock_gettime(CLOCK_REALTIME, &r.wall_time);
+	r.elapsed_s = (double)(snap.time_ns - s->attach_ns) / 1e9;
+	r.final = final;
+	r.pid = s->pid;
+	snprintf(r.comm, sizeof(r.comm), "%s", st->comm);
+	r.allocator = s->allocator;
+	r.exe = s->exe[0] ? s->exe : NULL;
+	r.older_ms = older_ms;
+	r.sample_rate = o->sample_rate;
+	r.growth = o->growth;
+	r.sample = (enum sample_type)o->sample_type;
+	r.color = s->color;
+	r.target_exited = exited;
+	aggregate_totals(st->rows, n, &r.outstanding_bytes, &r.outstanding_allocs,
+			 &r.stacks_holding);
+	aggregate_allocated(&snap, &r.alloc_bytes, &r.allocs, &r.frees);
+	r.frees_untracked = snap.counters[LS_CNT_FREES_UNTRACKED];
+	r.dropped_events = snap.counters[LS_CNT_DROP_ALLOC_FULL] +
+			   snap.counters[LS_CNT_DROP_STATS_FULL] + snap.counters[LS_CNT_DROP_STATE] +
+			   snap.counters[LS_CNT_DROP_THREAD];
+	r.realloc_failures = snap.counters[LS_CNT_REALLOC_FAILED];
+	r.go_unknown_exits = snap.counters[LS_CNT_GO_UNKNOWN_EXITS];
+	r.calls_in_task_storage = snap.counters[LS_CNT_CALLS_IN_TASK_STORAGE];
+	r.dropped_stacks = snap.counters[LS_CNT_DROP_STACK];
+	/* A profile holds every stack, as a Go heap profile does; the others the top N. */
+	r.stack_count = all_stacks ? n : n < o->top ? n : o->top;
+	if (r.stack_count > st->stacks_cap) {
+		struct report_stack *grown = realloc(st->stacks, r.stack_count * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		st->stacks = grown;
+		st->stacks_cap = r.stack_count;
+	}
+	r.stacks = st->stacks;
+	for (size_t i = 0; i < r.stack_count; i++) {
+		uint32_t proc = st->rows[i].sample->key.proc;
+		struct symbolizer *sym = symbolizer_of(s, st, proc);
+
+		st->stacks[i].row = &st->rows[i];
+		st->stacks[i].pid = s->procs ? proc_follower_pid(s->procs, proc) : s->pid;
+		st->stacks[i].process_exited = s->procs && proc_follower_exited(s->procs, proc);
+		st->stacks[i].comm = s->procs ? proc_follower_comm(s->procs, proc) : NULL;
+		st->stacks[i].depth = symbolize_stack(sym, st->rows[i].sample->trace,
+						      st->stacks[i].frames);
+		st->stacks[i].complete = stack_reaches_root(st->stacks[i].frames, st->stacks[i].depth);
+		/* With call frame information, frame pointers are not what ends a walk. */
+		st->stacks[i].no_fp_module = st->stacks[i].complete || o->unwind_dwarf ? NULL :
+			stack_module_without_fp(st->stacks[i].frames, st->stacks[i].depth);
+		r.stacks_complete += st->stacks[i].complete;
+		r.stacks_without_fp += st->stacks[i].no_fp_module != NULL;
+	}
+	r.unwind_dwarf = o->unwind_dwarf;
+	if (s->threads)
+		add_threads(s, st, &r, periodic);
+	r.go_preexisting_exits = snap.counters[LS_CNT_GO_PREEXISTING_EXITS];
+	if (s->go_sites_fd >= 0)
+		add_goroutines(s, st, &r, periodic);
+	r.report_ms = (double)(monotonic_ns() - started_ns) / 1e6;
+	*out = r;
+	return 0;
+}
+
+int report_state_init(struct report_state *st, struct session *s)
+{
+	size_t max = s->opts->max_stacks;
+
+	st->history = growth_history_new();
+	st->thread_history = count_history_new();
+	st->groups = calloc(2 * (max + LS_MAX_TRACKED_THREADS), sizeof(*st->groups));
+	st->threads = calloc(MAX_THREAD_GROUPS, sizeof(*st->threads));
+	st->go_history = count_history_new();
+	st->go_sites = calloc(max, sizeof(*st->go_sites));
+	st->go_groups = calloc(max, sizeof(*st->go_groups));
+	st->goroutines = calloc(MAX_THREAD_GROUPS, sizeof(*st->goroutines));
+	st->rows = calloc(max, sizeof(*st->rows));
+	st->stacks_cap = s->opts->top < max ? s->opts->top : max;
+	st->stacks = calloc(st->stacks_cap, sizeof(*st->stacks));
+	st->proc_syms = s->procs ? proc_symbolizers_new(s->procs) : NULL;
+	if (!st->history || !st->rows || !st->stacks || !st->thread_history || !st->groups ||
+	    !st->threads || !st->go_history || !st->go_sites || !st->go_groups ||
+	    !st->goroutines || (s->procs && !st->proc_syms))
+		return -ENOMEM;
+	if (s->pid) {
+		read_process_comm(s->pid, st->comm, sizeof(st->comm));
+		read_exe(s->pid, s->exe, sizeof(s->exe));
+	} else {
+		snprintf(st->comm, sizeof(st->comm), "system-wide");
+	}
+	st->prev_ns = st->prev_threads_ns = st->prev_go_ns = s->attach_ns;
+	growth_history_set_start(st->history, s->attach_ns);
+	return 0;
+}
+
+void report_state_free(struct report_state *st)
+{
+	free(st->stacks);
+	free(st->rows);
+	free(st->threads);
+	free(st->groups);
+	count_history_free(st->thread_history);
+	count_history_free(st->go_history);
+	free(st->go_sites);
+	free(st->go_groups);
+	free(st->goroutines);
+	growth_history_free(st->history);
+	proc_symbolizers_free(st->proc_syms);
+}

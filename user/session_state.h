@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * What the session's files share (session.h is what main() sees): the state
+ * kept from one report to the next, and the report built from the maps that
+ * the periodic writers (session_write.c) and the live endpoint
+ * (session_live.c) both print.
+ */
+#ifndef LS_SESSION_STATE_H
+#define LS_SESSION_STATE_H
+
+#include <stdbool.h>
+
+#include "session.h"
+
+struct report;
+struct live_response;
+
+/* Thread groups printed per report (the rest are in the totals). */
+#define MAX_THREAD_GROUPS 64
+
+struct report_state {
+	struct growth_history *history;
+	struct stack_row *rows;
+	struct report_stack *stacks;
+	size_t stacks_cap;
+	struct count_history *thread_history;
+	struct count_history *go_history;
+	struct go_site_entry *go_sites;
+	struct goroutine_group *go_groups;
+	struct report_goroutine *goroutines;
+	struct thread_group *groups;
+	struct report_thread *threads;
+	unsigned long long prev_ns, prev_threads_ns, prev_go_ns;
+	unsigned seq;
+	char comm[32];
+	struct proc_symbolizers *proc_syms; /* with s->procs: a symbolizer per process */
+};
+
+/* Room for s's reports (the options' sizes); 0 or -ENOMEM. */
+int report_state_init(struct report_state *st, struct session *s);
+void report_state_free(struct report_state *st);
+
+/*
+ * Read the maps and fill *r.  A periodic report advances the trends (growth
+ * since the previous one, the sequence number); a live one (--listen) reads
+ * the same numbers without touching them.  exited: the target has gone, so
+ * whatever it still held was never freed and the age threshold no longer
+ * applies.  all_stacks: every stack, not the top N (a profile).
+ */
+int build_report(struct session *s, struct report_state *st, struct report *out,
+		 bool periodic, bool final, bool exited, bool all_stacks);
+
+/* The periodic report, in the format -f chose; the last one marked final.  0 or -errno. */
+int write_report(struct session *s, struct report_state *st, bool final, bool exited);
+
+/* What the live endpoint's handler is given. */
+struct live_context {
+	struct session *s;
+	struct report_state *st;
+};
+
+/* --listen: the current numbers, read without advancing the periodic trends. */
+void render_live(const char *path, struct live_response *resp, void *arg);
+
+#endif

@@ -1,0 +1,73 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The periodic report (session_state.h) handed to the writer -f chose:
+ * text, the top view, JSON and folded to the output stream, pprof and SVG
+ * one file per report.  After writing, the processes shown gone are let go.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "attach/procs.h"
+#include "report/report.h"
+#include "session_state.h"
+#include "symbols/proc_symbolizers.h"
+
+/* -f pprof, svg: report 1 goes to PATH, report N to PATH.(N-1), as INTERFACE.md says. */
+static int write_report_file(struct session *s, const struct report *r)
+{
+	char path[4096];
+	int err;
+
+	if (r->seq == 1)
+		snprintf(path, sizeof(path), "%s", s->opts->output_path);
+	else
+		snprintf(path, sizeof(path), "%s.%u", s->opts->output_path, r->seq - 1);
+	err = s->opts->format == FORMAT_SVG ? report_write_svg_file(path, r) :
+					      report_write_pprof(path, r);
+	if (err)
+		fprintf(stderr, "leaksnoop: cannot write %s: %s\n", path, strerror(-err));
+	return 0; /* a failed file loses one report, not the session */
+}
+
+int write_report(struct session *s, struct report_state *st, bool final, bool exited)
+{
+	const struct options *o = s->opts;
+	struct report r;
+	/* Profiles and flame graphs show every stack; reports for people the top N. */
+	bool all_stacks = o->format == FORMAT_PPROF || o->format == FORMAT_SVG ||
+			  o->format == FORMAT_FOLDED;
+	int err = build_report(s, st, &r, true, final, exited, all_stacks);
+
+	if (err)
+		return err;
+	switch (o->format) {
+	case FORMAT_TEXT:
+		if (s->top_view)
+			report_write_top(s->out, &r);
+		else
+			report_write_text(s->out, &r);
+		break;
+	case FORMAT_JSON: report_write_json(s->out, &r); break;
+	case FORMAT_FOLDED: report_write_folded(s->out, &r); break;
+	case FORMAT_PPROF:
+	case FORMAT_SVG: err = write_report_file(s, &r); break;
+	}
+	/* After writing: it may free the symbolizers of gone processes the frames point into. */
+	if (s->procs)
+		proc_follower_report_done(s->procs);
+	if (st->proc_syms)
+		proc_symbolizers_prune(st->proc_syms);
+	if (o->verbose && r.frees_untracked)
+		fprintf(stderr, "leaksnoop: %llu frees of blocks allocated before attach were "
+			"ignored (never counted)\n", (unsigned long long)r.frees_untracked);
+	if (o->verbose && r.realloc_failures)
+		fprintf(stderr, "leaksnoop: %llu failed reallocs kept their block\n",
+			(unsigned long long)r.realloc_failures);
+	if (o->verbose && r.go_unknown_exits)
+		fprintf(stderr, "leaksnoop: %llu goroutines ended that were started while attaching "
+			"(counted at no site)\n", (unsigned long long)r.go_unknown_exits);
+	if (o->verbose && r.calls_in_task_storage)
+		fprintf(stderr, "leaksnoop: %llu allocator calls found their thread's slot taken "
+			"and used task storage\n", (unsigned long long)r.calls_in_task_storage);
+	return 0;
+}

@@ -1,0 +1,305 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The probes of a run, attached in the order that loses nothing (run.h):
+ * the heap object first (it owns the shared maps), the kernel's and the page
+ * faults' tracepoints, then the allocator, goroutine or thread probes, the
+ * processes followed, and last the collectors that read the maps.  Each step's
+ * failure is one message and an exit status; main() detaches what was
+ * attached.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "attach/preflight.h"
+#include "attach/procs.h"
+#include "attach/thread_probes.h"
+#include "collect/aggregate.h"
+#include "collect/collect.h"
+#include "collect/collect_threads.h"
+#include "collect/unwinder.h"
+#include "run.h"
+
+/* Sample Go allocations through the runtime's own profiler when it runs, or --go-allocs. */
+static void choose_go_alloc_probe(struct run *run)
+{
+	long rate = run->opts.command ? 512 * 1024 : go_read_memprofilerate(run->pid, &run->go);
+
+	run->go.alloc_probe = GO_ALLOC_NONE;
+	if (run->opts.go_allocs && run->go.mallocgc_offset) {
+		run->go.alloc_probe = GO_ALLOC_MALLOCGC;
+		run->go.sample_bytes = rate > 0 ? (uint64_t)rate : 512 * 1024;
+	} else if (rate > 0 && run->go.profilealloc_offset) {
+		run->go.alloc_probe = GO_ALLOC_PROFILEALLOC;
+		run->go.sample_bytes = rate;
+	} else if (run->opts.verbose) {
+		fprintf(stderr, "leaksnoop: Go allocation rate not sampled: the program's memory "
+			"profiling is off (MemProfileRate 0); --go-allocs probes runtime.mallocgc "
+			"instead (about 1 us per allocation)\n");
+	}
+}
+
+static int attach_goroutines(struct run *run)
+{
+	enum { MAX_PREEXISTING = LS_MAX_TRACKED_THREADS };
+	uint64_t *goids = calloc(MAX_PREEXISTING, sizeof(*goids));
+	int count = 0, err;
+
+	if (!goids)
+		return fail(EXIT_RUNTIME, "out of memory");
+	/* Read before attach: a goroutine in both lists would never be seen to end. */
+	if (!run->opts.command) {
+		count = go_read_live_goids(run->pid, &run->go, goids, MAX_PREEXISTING);
+		if (count < 0) {
+			if (run->opts.verbose)
+				fprintf(stderr, "leaksnoop: cannot read runtime.allgs (%s): goroutines "
+					"from before attach are not covered\n", strerror(-count));
+			count = 0;
+		}
+	}
+	run->goroutines_preexisting = count;
+	choose_go_alloc_probe(run);
+	err = tracer_attach_goroutines(&run->tracer, run->pid, &run->go, goids, count,
+				       run->opts.verbose);
+	free(goids);
+	if (err)
+		return fail(EXIT_RUNTIME, "cannot attach the goroutine probes: %s", strerror(-err));
+	return 0;
+}
+
+/* Thread tracking is best effort: without pthread_create there is nothing to track. */
+/* Another process's thread probes (a child, another -p): tracked like the target's. */
+static void attach_child_threads(struct run *run, pid_t pid)
+{
+	struct thread_library lib;
+	int err = thread_library_find_for_pid(pid, &lib);
+
+	if (!err)
+		err = tracer_attach_thread_probes(&run->tracer, pid, &lib, false);
+	if (err && run->opts.verbose)
+		fprintf(stderr, "leaksnoop: threads of PID %d not tracked: %s\n", (int)pid,
+			strerror(-err));
+}
+
+static int attach_threads(struct run *run)
+{
+	const struct options *o = &run->opts;
+	struct thread_library lib;
+	int err = o->command ? thread_library_find_for_exe(run->child.exe, &lib) :
+			       thread_library_find_for_pid(run->pid, &lib);
+
+	if (err) {
+		if (o->verbose)
+			fprintf(stderr, "leaksnoop: threads not tracked: no pthread_create found\n");
+		return 0;
+	}
+	if (!o->command)
+		run->threads_preexisting = count_existing_threads(run->pid);
+	err = tracer_attach_threads(&run->tracer, run->pid, &lib, o->verbose);
+	if (err)
+		return fail(EXIT_RUNTIME, "cannot attach the thread probes to %s: %s (or use "
+			    "--no-threads)", lib.shown_path, strerror(-err));
+	for (unsigned i = 0; i < o->more_pid_count; i++)
+		attach_child_threads(run, tgid_of(o->more_pids[i]));
+	run->threads = thread_collector_new(tracer_threads_fd(&run->tracer),
+					    tracer_thread_stacks_fd(&run->tracer), o->max_stacks);
+	return run->threads ? 0 : fail(EXIT_RUNTIME, "out of memory");
+}
+
+static int start_collecting(struct run *run);
+
+/*
+ * System-wide, programs linked with jemalloc or tcmalloc never call glibc's
+ * malloc: the installed ones are probed too.
+ */
+static void attach_system_allocators(struct run *run)
+{
+	static const char *const dirs[] = { "/usr/lib/x86_64-linux-gnu", "/usr/lib64", "/usr/lib" };
+	static const char *const libs[] = { "libjemalloc.so.2", "libtcmalloc.so.4",
+					    "libtcmalloc_minimal.so.4" };
+	struct allocator extra;
+	char path[4096];
+
+	for (size_t l = 0; l < sizeof(libs) / sizeof(libs[0]); l++) {
+		for (size_t d = 0; d < sizeof(dirs) / sizeof(dirs[0]); d++) {
+			snprintf(path, sizeof(path), "%s/%s", dirs[d], libs[l]);
+			if (access(path, R_OK))
+				continue;
+			if (allocator_find_for_exe("/proc/self/exe", path, &extra) ||
+			    allocator_resolve(&extra) ||
+			    tracer_attach_allocator(&run->tracer, -1, &extra, run->opts.verbose))
+				fprintf(stderr, "leaksnoop: %s not probed: programs using it are not "
+					"seen\n", path);
+			else if (run->opts.verbose)
+				fprintf(stderr, "leaksnoop: also probing %s\n", path);
+			break; /* one file per library */
+		}
+	}
+}
+
+/* -p given again: each process gets its proc and its own allocator's probes. */
+static int attach_more_pids(struct run *run)
+{
+	const struct options *o = &run->opts;
+
+	for (unsigned i = 0; i < o->more_pid_count; i++) {
+		pid_t pid = tgid_of(o->more_pids[i]);
+		struct allocator alloc;
+		int err = check_pid(pid) ? EXIT_RUNTIME : 0;
+
+		if (!err)
+			err = run_find_allocator(o, pid, NULL, &alloc);
+		if (err)
+			return err;
+		err = tracer_add_process(&run->tracer, pid);
+		if (err)
+			return fail(EXIT_RUNTIME, "cannot trace PID %d as well: %s", (int)pid,
+				    strerror(-err));
+		if (tracer_attach_allocator(&run->tracer, pid, &alloc, o->verbose))
+			return EXIT_RUNTIME;
+	}
+	return 0;
+}
+
+/* A child the target forked: the allocator probes again, for its PID. */
+static int attach_child(void *arg, pid_t pid)
+{
+	struct run *run = arg;
+
+	if (run->opts.system_wide)
+		return 0; /* the probes fire in every process already */
+	if (tracer_attach_allocator(&run->tracer, pid, &run->alloc, run->opts.verbose))
+		return -EIO;
+	if (run->threads)
+		attach_child_threads(run, pid);
+	return 0;
+}
+
+/* Children forked after attach are traced too, and an execve starts a new image. */
+static int follow_processes(struct run *run)
+{
+	int err = tracer_follow_processes(&run->tracer, run->opts.verbose);
+
+	if (err)
+		return fail(EXIT_RUNTIME, "cannot attach the fork/exec tracepoints: %s",
+			    strerror(-err));
+	run->procs = proc_follower_new(tracer_procs_table_fd(&run->tracer),
+				       tracer_procs_used_fd(&run->tracer), run->pid, attach_child,
+				       run, run->opts.verbose);
+	return run->procs ? 0 : fail(EXIT_RUNTIME, "out of memory");
+}
+
+/* --unwind dwarf: the tables' maps, filled for each traced process as it is seen. */
+static int start_unwinder(struct run *run)
+{
+	run->unwinder = unwinder_new(tracer_unwind_rows_fd(&run->tracer), LS_DEFAULT_UNWIND_ROWS,
+				     tracer_unwind_spaces_fd(&run->tracer), run->opts.verbose);
+	if (!run->unwinder)
+		return fail(EXIT_RUNTIME, "cannot map the unwind tables: %s", strerror(errno));
+	unwinder_poll(run->unwinder, run->procs);
+	return 0;
+}
+
+int run_attach_all(struct run *run)
+{
+	const struct options *o = &run->opts;
+	struct tracer_config cfg = {
+		.tgid = run->pid,
+		.min_size = o->min_size,
+		.max_size = o->max_size,
+		.age_epoch_ns = age_epoch_ns_for(o->older_ms),
+		.sample_rate = o->sample_rate,
+		.max_allocs = o->max_allocs,
+		.max_stacks = o->max_stacks,
+		.track_mmap = !o->no_mmap,
+		.system_wide = o->system_wide,
+		.comm = o->comm,
+		.unwind_rows = o->unwind_dwarf ? LS_DEFAULT_UNWIND_ROWS : 0,
+		.growth = o->growth,
+	};
+	int err;
+
+	if (o->cgroup) {
+		if (resolve_cgroup(o->cgroup, &cfg.cgroup_id, &cfg.cgroup_level))
+			return EXIT_USAGE;
+	}
+	if (o->floor) {
+		err = tracer_attach_floor(&run->tracer, run->pid, &run->alloc, o->floor);
+		return err ? fail(EXIT_RUNTIME, "cannot attach the floor probes: %s",
+				  strerror(-err)) : 0;
+	}
+	err = tracer_load(&run->tracer, &cfg);
+	if (err)
+		return fail(EXIT_RUNTIME, "cannot load the BPF programs: %s (run with -v for the "
+			    "verifier's log)", strerror(-err));
+	if (o->verbose && run->is_go)
+		fprintf(stderr, "leaksnoop: pid %d is a Go program: goroutines tracked, its "
+			"garbage-collected heap not probed\n", (int)run->pid);
+	else if (o->verbose && !o->growth)
+		fprintf(stderr, "leaksnoop: allocator %s (%s), pid %d\n", run->alloc.shown_path,
+			run->alloc.name, (int)run->pid);
+	if (o->kernel) {
+		err = tracer_attach_kernel(&run->tracer, &cfg, o->verbose);
+		if (err)
+			return fail(EXIT_RUNTIME, "cannot attach the kernel allocation tracepoints: %s",
+				    strerror(-err));
+	}
+	if (o->growth) {
+		/* No probe on any call: the page-fault tracepoint is all. */
+		err = tracer_attach_growth(&run->tracer, run->pid, o->verbose);
+		if (err)
+			return fail(EXIT_RUNTIME, "cannot attach the page-fault tracepoint: %s",
+				    strerror(-err));
+		return start_collecting(run);
+	}
+	if (run->is_go && o->more_pid_count)
+		return fail(EXIT_USAGE, "PID %d is a Go program: -p more than once traces heaps "
+			    "of C, C++ and Rust programs", (int)run->pid);
+	if (run->is_go) {
+		err = attach_goroutines(run);
+		if (err)
+			return err;
+	} else if (tracer_attach_allocator(&run->tracer, o->system_wide ? -1 : run->pid,
+					   &run->alloc, o->verbose)) {
+		return EXIT_RUNTIME;
+	} else {
+		if (o->system_wide && !o->obj_path)
+			attach_system_allocators(run);
+		err = attach_more_pids(run);
+		if (err)
+			return err;
+		err = follow_processes(run);
+		if (!err && o->unwind_dwarf)
+			err = start_unwinder(run);
+		if (err)
+			return err;
+	}
+	if (!o->no_mmap && tracer_attach_mmap(&run->tracer, o->verbose))
+		return EXIT_RUNTIME;
+	if (!o->no_threads) {
+		err = attach_threads(run);
+		if (err)
+			return err;
+	}
+	return start_collecting(run);
+}
+
+static int start_collecting(struct run *run)
+{
+	const struct options *o = &run->opts;
+	struct stats_maps maps = {
+		.stats_fd = tracer_stats_fd(&run->tracer),
+		.slots_used_fd = tracer_slots_used_fd(&run->tracer),
+		.traces_fd = tracer_traces_fd(&run->tracer),
+		.counters_fd = tracer_counters_fd(&run->tracer),
+	};
+
+	tracer_delta_banks(&run->tracer, &maps.banks);
+
+	run->collector = collector_new(&maps, o->max_stacks, o->sample_rate);
+	if (!run->collector)
+		return fail(EXIT_RUNTIME, "out of memory");
+	return 0;
+}

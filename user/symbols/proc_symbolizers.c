@@ -1,0 +1,88 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Symbolizers of the processes followed besides the target, made on demand
+ * and freed once their process has been shown gone.  Which processes exist
+ * is attach/procs.c's to say; this file only names their addresses.
+ */
+#include <stdlib.h>
+
+#include "attach/procs.h"
+#include "proc_symbolizers.h"
+#include "symbolize.h"
+
+#define MAX_PROC_SYMBOLIZERS 256
+
+struct proc_symbolizers {
+	struct proc_follower *procs;
+	struct {
+		pid_t pid;
+		struct symbolizer *sym;
+	} items[MAX_PROC_SYMBOLIZERS];
+	size_t count;
+};
+
+struct proc_symbolizers *proc_symbolizers_new(struct proc_follower *procs)
+{
+	struct proc_symbolizers *ps = calloc(1, sizeof(*ps));
+
+	if (ps)
+		ps->procs = procs;
+	return ps;
+}
+
+void proc_symbolizers_free(struct proc_symbolizers *ps)
+{
+	if (!ps)
+		return;
+	for (size_t i = 0; i < ps->count; i++)
+		symbolizer_free(ps->items[i].sym);
+	free(ps);
+}
+
+struct symbolizer *proc_symbolizer(struct proc_symbolizers *ps, uint32_t proc,
+				   struct symbolizer *target)
+{
+	pid_t pid = proc_follower_pid(ps->procs, proc);
+	struct mapping_list *adopted;
+	struct symbolizer *sym;
+
+	if (!pid || pid == proc_follower_target(ps->procs))
+		return target;
+	for (size_t i = 0; i < ps->count; i++)
+		if (ps->items[i].pid == pid)
+			return ps->items[i].sym;
+	if (ps->count == MAX_PROC_SYMBOLIZERS)
+		return target; /* forked from it: the same code until an exec */
+	sym = symbolizer_new(pid);
+	if (!sym)
+		return target;
+	adopted = proc_follower_adopted_maps(ps->procs, proc);
+	if (process_gone(pid) && adopted && adopted->count)
+		/* Its files as the host sees them: its own root went with it. */
+		symbolizer_set_mappings(sym, adopted, "");
+	else
+		symbolizer_refresh(sym);
+	ps->items[ps->count].pid = pid;
+	ps->items[ps->count].sym = sym;
+	ps->count++;
+	return sym;
+}
+
+void proc_symbolizers_refresh(struct proc_symbolizers *ps)
+{
+	for (size_t i = 0; i < ps->count; i++)
+		if (!process_gone(ps->items[i].pid))
+			symbolizer_refresh(ps->items[i].sym);
+}
+
+void proc_symbolizers_prune(struct proc_symbolizers *ps)
+{
+	for (size_t i = 0; i < ps->count;) {
+		if (process_gone(ps->items[i].pid)) {
+			symbolizer_free(ps->items[i].sym);
+			ps->items[i] = ps->items[--ps->count];
+		} else {
+			i++;
+		}
+	}
+}
