@@ -1,12 +1,13 @@
 #!/bin/sh
-# The stages of user/ in the order a record flows (README, "How it works"):
-# a file may include headers of its own stage and of the stages before it,
-# never of a later stage nor of user/ itself, which wires them all.
+# The stages of user/ in the order a record flows (README, "How it works"),
+# after common/, which they all may use: a file may include headers of its own
+# stage and of the stages before it, never of a later stage nor of user/
+# itself, which wires them all.
 # Prints each include that breaks the order and exits 1 if there is one.
 set -eu
 cd "$(dirname "$0")/.."
 
-STAGES="target attach collect symbols report diff"
+STAGES="common target attach collect symbols report diff"
 
 rank() {
 	i=0

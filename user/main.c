@@ -18,6 +18,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "attach/preflight.h"
 #include "attach/procs.h"
 #include "attach/thread_probes.h"
@@ -47,14 +48,6 @@ static FILE *open_output(const struct options *o)
 		return stdout; /* pprof, svg: the session writes one file per report */
 	fd = open(o->output_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
 	return fd < 0 ? NULL : fdopen(fd, "w");
-}
-
-static unsigned long long monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
 static int start_reporting(struct run *run)

@@ -7,7 +7,6 @@
 #include <errno.h>
 #include <getopt.h>
 #include <limits.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -403,16 +402,4 @@ int options_parse(int argc, char **argv, struct options *opts)
 	if (opts->min_size > opts->max_size)
 		return usage_error("%s--min-size is larger than --max-size", "");
 	return 0;
-}
-
-int fail(int status, const char *fmt, ...)
-{
-	va_list args;
-
-	fputs("leaksnoop: ", stderr);
-	va_start(args, fmt);
-	vfprintf(stderr, fmt, args);
-	va_end(args);
-	fputc('\n', stderr);
-	return status;
 }

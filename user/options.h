@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * The command line as INTERFACE.md defines it: every option's value once parsed,
- * the exit statuses, and the one line each failure prints.  Nothing here
+ * and the exit statuses.  Nothing here
  * looks at the target or the kernel.
  */
 #ifndef LS_OPTIONS_H
@@ -10,6 +10,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
+
+#include "common/fail.h"
 
 enum output_format {
 	FORMAT_TEXT,
@@ -64,8 +66,6 @@ enum {
 	EXIT_USAGE = 2,
 };
 
-/* Print "leaksnoop: MESSAGE" on stderr and return status: every failure's one line. */
-int fail(int status, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /*
  * Parse argv into *opts.  Returns 0 to go on, 1 when the request was served

@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "attach/launch.h"
 #include "attach/procs.h"
 #include "collect/unwinder.h"
@@ -25,14 +26,6 @@
 
 /* How often new children are looked for, in milliseconds. */
 #define FOLLOW_POLL_MS 20
-
-static unsigned long long monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 int session_block_signals(void)
 {

@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "attach/procs.h"
 #include "collect/collect.h"
 #include "collect/collect_threads.h"
@@ -18,14 +19,6 @@
 #include "session_state.h"
 #include "symbols/proc_symbolizers.h"
 #include "symbols/symbolize.h"
-
-static unsigned long long monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 /* The target's executable; kept as it was when the target has gone. */
 static void read_exe(pid_t pid, char *exe, size_t size)

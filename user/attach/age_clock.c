@@ -8,16 +8,9 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "age_clock.h"
 #include "leaksnoop.h"
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
-}
 
 uint64_t age_clock_tick_ns(uint64_t epoch_ns)
 {

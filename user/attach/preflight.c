@@ -8,7 +8,6 @@
 #include <limits.h>
 #include <linux/capability.h>
 #include <signal.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +17,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include "common/fail.h"
 #include "preflight.h"
 
 #ifndef CAP_PERFMON
@@ -28,19 +28,6 @@
 #endif
 
 #define CGROUP2_MAGIC 0x63677270
-
-/* One line on stderr; returns err (a -errno) for the caller to pass on. */
-static int refuse(int err, const char *fmt, ...)
-{
-	va_list args;
-
-	fputs("leaksnoop: ", stderr);
-	va_start(args, fmt);
-	vfprintf(stderr, fmt, args);
-	va_end(args);
-	fputc('\n', stderr);
-	return err;
-}
 
 static bool has_capability(int cap)
 {
@@ -60,7 +47,7 @@ int check_privileges(void)
 
 	if (bpf && perfmon)
 		return 0;
-	return refuse(-EPERM, "missing %s%s%s: run as root (sudo leaksnoop ...) or grant "
+	return fail(-EPERM, "missing %s%s%s: run as root (sudo leaksnoop ...) or grant "
 		      "CAP_BPF and CAP_PERFMON", bpf ? "" : "CAP_BPF",
 		      !bpf && !perfmon ? " and " : "", perfmon ? "" : "CAP_PERFMON");
 }
@@ -68,10 +55,10 @@ int check_privileges(void)
 int check_kernel(void)
 {
 	if (access("/sys/kernel/btf/vmlinux", R_OK))
-		return refuse(-ENOSYS, "this kernel has no BTF (/sys/kernel/btf/vmlinux): "
+		return fail(-ENOSYS, "this kernel has no BTF (/sys/kernel/btf/vmlinux): "
 			      "it needs CONFIG_DEBUG_INFO_BTF=y");
 	if (access("/sys/bus/event_source/devices/uprobe/type", R_OK))
-		return refuse(-ENOSYS, "this kernel has no uprobes: it needs CONFIG_UPROBES=y "
+		return fail(-ENOSYS, "this kernel has no uprobes: it needs CONFIG_UPROBES=y "
 			      "and CONFIG_UPROBE_EVENTS=y");
 	return 0;
 }
@@ -82,7 +69,7 @@ int ensure_tracefs(bool verbose)
 	    !access("/sys/kernel/debug/tracing/events", F_OK))
 		return 0;
 	if (mount("nodev", "/sys/kernel/tracing", "tracefs", 0, NULL))
-		return refuse(-errno, "tracefs is not mounted and mounting it on "
+		return fail(-errno, "tracefs is not mounted and mounting it on "
 			      "/sys/kernel/tracing failed: %s (or use --no-mmap)", strerror(errno));
 	if (verbose)
 		fprintf(stderr, "leaksnoop: mounted tracefs on /sys/kernel/tracing\n");
@@ -111,10 +98,10 @@ int check_pid(pid_t pid)
 	char path[64];
 
 	if (kill(pid, 0) && errno == ESRCH)
-		return refuse(-ESRCH, "PID %d not found (is the process running?)", (int)pid);
+		return fail(-ESRCH, "PID %d not found (is the process running?)", (int)pid);
 	snprintf(path, sizeof(path), "/proc/%d/maps", (int)pid);
 	if (access(path, R_OK))
-		return refuse(-errno, "cannot read %s: %s (run as root to trace another "
+		return fail(-errno, "cannot read %s: %s (run as root to trace another "
 			      "user's process)", path, strerror(errno));
 	return 0;
 }
@@ -133,7 +120,7 @@ int resolve_cgroup(const char *path, uint64_t *id, uint32_t *level)
 	struct stat st, up;
 
 	if (!realpath(path, real) || !on_cgroup2(real, &st))
-		return refuse(-EINVAL, "--cgroup %s: not a cgroup v2 directory (e.g. "
+		return fail(-EINVAL, "--cgroup %s: not a cgroup v2 directory (e.g. "
 			      "/sys/fs/cgroup/system.slice/nginx.service)", path);
 	*id = st.st_ino;
 	*level = 0;

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "collect.h"
 
 struct trace_cache_entry {
@@ -197,14 +198,6 @@ static int read_entries(struct collector *c, uint32_t used)
 		if (bpf_map_lookup_elem(c->stats_fd, &slot, &c->entries[slot]))
 			return -errno;
 	return 0;
-}
-
-static uint64_t monotonic_ns(void)
-{
-	struct timespec now;
-
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	return (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
 }
 
 /*

@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "leaksnoop.h"
 #include "target/procmaps.h"
 #include "attach/procs.h"
@@ -68,14 +69,6 @@ struct unwinder {
 };
 
 static void *watch_misses(void *arg);
-
-static unsigned long long monotonic_now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (unsigned long long)ts.tv_sec * 1000000000ULL + (unsigned long long)ts.tv_nsec;
-}
 
 struct unwinder *unwinder_new(int rows_fd, uint32_t row_capacity, int spaces_fd, bool verbose)
 {
@@ -193,7 +186,7 @@ static int load_locked(struct unwinder *u, uint32_t proc, pid_t pid)
 	p = &u->procs[proc];
 	p->loaded = true;
 	p->pid = pid;
-	p->loaded_ns = monotonic_now_ns();
+	p->loaded_ns = monotonic_ns();
 	err = mappings_read_pid(pid, &maps);
 	if (err)
 		return err;
@@ -257,7 +250,7 @@ static bool missed(const struct unwinder *u, uint32_t proc)
 /* Reload the spaces of the processes whose walks missed (see struct unwinder). */
 static void reload_missed(struct unwinder *u)
 {
-	unsigned long long now = monotonic_now_ns();
+	unsigned long long now = monotonic_ns();
 
 	for (uint32_t proc = 0; proc < LS_UNWIND_PROCS; proc++) {
 		struct proc_space *p = &u->procs[proc];
