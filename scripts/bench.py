@@ -297,6 +297,90 @@ def measure_churn(rounds):
     return out
 
 
+def detach_children_gone(timeout=30):
+    """Wait until no leaksnoop-close child is closing a previous run's events."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if subprocess.run(["pgrep", "-x", "leaksnoop-close"], capture_output=True).returncode:
+            return
+        time.sleep(0.05)
+
+
+def timed_run(argv, stop_after_tracing, target=None):
+    """(seconds from exec to the Tracing line, seconds from the stop to exit) for one run.
+
+    stop_after_tracing: SIGINT once tracing (-p, system-wide); otherwise the
+    command ends by itself (-c /usr/bin/true) and the stop is counted from the
+    Tracing line, which is printed just before the command is let go.
+    """
+    started = time.monotonic()
+    proc = subprocess.Popen(argv, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    tracing = None
+    for line in proc.stderr:
+        if line.startswith("Tracing"):
+            tracing = time.monotonic()
+            break
+    if tracing is None:
+        proc.wait()
+        raise RuntimeError("no Tracing line from %s" % " ".join(argv))
+    stop = tracing
+    if stop_after_tracing:
+        stop = time.monotonic()
+        proc.send_signal(signal.SIGINT)
+    proc.stderr.read()
+    proc.wait()
+    return tracing - started, time.monotonic() - stop
+
+
+def measure_lifecycle(rounds):
+    """Start (exec to Tracing) and stop (command exit or Ctrl-C to exit) in three modes,
+    valgrind on the same short command alongside; each run after the previous one's
+    events are gone, and once more back to back, when they are not."""
+    sleeper = subprocess.Popen(["sleep", "100000"])
+    modes = [
+        ("-c /usr/bin/true", [LEAKSNOOP, "-f", "json", "-w", "/dev/null", "-c", "/usr/bin/true"], False),
+        ("-p (idle process)", [LEAKSNOOP, "-f", "json", "-w", "/dev/null", "-p", str(sleeper.pid)], True),
+        ("system-wide", [LEAKSNOOP, "-f", "json", "-w", "/dev/null", "--no-threads"], True),
+    ]
+    results = {}
+    try:
+        for name, argv, interrupt in modes:
+            starts, stops, totals, valgrind, back = [], [], [], [], []
+            for _ in range(rounds):
+                detach_children_gone()
+                begin = time.monotonic()
+                start, stop = timed_run(argv, interrupt)
+                totals.append(time.monotonic() - begin)
+                starts.append(start)
+                stops.append(stop)
+                if not interrupt and shutil.which("valgrind"):
+                    begin = time.monotonic()
+                    subprocess.run(["valgrind", "-q", "--leak-check=full", "/usr/bin/true"],
+                                   capture_output=True)
+                    valgrind.append(time.monotonic() - begin)
+            # The kernel still tearing down the previous run's events delays the next attach.
+            for _ in range(2):
+                begin = time.monotonic()
+                timed_run(argv, interrupt)
+                back.append(time.monotonic() - begin)
+            row = {"start_s": statistics.median(starts), "stop_s": statistics.median(stops),
+                   "total_s": statistics.median(totals), "starts": starts, "stops": stops,
+                   "back_to_back_total_s": max(back)}
+            if valgrind:
+                row["valgrind_total_s"] = statistics.median(valgrind)
+            results[name] = row
+            print("  %-18s start %.3f s, stop %.3f s, whole run %.3f s (medians of %d)%s; "
+                  "back to back, the slower of 2: %.2f s" %
+                  (name, row["start_s"], row["stop_s"], row["total_s"], rounds,
+                   ", valgrind %.3f s" % row["valgrind_total_s"] if valgrind else "",
+                   row["back_to_back_total_s"]), flush=True)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+        detach_children_gone()
+    return results
+
+
 def bpf_maps():
     out = subprocess.run(["bpftool", "-j", "map", "show"], capture_output=True, text=True).stdout
     return json.loads(out or "[]")
@@ -417,6 +501,11 @@ def check_targets(results, args):
         target("%s: --growth under 1%% of the untraced time" % kind,
                "%+.1f%% (median of paired rounds)" % growth["paired_percent"],
                growth["paired_percent"] < 1.0)
+    for name, row in results.get("lifecycle", {}).items():
+        limit = 1.0 if name == "system-wide" else 0.5
+        target("%s: start and stop each under %.1f s" % (name, limit),
+               "start %.3f s, stop %.3f s" % (row["start_s"], row["stop_s"]),
+               row["start_s"] < 0.5 and row["stop_s"] < limit)
     million = results["reports"][-1]
     target("report with %d outstanding blocks under 200 ms" % million["blocks"],
            "%.2f ms at most" % (million["report_ms_max"] or 0),
@@ -445,6 +534,9 @@ def run_bench(args):
     if not args.quick:
         print("\n== growth mode, paired with untraced runs 5x as long", flush=True)
         results["growth_paired"] = measure_growth([kind for kind, _ in kinds], 8, args)
+
+    print("\n== start and stop", flush=True)
+    results["lifecycle"] = measure_lifecycle(3 if args.quick else 7)
 
     print("\n== thread and goroutine tracking", flush=True)
     results["churn"] = measure_churn(2 if args.quick else 3)

@@ -9,11 +9,13 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "detach.h"
 #include "floor.skel.h"
 #include "goroutines.skel.h"
 #include "growth.skel.h"
@@ -21,6 +23,7 @@
 #include "kernel.skel.h"
 #include "leaksnoop.h"
 #include "map_sizes.h"
+#include "perf_events.h"
 #include "threads.skel.h"
 #include "tracer.h"
 #include "tracer_links.h"
@@ -42,23 +45,66 @@ int tracer_keep_link(struct tracer *t, struct bpf_link *link)
 	return 0;
 }
 
-/* Attach a program that needs no target (a tracepoint) and keep its link. */
+/*
+ * Attach prog through the perf event fd and keep both: the link for
+ * tracer_destroy to release, a copy of the event for detach.c to close.
+ * The fd is the link's from here on, or closed on failure.
+ */
+static int attach_through_event(struct tracer *t, struct bpf_program *prog, int fd)
+{
+	struct bpf_link *link;
+	int copy, err;
+
+	if (t->event_count == t->event_cap) {
+		size_t grown = t->event_cap ? t->event_cap * 2 : 32;
+		int *fds = realloc(t->event_fds, grown * sizeof(*fds));
+
+		if (!fds) {
+			close(fd);
+			return -ENOMEM;
+		}
+		t->event_fds = fds;
+		t->event_cap = grown;
+	}
+	copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
+	if (copy < 0) {
+		err = -errno;
+		close(fd);
+		return err;
+	}
+	link = bpf_program__attach_perf_event(prog, fd);
+	if (!link) {
+		err = -errno;
+		close(fd);
+		close(copy);
+		return err;
+	}
+	t->event_fds[t->event_count++] = copy;
+	return tracer_keep_link(t, link);
+}
+
 int tracer_attach_kept(struct tracer *t, struct bpf_program *prog)
 {
-	struct bpf_link *link = bpf_program__attach(prog);
+	char category[64], name[64];
+	struct bpf_link *link;
+	int fd;
 
+	/* Section "tracepoint/CATEGORY/NAME": a perf event; others (tp_btf) are links alone. */
+	if (sscanf(bpf_program__section_name(prog), "tracepoint/%63[^/]/%63s", category,
+		   name) == 2) {
+		fd = perf_event_tracepoint(category, name);
+		return fd < 0 ? fd : attach_through_event(t, prog, fd);
+	}
+	link = bpf_program__attach(prog);
 	return link ? tracer_keep_link(t, link) : -errno;
 }
 
 int tracer_attach_uprobe(struct tracer *t, struct bpf_program *prog, pid_t pid, const char *path,
-		      uint64_t offset, bool retprobe)
+			 uint64_t offset, bool retprobe)
 {
-	LIBBPF_OPTS(bpf_uprobe_opts, opts, .retprobe = retprobe);
-	struct bpf_link *link = bpf_program__attach_uprobe_opts(prog, pid, path, offset, &opts);
+	int fd = perf_event_uprobe(path, offset, retprobe, pid);
 
-	if (!link)
-		return -errno;
-	return tracer_keep_link(t, link);
+	return fd < 0 ? fd : attach_through_event(t, prog, fd);
 }
 
 /* The maps every probe file declares (bpf/stack.bpf.h) become the heap object's. */
@@ -226,8 +272,7 @@ int tracer_load(struct tracer *t, const struct tracer_config *cfg)
 
 void tracer_destroy(struct tracer *t)
 {
-	for (size_t i = t->link_count; i-- > 0;)
-		bpf_link__destroy(t->links[i]);
+	links_destroy_parallel(t->links, t->link_count);
 	free(t->links);
 	t->links = NULL;
 	t->link_count = t->link_cap = 0;
@@ -250,4 +295,9 @@ void tracer_destroy(struct tracer *t)
 	t->goroutines = NULL;
 	t->skel = NULL;
 	t->floor = NULL;
+	/* Last: nothing is attached to them any more, and nothing here waits for them. */
+	events_release_in_background(t->event_fds, t->event_count, t->verbose);
+	free(t->event_fds);
+	t->event_fds = NULL;
+	t->event_count = t->event_cap = 0;
 }

@@ -59,6 +59,9 @@ struct tracer {
 	struct kernel_bpf *kernel;
 	struct bpf_link **links;
 	size_t link_count, link_cap;
+	int *event_fds;           /* a copy of each link's perf event, closed last (detach.h) */
+	size_t event_count, event_cap;
+	bool verbose;             /* say how the probes are taken down */
 	struct age_clock age_clock; /* running when the probes date blocks by it */
 };
 
@@ -137,7 +140,10 @@ void tracer_delta_banks(const struct tracer *t, struct delta_banks *banks);
 int tracer_traces_fd(const struct tracer *t);
 int tracer_counters_fd(const struct tracer *t);
 
-/* Detach every probe (links first), then unload. */
+/*
+ * Detach every program (links first, in parallel), unload, and hand the perf
+ * events to a child that closes them: returns without waiting for the kernel.
+ */
 void tracer_destroy(struct tracer *t);
 
 #endif
