@@ -379,11 +379,41 @@ static __always_inline bool sampled_out(void)
 /* The two buckets a block's address may live in. */
 #define BUCKET_HASH_A 0x9e3779b97f4a7c15ULL
 #define BUCKET_HASH_B 0xc2b2ae3d27d4eb4fULL
+#define BUCKET_MIX 0xbf58476d1ce4e5b9ULL
+
+/*
+ * A first bucket holding this many blocks or more is crowded: a new block
+ * goes to the emptier of its two buckets.  Below it the first bucket alone
+ * is read, as at most loads.  Always the first bucket when it has room, the
+ * table's first drop came at ~40% of its capacity on jq's addresses; with
+ * the emptier of two past this mark and half again as many slots as blocks
+ * (map_sizes.c), above 100% on every pattern tried (tests/progs/strides.c).
+ */
+#define BUCKET_CROWDED 4
 
 static __always_inline __u32 bucket_index(__u64 addr, __u64 multiplier)
 {
-	/* The hash's top 32 bits scaled to [0, bucket_count): no division, any count. */
-	return (((addr * multiplier) >> 32) * bucket_count) >> 32;
+	/*
+	 * Multiplied, then mixed: a product alone spreads addresses at a regular
+	 * stride well but leaves the two buckets of real heaps' addresses
+	 * correlated, so that both are full at once.  The top 32 bits are
+	 * scaled to [0, bucket_count): no division, any count.
+	 */
+	__u64 hash = addr * multiplier;
+
+	hash ^= hash >> 29;
+	hash *= BUCKET_MIX;
+	return ((hash >> 32) * bucket_count) >> 32;
+}
+
+/* Blocks in a bucket now (racy: a hint for choosing between two buckets). */
+static __always_inline __u32 bucket_load(const struct block_bucket *bucket)
+{
+	__u32 used = 0;
+
+	for (int i = 0; i < LS_BUCKET_SLOTS; i++)
+		used += bucket->addr[i] != 0;
+	return used;
 }
 
 /*
@@ -518,17 +548,23 @@ static __always_inline bool take_block(__u64 addr, struct alloc_record *released
 
 static __always_inline bool put_block(__u64 addr, const struct alloc_record *rec)
 {
-	__u32 first = bucket_index(addr, BUCKET_HASH_A), second;
-	struct block_bucket *bucket = bpf_map_lookup_elem(&allocs, &first);
+	__u32 first = bucket_index(addr, BUCKET_HASH_A), second, load;
+	struct block_bucket *bucket = bpf_map_lookup_elem(&allocs, &first), *other;
 
 	count_group_blocks(first, 1);
-	if (bucket && bucket_put(bucket, addr, rec))
+	if (!bucket)
+		return false;
+	load = bucket_load(bucket);
+	if (load < BUCKET_CROWDED && bucket_put(bucket, addr, rec))
+		return true;
+	second = bucket_index(addr, BUCKET_HASH_B);
+	other = bpf_map_lookup_elem(&allocs, &second);
+	/* Crowded: the first bucket keeps it unless the second holds fewer. */
+	if ((!other || bucket_load(other) >= load) && bucket_put(bucket, addr, rec))
 		return true;
 	/* Marked before the block is put: a look-up from now on tries both buckets. */
 	mark_bucket_overflowed(first);
-	second = bucket_index(addr, BUCKET_HASH_B);
-	bucket = bpf_map_lookup_elem(&allocs, &second);
-	if (bucket && bucket_put(bucket, addr, rec))
+	if ((other && bucket_put(other, addr, rec)) || bucket_put(bucket, addr, rec))
 		return true;
 	count_group_blocks(first, -1);
 	return false;

@@ -301,7 +301,7 @@ class HeapTruth(LeaksnoopTest):
             self.assertEqual(run.wait(), 0, run.stderr())
             report = run.reports()[-1]
             self.assertGreater(report["dropped"]["events"], 0)
-            # --max-allocs 8 gets 2 buckets of 8 slots (a quarter more than asked, rounded up).
+            # --max-allocs 8 gets 2 buckets of 8 slots (half again as many as asked, rounded up).
             heap = [s for s in report["stacks"] if s["kind"] == "heap"]
             self.assertLessEqual(sum(s["outstanding_allocs"] for s in heap), 16)
             self.assertGreater(sum(s["outstanding_allocs"] for s in heap), 8)

@@ -16,11 +16,11 @@ Test(map_sizes, banks_cover_every_stack_until_the_budget_runs_out)
 	cr_assert_eq(delta_bank_slots(16384, 0), 16384); /* unknown CPUs count as one */
 }
 
-Test(map_sizes, the_block_table_has_a_quarter_more_slots_than_blocks_asked_for)
+Test(map_sizes, the_block_table_has_half_again_as_many_slots_as_blocks_asked_for)
 {
 	uint32_t buckets = block_buckets(1048576);
 
-	cr_assert_geq((uint64_t)buckets * LS_BUCKET_SLOTS, 1048576ULL * 5 / 4);
-	cr_assert_lt((uint64_t)(buckets - 1) * LS_BUCKET_SLOTS, 1048576ULL * 5 / 4);
+	cr_assert_geq((uint64_t)buckets * LS_BUCKET_SLOTS, 1048576ULL * 3 / 2);
+	cr_assert_lt((uint64_t)(buckets - 1) * LS_BUCKET_SLOTS, 1048576ULL * 3 / 2);
 	cr_assert_eq(block_buckets(1), 1, "a table has at least one bucket");
 }
