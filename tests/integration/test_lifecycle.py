@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 """Probes never outlive leaksnoop, however it ends; the target keeps running."""
 import signal
+import subprocess
 import time
 import unittest
 
@@ -14,7 +15,56 @@ def wait_links(expected, timeout=10):
     return our_links()
 
 
+def closing_children():
+    """leaksnoop-close processes still closing a stopped run's probe events."""
+    found = subprocess.run(["pgrep", "-x", "leaksnoop-close"], capture_output=True, text=True)
+    return found.stdout.split()
+
+
+def libc_text(pid):
+    """(bytes of libc's executable mapping in pid, the same bytes of the file)."""
+    with open("/proc/%d/maps" % pid) as maps:
+        for line in maps:
+            fields = line.split()
+            if len(fields) >= 6 and "x" in fields[1] and "/libc.so" in fields[5]:
+                start, end = (int(x, 16) for x in fields[0].split("-"))
+                offset, path = int(fields[2], 16), fields[5]
+                break
+        else:
+            raise AssertionError("no libc text in PID %d" % pid)
+    with open("/proc/%d/mem" % pid, "rb") as mem:
+        mem.seek(start)
+        live = mem.read(end - start)
+    with open(path, "rb") as f:
+        f.seek(offset)
+        return live, f.read(end - start)
+
+
 class Lifecycle(LeaksnoopTest):
+    def test_stop_detaches_every_program_at_once_and_the_target_is_restored(self):
+        target = Target("leaky", "--linger")
+        run = Run(["-p", str(target.pid), "1"])
+        try:
+            run.wait_tracing()
+            live, on_disk = libc_text(target.pid)
+            self.assertNotEqual(live, on_disk, "the uprobes' breakpoints are in the target")
+            self.assertEqual(run.stop(signal.SIGINT), 0, run.stderr())
+            # No link outlives leaksnoop; the kernel's teardown of the events goes on in
+            # a child, after which not one byte of the target's code differs from its file.
+            self.assertEqual(our_links(), self.links_before)
+            deadline = time.time() + 30
+            while closing_children() and time.time() < deadline:
+                time.sleep(0.1)
+            self.assertEqual(closing_children(), [])
+            live, on_disk = libc_text(target.pid)
+            self.assertEqual(live, on_disk, "a breakpoint was left in the target")
+            target.release()
+            target.wait_done()
+            self.assertIsNone(target.proc.poll())
+        finally:
+            run.close()
+            target.close()
+
     def test_sigkill_of_leaksnoop_leaves_no_probe_and_the_target_runs_on(self):
         target = Target("leaky", "--linger")
         run = Run(["-p", str(target.pid), "1"])
