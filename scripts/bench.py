@@ -16,8 +16,10 @@ round by round so that drift on a noisy machine hits all of them alike:
 
 It prints median/min/max ns per operation, the overhead over untraced, ratios
 of leaksnoop's overhead to each peer and floor, leaksnoop's own CPU time and
-memory, BPF map memory per outstanding block and report times with 100k and
-1M outstanding blocks; and writes everything to build/bench.json.
+memory, the start and stop times of -c /usr/bin/true (beside valgrind's on
+it), -p and system-wide, BPF map memory per outstanding block and report
+times with 100k and 1M outstanding blocks; and writes everything to
+build/bench.json.
 """
 import argparse
 import json
