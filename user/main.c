@@ -129,7 +129,8 @@ static int trace(struct run *run)
 	err = session_run(&s);
 	if (err)
 		return fail(EXIT_RUNTIME, "reading the maps failed: %s", strerror(-err));
-	return EXIT_OK;
+	/* -c: the command's own status, so that `leaksnoop -c "make check"` fails with it. */
+	return run->opts.command && run->child.exit_status >= 0 ? run->child.exit_status : EXIT_OK;
 }
 
 int main(int argc, char **argv)

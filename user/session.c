@@ -135,7 +135,8 @@ int session_run(struct session *s)
 		}
 		if (ready > 0 && s->listen_fd >= 0 && (fds[2].revents & POLLIN) && s->collector)
 			live_serve_one(s->listen_fd, render_live, &live);
-		if ((ready > 0 && pidfd >= 0 && (fds[1].revents & POLLIN)) || target_gone(s))
+		/* target_gone first: with -c it reaps the command, whose status is kept. */
+		if (target_gone(s) || (ready > 0 && pidfd >= 0 && (fds[1].revents & POLLIN)))
 			final = exited = true;
 		if (!final && monotonic_ns() < next_ns)
 			continue;

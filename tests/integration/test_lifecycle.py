@@ -81,6 +81,24 @@ class Lifecycle(LeaksnoopTest):
             run.close()
             target.close()
 
+    def test_a_command_s_own_exit_status_is_leaksnoop_s(self):
+        """-c exits as the command did (128+N for signal N), as INTERFACE.md says; a run
+        that COUNT ends before the command exits still exits 0."""
+        for command, status in (("sh -c 'exit 7'", 7), ("sh -c 'kill -TERM $$'", 128 + 15),
+                                ("sh -c 'exit 0'", 0)):
+            run = Run(["-c", command])
+            try:
+                self.assertEqual(run.wait(), status, command + ": " + run.stderr())
+                self.assertTrue(run.reports()[-1]["final"])
+            finally:
+                run.close()
+        run = Run(["-c", "sleep 30", "1", "1"])
+        try:
+            self.assertEqual(run.wait(), 0, run.stderr())
+        finally:
+            run.close()
+            subprocess.run(["pkill", "-x", "-f", "sleep 30"])
+
     def test_interrupt_during_attach_exits_cleanly(self):
         target = Target("leaky", "--linger")
         try:

@@ -69,6 +69,7 @@ int launch_prepare(const char *cmd, struct launched *child)
 
 	memset(child, 0, sizeof(*child));
 	child->release_fd = -1;
+	child->exit_status = -1;
 	if (wordexp(cmd, &words, WRDE_NOCMD | WRDE_UNDEF) || words.we_wordc == 0)
 		return -EINVAL;
 	err = resolve_exe(words.we_wordv[0], child->exe, sizeof(child->exe));
@@ -170,6 +171,8 @@ bool launch_poll(struct launched *child, void (*on_image)(void *arg), void *arg)
 
 		if (WIFEXITED(status) || WIFSIGNALED(status)) {
 			child->pid = -1;
+			child->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) :
+								 128 + WTERMSIG(status);
 			return true;
 		}
 		if (!WIFSTOPPED(status))

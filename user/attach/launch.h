@@ -22,6 +22,7 @@ struct launched {
 	unsigned long long entry;
 	long entry_word;
 	bool entry_armed;
+	int exit_status;  /* once it has exited: its status, 128+N if signal N killed it; else -1 */
 };
 
 /* Split cmd like a shell would (no expansion of commands), fork, wait. */
@@ -38,7 +39,7 @@ int launch_release(struct launched *child);
  * more, when the loader has mapped its libraries.  Every other stop is
  * resumed at once with its signal.  Call on each SIGCHLD: on_image(arg) runs
  * at each of these stops.  Returns true once the child has exited and been
- * reaped.
+ * reaped (its status in exit_status).
  */
 bool launch_poll(struct launched *child, void (*on_image)(void *arg), void *arg);
 
