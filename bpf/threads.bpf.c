@@ -271,8 +271,9 @@ int BPF_KRETPROBE(join_exit, long ret)
 	return 0;
 }
 
-SEC("tracepoint/sched/sched_process_exit")
-int thread_exit(void *ctx)
+/* A raw tracepoint: no perf event, so nothing for the kernel to tear down slowly at stop. */
+SEC("tp_btf/sched_process_exit")
+int BPF_PROG(thread_exit)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tid = (__u32)id;
