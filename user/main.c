@@ -170,7 +170,7 @@ int main(int argc, char **argv)
 	status = trace(&run);
 
 	/* Probes go first, so the target runs untraced while we tidy up. */
-	tracer_destroy(&run.tracer);
+	tracer_destroy(&run.tracer, run.opts.verbose);
 	if (run.child.pid > 0 && (status || run.child.release_fd >= 0))
 		launch_abort(&run.child);
 	collector_free(run.collector);

@@ -227,12 +227,10 @@ int run_attach_all(struct run *run)
 	}
 	if (o->floor) {
 		err = tracer_attach_floor(&run->tracer, run->pid, &run->alloc, o->floor);
-		run->tracer.verbose = o->verbose;
 		return err ? fail(EXIT_RUNTIME, "cannot attach the floor probes: %s",
 				  strerror(-err)) : 0;
 	}
 	err = tracer_load(&run->tracer, &cfg);
-	run->tracer.verbose = o->verbose;
 	if (err)
 		return fail(EXIT_RUNTIME, "cannot load the BPF programs: %s (run with -v for the "
 			    "verifier's log)", strerror(-err));

@@ -72,9 +72,8 @@ static _Noreturn void close_events_and_exit(const int *sorted, size_t count)
 	_exit(0);
 }
 
-void events_release_in_background(const int *fds, size_t count, bool verbose)
+void events_release_in_background(int *fds, size_t count, bool verbose)
 {
-	int *sorted;
 	pid_t child;
 
 	if (!count)
@@ -82,18 +81,13 @@ void events_release_in_background(const int *fds, size_t count, bool verbose)
 	/* Disabled, an event whose probe still traps records nothing until it is gone. */
 	for (size_t i = 0; i < count; i++)
 		ioctl(fds[i], PERF_EVENT_IOC_DISABLE, 0);
-	sorted = malloc(count * sizeof(*sorted));
-	child = sorted ? fork() : -1;
-	if (child == 0) {
-		for (size_t i = 0; i < count; i++)
-			sorted[i] = fds[i];
-		qsort(sorted, count, sizeof(*sorted), compare_fds);
-		close_events_and_exit(sorted, count);
-	}
+	qsort(fds, count, sizeof(*fds), compare_fds);
+	child = fork();
+	if (child == 0)
+		close_events_and_exit(fds, count);
 	if (verbose && child > 0)
 		fprintf(stderr, "leaksnoop: every program detached; the kernel removes the %zu "
 			"probe events in the background (PID %d, ~0.1 s each)\n", count, (int)child);
 	for (size_t i = 0; i < count; i++)
 		close(fds[i]); /* the child's copies keep them; without a child, this waits */
-	free(sorted);
 }

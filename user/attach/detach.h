@@ -19,10 +19,11 @@ struct bpf_link;
 void links_destroy_parallel(struct bpf_link **links, size_t count);
 
 /*
- * Disable the perf events fds and close them in a child process that holds
- * nothing else (no output, no map, no program), in its own session.  Without
- * a child (fork fails) they are closed here.  verbose: say how many, and where.
+ * Disable the perf events fds (sorted in place) and close them in a child
+ * process that holds nothing else (no output, no map, no program), in its own
+ * session.  Without a child (fork fails) they are closed here.  verbose: say
+ * how many, and where.
  */
-void events_release_in_background(const int *fds, size_t count, bool verbose);
+void events_release_in_background(int *fds, size_t count, bool verbose);
 
 #endif

@@ -32,7 +32,10 @@ static long read_number(const char *path, const char *prefix)
 
 static int open_event(struct perf_event_attr *attr, pid_t pid)
 {
-	/* A process's events follow its threads on every CPU; every process's are per CPU (CPU 0 will do for BPF). */
+	/*
+	 * A process's events follow its threads on every CPU; every process's
+	 * are per CPU, and CPU 0's will do for a BPF program, which runs on all.
+	 */
 	int fd = (int)syscall(__NR_perf_event_open, attr, pid, pid == -1 ? 0 : -1, -1,
 			      PERF_FLAG_FD_CLOEXEC);
 
@@ -58,10 +61,9 @@ int perf_event_uprobe(const char *path, uint64_t offset, bool retprobe, pid_t pi
 	return open_event(&attr, pid);
 }
 
-int perf_event_tracepoint(const char *category, const char *name)
+long tracepoint_id(const char *category, const char *name)
 {
 	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };
-	struct perf_event_attr attr = { .size = sizeof(attr), .type = PERF_TYPE_TRACEPOINT };
 	long id = -ENOENT;
 
 	for (size_t i = 0; i < sizeof(roots) / sizeof(roots[0]) && id < 0; i++) {
@@ -70,6 +72,19 @@ int perf_event_tracepoint(const char *category, const char *name)
 		snprintf(path, sizeof(path), "%s/events/%s/%s/id", roots[i], category, name);
 		id = read_number(path, NULL);
 	}
+	return id;
+}
+
+bool tracepoint_of_section(const char *section, char category[64], char name[64])
+{
+	return sscanf(section, "tracepoint/%63[^/]/%63s", category, name) == 2;
+}
+
+int perf_event_tracepoint(const char *category, const char *name)
+{
+	struct perf_event_attr attr = { .size = sizeof(attr), .type = PERF_TYPE_TRACEPOINT };
+	long id = tracepoint_id(category, name);
+
 	if (id < 0)
 		return (int)id;
 	attr.config = (__u64)id;

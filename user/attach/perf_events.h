@@ -19,4 +19,10 @@ int perf_event_uprobe(const char *path, uint64_t offset, bool retprobe, pid_t pi
 /* The tracefs tracepoint CATEGORY/NAME, every process; fd or -errno. */
 int perf_event_tracepoint(const char *category, const char *name);
 
+/* CATEGORY/NAME's id in tracefs, or -errno: -ENOENT when this kernel has no such tracepoint. */
+long tracepoint_id(const char *category, const char *name);
+
+/* A program section "tracepoint/CATEGORY/NAME" split into its two names; false for any other. */
+bool tracepoint_of_section(const char *section, char category[64], char name[64]);
+
 #endif

@@ -89,9 +89,8 @@ int tracer_attach_kept(struct tracer *t, struct bpf_program *prog)
 	struct bpf_link *link;
 	int fd;
 
-	/* Section "tracepoint/CATEGORY/NAME": a perf event; others (tp_btf) are links alone. */
-	if (sscanf(bpf_program__section_name(prog), "tracepoint/%63[^/]/%63s", category,
-		   name) == 2) {
+	/* A tracepoint's program goes through a perf event; others (tp_btf) are links alone. */
+	if (tracepoint_of_section(bpf_program__section_name(prog), category, name)) {
 		fd = perf_event_tracepoint(category, name);
 		return fd < 0 ? fd : attach_through_event(t, prog, fd);
 	}
@@ -270,7 +269,7 @@ int tracer_load(struct tracer *t, const struct tracer_config *cfg)
 	return err;
 }
 
-void tracer_destroy(struct tracer *t)
+void tracer_destroy(struct tracer *t, bool verbose)
 {
 	links_destroy_parallel(t->links, t->link_count);
 	free(t->links);
@@ -296,7 +295,7 @@ void tracer_destroy(struct tracer *t)
 	t->skel = NULL;
 	t->floor = NULL;
 	/* Last: nothing is attached to them any more, and nothing here waits for them. */
-	events_release_in_background(t->event_fds, t->event_count, t->verbose);
+	events_release_in_background(t->event_fds, t->event_count, verbose);
 	free(t->event_fds);
 	t->event_fds = NULL;
 	t->event_count = t->event_cap = 0;

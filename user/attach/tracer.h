@@ -61,7 +61,6 @@ struct tracer {
 	size_t link_count, link_cap;
 	int *event_fds;           /* a copy of each link's perf event, closed last (detach.h) */
 	size_t event_count, event_cap;
-	bool verbose;             /* say how the probes are taken down */
 	struct age_clock age_clock; /* running when the probes date blocks by it */
 };
 
@@ -143,7 +142,8 @@ int tracer_counters_fd(const struct tracer *t);
 /*
  * Detach every program (links first, in parallel), unload, and hand the perf
  * events to a child that closes them: returns without waiting for the kernel.
+ * verbose: say so.
  */
-void tracer_destroy(struct tracer *t);
+void tracer_destroy(struct tracer *t, bool verbose);
 
 #endif

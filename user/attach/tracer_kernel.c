@@ -12,20 +12,9 @@
 #include "growth.skel.h"
 #include "heap.skel.h"
 #include "kernel.skel.h"
+#include "perf_events.h"
 #include "tracer.h"
 #include "tracer_links.h"
-
-/* Whether tracefs has the event (vmalloc's appeared in Linux 6.3, for one). */
-static bool tracepoint_exists(const char *category, const char *name)
-{
-	char path[256];
-
-	snprintf(path, sizeof(path), "/sys/kernel/tracing/events/%s/%s", category, name);
-	if (!access(path, F_OK))
-		return true;
-	snprintf(path, sizeof(path), "/sys/kernel/debug/tracing/events/%s/%s", category, name);
-	return !access(path, F_OK);
-}
 
 int tracer_attach_kernel(struct tracer *t, const struct tracer_config *cfg, bool verbose)
 {
@@ -42,11 +31,11 @@ int tracer_attach_kernel(struct tracer *t, const struct tracer_config *cfg, bool
 	skel->rodata->age_clock_ticks = tracer_clock_ticks(cfg);
 	bpf_map__set_max_entries(skel->maps.kernel_blocks, cfg->max_allocs);
 	bpf_object__for_each_program(prog, skel->obj) {
-		/* Section "tracepoint/CATEGORY/NAME". */
+		/* A tracepoint this kernel lacks (vmalloc's appeared in Linux 6.3, for one). */
 		char category[64], name[64];
 
-		if (sscanf(bpf_program__section_name(prog), "tracepoint/%63[^/]/%63s", category,
-			   name) == 2 && !tracepoint_exists(category, name)) {
+		if (tracepoint_of_section(bpf_program__section_name(prog), category, name) &&
+		    tracepoint_id(category, name) == -ENOENT) {
 			bpf_program__set_autoload(prog, false);
 			if (verbose)
 				fprintf(stderr, "leaksnoop: this kernel has no tracepoint %s/%s: "
