@@ -308,7 +308,7 @@ def detach_children_gone(timeout=30):
         time.sleep(0.05)
 
 
-def timed_run(argv, stop_after_tracing, target=None):
+def timed_run(argv, stop_after_tracing):
     """(seconds from exec to the Tracing line, seconds from the stop to exit) for one run.
 
     stop_after_tracing: SIGINT once tracing (-p, system-wide); otherwise the
