@@ -15,7 +15,7 @@ BPF_SRCS := $(wildcard bpf/*.bpf.c)
 SKELS := $(patsubst bpf/%.bpf.c,$(OUT)/%.skel.h,$(BPF_SRCS))
 # user/ by stage, in the order a record flows (README, "How it works"): each
 # folder's files are built from a wildcard; user/ itself holds what wires them.
-USER_STAGES := common target attach collect symbols report diff
+USER_STAGES := common target attach collect symbols verdict report diff
 STAGE_SRCS := $(foreach d,$(USER_STAGES),$(wildcard user/$(d)/*.c))
 USER_HDRS := $(wildcard user/*.h) $(foreach d,$(USER_STAGES),$(wildcard user/$(d)/*.h))
 # The stages and the options parser go into a library the unit tests link.

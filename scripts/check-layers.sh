@@ -7,7 +7,7 @@
 set -eu
 cd "$(dirname "$0")/.."
 
-STAGES="common target attach collect symbols report diff"
+STAGES="common target attach collect symbols verdict report diff"
 
 rank() {
 	i=0

@@ -8,7 +8,9 @@ PROG_BINS := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROGS_C)) \
 	     $(OUT)/progs/leaky_jemalloc $(OUT)/progs/leaky_tcmalloc $(OUT)/progs/leaky_static \
 	     $(OUT)/progs/leaky_musl $(OUT)/progs/leaky_nopie $(OUT)/progs/leaky_dynsym \
 	     $(OUT)/progs/leaky_debuglink \
-	     $(OUT)/progs/goleak $(OUT)/progs/nofp
+	     $(OUT)/progs/goleak $(OUT)/progs/nofp \
+	     $(OUT)/progs/leak_cases_jemalloc $(OUT)/progs/leak_cases_tcmalloc \
+	     $(OUT)/progs/leak_cases_musl
 
 $(OUT)/progs:
 	mkdir -p $@
@@ -29,6 +31,16 @@ $(OUT)/progs/leaky_tcmalloc: $(LEAKY_ALL) | $(OUT)/progs
 
 $(OUT)/progs/leaky_static: $(LEAKY_ALL) | $(OUT)/progs
 	$(CC) $(PROG_CFLAGS) -static $(LEAKY_ALL) -o $@ -lpthread
+
+# The leak check's categories under the other allocators.
+$(OUT)/progs/leak_cases_jemalloc: tests/progs/leak_cases.c | $(OUT)/progs
+	$(CC) $(PROG_CFLAGS) $< -o $@ -ljemalloc -lpthread
+
+$(OUT)/progs/leak_cases_tcmalloc: tests/progs/leak_cases.c | $(OUT)/progs
+	$(CC) $(PROG_CFLAGS) $< -o $@ -ltcmalloc -lpthread
+
+$(OUT)/progs/leak_cases_musl: tests/progs/leak_cases.c | $(OUT)/progs
+	musl-gcc $(PROG_CFLAGS) $< -o $@ -lpthread
 
 # Non-PIE; stripped with its functions exported (.dynsym only); stripped with
 # its debug info in a separate file found through .gnu_debuglink.

@@ -30,6 +30,8 @@
 #include "run.h"
 #include "session.h"
 #include "symbols/symbolize.h"
+#include "verdict/leak_check.h"
+#include "verdict/suppressions.h"
 
 static bool verbose;
 
@@ -83,6 +85,28 @@ static void announce(const struct run *run)
 		o->kernel ? ", kernel allocations" : "", o->interval_s, o->older_ms);
 }
 
+/* --leak-check: what it reads, sized as the maps are. */
+static int start_leak_check(struct run *run)
+{
+	const struct options *o = &run->opts;
+	struct leak_check_params params = {
+		.pid = run->pid,
+		.max_slots = o->max_stacks,
+		.max_bytes = o->leak_check_max_bytes,
+		.traced_leader = o->command != NULL,
+	};
+
+	params.blocks_fd = tracer_blocks_fd(&run->tracer, &params.buckets);
+	if (params.blocks_fd < 0)
+		return fail(EXIT_USAGE, "--leak-check needs the heap probes: not with --floor");
+	run->leak_check = leak_check_new(&params);
+	if (!run->leak_check)
+		return fail(EXIT_RUNTIME, "out of memory");
+	/* -c: the last check is made at the command's exit, its memory still there. */
+	run->child.hold_at_exit = o->command != NULL;
+	return 0;
+}
+
 static int trace(struct run *run)
 {
 	struct session s = { 0 };
@@ -93,6 +117,8 @@ static int trace(struct run *run)
 		err = run_attach_all(run);
 	if (!err)
 		err = start_reporting(run);
+	if (!err && run->opts.leak_check)
+		err = start_leak_check(run);
 	if (!err && session_stop_requested())
 		err = fail(EXIT_OK, "interrupted while attaching; nothing traced");
 	if (err)
@@ -118,6 +144,8 @@ static int trace(struct run *run)
 	s.goroutines_preexisting = run->goroutines_preexisting;
 	s.out = run->out;
 	s.listen_fd = run->listen_fd;
+	s.leak_check = run->leak_check;
+	s.suppressions = run->suppressions;
 	/* Colours and the redrawn view only for a person at a terminal. */
 	s.color = run->opts.format == FORMAT_TEXT && run->out == stdout && isatty(STDOUT_FILENO) &&
 		  !getenv("NO_COLOR");
@@ -127,8 +155,11 @@ static int trace(struct run *run)
 		fprintf(stderr, "leaksnoop: --top-view needs text output to a terminal; printing "
 			"reports as usual\n");
 	err = session_run(&s);
+	launch_finish(&run->child); /* held at its exit for the last check: let it end */
 	if (err)
 		return fail(EXIT_RUNTIME, "reading the maps failed: %s", strerror(-err));
+	if (s.leak_found && run->opts.error_exitcode >= 0)
+		return run->opts.error_exitcode;
 	/* -c: the command's own status, so that `leaksnoop -c "make check"` fails with it. */
 	return run->opts.command && run->child.exit_status >= 0 ? run->child.exit_status : EXIT_OK;
 }
@@ -148,6 +179,13 @@ int main(int argc, char **argv)
 		return parsed > 0 ? EXIT_OK : EXIT_USAGE;
 	verbose = run.opts.verbose;
 	libbpf_set_print(libbpf_log);
+	if (run.opts.suppressions_path) {
+		char why[512];
+
+		run.suppressions = suppressions_load(run.opts.suppressions_path, why, sizeof(why));
+		if (!run.suppressions)
+			return fail(EXIT_USAGE, "%s", why);
+	}
 	if (check_privileges() || check_kernel() ||
 	    (!run.opts.no_mmap && ensure_tracefs(verbose)))
 		return EXIT_RUNTIME;
@@ -173,6 +211,8 @@ int main(int argc, char **argv)
 	tracer_destroy(&run.tracer, run.opts.verbose);
 	if (run.child.pid > 0 && (status || run.child.release_fd >= 0))
 		launch_abort(&run.child);
+	leak_check_free(run.leak_check);
+	suppressions_free(run.suppressions);
 	collector_free(run.collector);
 	thread_collector_free(run.threads);
 	proc_follower_free(run.procs);

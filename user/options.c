@@ -30,8 +30,9 @@ static const char usage_text[] =
 "  -T, --top N            show the N biggest stacks (default 10)\n"
 "      --sample TYPE      what folded and svg output weigh: inuse_space (default),\n"
 "                         inuse_objects, alloc_space, alloc_objects\n"
-"      --sort KEY         bytes (default: most held first) or growth (steadiest\n"
-"                         growth first: the leak score)\n"
+"      --sort KEY         bytes (default: most held first), growth (steadiest\n"
+"                         growth first: the leak score) or lost (with\n"
+"                         --leak-check: most definitely and indirectly lost first)\n"
 "  -f, --format FMT       text (default), json (one object per line), folded,\n"
 "                         pprof (gzip'd profile.proto per report: PATH, PATH.1...),\n"
 "                         svg (interactive flame graph per report, same naming)\n"
@@ -62,6 +63,17 @@ static const char usage_text[] =
 "      --go-allocs        Go: sample allocations through runtime.mallocgc (about\n"
 "                         1 us per Go allocation; without it the runtime's own\n"
 "                         memory-profile samples are used when it takes them)\n"
+"      --leak-check       at each report, hold the target still for a moment and\n"
+"                         tell which blocks are definitely, indirectly or\n"
+"                         possibly lost or still reachable, as valgrind does; with\n"
+"                         -c the last check is made as the command exits\n"
+"      --leak-check-max-bytes BYTES  memory copied for a check at most (default\n"
+"                         4G; suffixes K, M, G); past it the check is skipped\n"
+"      --suppressions FILE  LeakSanitizer's leak:PATTERN lines: stacks matching\n"
+"                         are left out of the verdicts and of --error-exitcode\n"
+"      --error-exitcode N exit with N when the final report shows a leak: a\n"
+"                         definitely or indirectly lost block (--leak-check), a\n"
+"                         leaked thread, a goroutine started after attach\n"
 "      --max-allocs N     outstanding blocks tracked (default 1048576)\n"
 "      --max-stacks N     distinct stacks tracked (default 16384)\n"
 "  -v, --verbose          say what is attached and why\n"
@@ -93,6 +105,10 @@ enum long_only {
 	OPT_COMM,
 	OPT_CGROUP,
 	OPT_UNWIND,
+	OPT_LEAK_CHECK,
+	OPT_LEAK_CHECK_MAX_BYTES,
+	OPT_SUPPRESSIONS,
+	OPT_ERROR_EXITCODE,
 };
 
 static const struct option long_options[] = {
@@ -126,6 +142,10 @@ static const struct option long_options[] = {
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
 	{ "listen-public", no_argument, NULL, OPT_LISTEN_PUBLIC },
 	{ "unwind", required_argument, NULL, OPT_UNWIND },
+	{ "leak-check", no_argument, NULL, OPT_LEAK_CHECK },
+	{ "leak-check-max-bytes", required_argument, NULL, OPT_LEAK_CHECK_MAX_BYTES },
+	{ "suppressions", required_argument, NULL, OPT_SUPPRESSIONS },
+	{ "error-exitcode", required_argument, NULL, OPT_ERROR_EXITCODE },
 	{ 0 },
 };
 
@@ -199,6 +219,32 @@ static void set_defaults(struct options *opts)
 	opts->sample_rate = 1;
 	opts->max_allocs = LS_DEFAULT_MAX_ALLOCS;
 	opts->max_stacks = LS_DEFAULT_MAX_STACKS;
+	opts->leak_check_max_bytes = LS_DEFAULT_LEAK_CHECK_MAX_BYTES;
+	opts->error_exitcode = -1;
+}
+
+/* Bytes, with an optional binary suffix K, M or G. */
+static int parse_bytes(const char *text, uint64_t *value)
+{
+	char *end;
+	unsigned long long parsed;
+	unsigned shift = 0;
+
+	if (!text[0] || text[0] == '-')
+		return -EINVAL;
+	errno = 0;
+	parsed = strtoull(text, &end, 10);
+	if (errno || end == text)
+		return -EINVAL;
+	switch (*end) {
+	case 'k': case 'K': shift = 10; end++; break;
+	case 'm': case 'M': shift = 20; end++; break;
+	case 'g': case 'G': shift = 30; end++; break;
+	}
+	if (*end || !parsed || parsed > (UINT64_MAX >> shift))
+		return -EINVAL;
+	*value = (uint64_t)parsed << shift;
+	return 0;
 }
 
 static int parse_option(int opt, const char *arg, struct options *opts)
@@ -297,10 +343,26 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 		opts->listen_public = true;
 		return 0;
 	case OPT_SORT:
-		if (!strcmp(arg, "growth"))
-			opts->sort_by_growth = true;
-		else if (strcmp(arg, "bytes"))
-			return usage_error("unknown sort '%s': use bytes or growth", arg);
+		opts->sort_by_growth = !strcmp(arg, "growth");
+		opts->sort_by_lost = !strcmp(arg, "lost");
+		if (!opts->sort_by_growth && !opts->sort_by_lost && strcmp(arg, "bytes"))
+			return usage_error("unknown sort '%s': use bytes, growth or lost", arg);
+		return 0;
+	case OPT_LEAK_CHECK:
+		opts->leak_check = true;
+		return 0;
+	case OPT_LEAK_CHECK_MAX_BYTES:
+		if (parse_bytes(arg, &opts->leak_check_max_bytes))
+			return usage_error("invalid --leak-check-max-bytes '%s': expected bytes, "
+					   "e.g. 512M or 8G", arg);
+		return 0;
+	case OPT_SUPPRESSIONS:
+		opts->suppressions_path = arg;
+		return 0;
+	case OPT_ERROR_EXITCODE:
+		if (parse_positive(arg, &number) || number > 255)
+			return usage_error("invalid --error-exitcode '%s': expected 1 to 255", arg);
+		opts->error_exitcode = (int)number;
 		return 0;
 	case OPT_GO_ALLOCS:
 		opts->go_allocs = true;
@@ -399,6 +461,16 @@ int options_parse(int argc, char **argv, struct options *opts)
 	if ((opts->format == FORMAT_PPROF || opts->format == FORMAT_SVG) && !opts->output_path)
 		return usage_error("%s-f pprof and -f svg write one file per report: name it with "
 				   "-w PATH", "");
+	if (opts->leak_check && (opts->system_wide || opts->more_pid_count))
+		return usage_error("%s--leak-check reads one process's memory: give one -p PID or "
+				   "-c CMD", "");
+	if (opts->leak_check && opts->growth)
+		return usage_error("%s--leak-check needs every block's address: not with --growth", "");
+	if (opts->leak_check && opts->sample_rate > 1)
+		return usage_error("%s--leak-check needs every block: not with -s", "");
+	if (opts->sort_by_lost && !opts->leak_check)
+		return usage_error("%s--sort lost ranks the leak check's verdicts: add --leak-check",
+				   "");
 	if (opts->min_size > opts->max_size)
 		return usage_error("%s--min-size is larger than --max-size", "");
 	return 0;

@@ -57,7 +57,15 @@ struct options {
 	int floor;               /* --floor: enum floor_mode, benchmarking only */
 	uint32_t max_allocs;     /* --max-allocs: size of the outstanding-block map */
 	uint32_t max_stacks;     /* --max-stacks: size of the per-stack maps */
+	bool leak_check;         /* --leak-check: verdicts by reachability at each report */
+	uint64_t leak_check_max_bytes; /* --leak-check-max-bytes: most memory copied for it */
+	bool sort_by_lost;       /* --sort lost */
+	int error_exitcode;      /* --error-exitcode N: status when a leak is left; -1: none */
+	const char *suppressions_path; /* --suppressions FILE */
 };
+
+/* Memory the leak check copies at most, by default. */
+#define LS_DEFAULT_LEAK_CHECK_MAX_BYTES (4ULL << 30)
 
 /* Exit statuses of the command (INTERFACE.md). */
 enum {

@@ -23,6 +23,8 @@ struct thread_collector;
 struct symbolizer;
 struct proc_follower;
 struct unwinder;
+struct leak_check;
+struct suppressions;
 
 struct run {
 	struct options opts;
@@ -38,6 +40,8 @@ struct run {
 	struct symbolizer *symbolizer;
 	struct proc_follower *procs;
 	struct unwinder *unwinder; /* --unwind dwarf */
+	struct leak_check *leak_check;     /* --leak-check */
+	struct suppressions *suppressions; /* --suppressions */
 	FILE *out;
 	int listen_fd;
 	pid_t pid;

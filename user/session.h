@@ -19,6 +19,8 @@ struct launched;
 struct thread_collector;
 struct proc_follower;
 struct unwinder;
+struct leak_check;
+struct suppressions;
 
 /* What the reporting loop needs once the probes are attached. */
 struct session {
@@ -42,6 +44,9 @@ struct session {
 	bool color;                   /* text output to a terminal, NO_COLOR unset */
 	bool top_view;                /* --top-view on a terminal */
 	unsigned long long attach_ns; /* CLOCK_MONOTONIC at attach */
+	struct leak_check *leak_check;          /* --leak-check, or NULL */
+	const struct suppressions *suppressions; /* --suppressions, or NULL */
+	bool leak_found; /* the final report shows a leak no suppression covers */
 };
 
 /*

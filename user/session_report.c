@@ -8,10 +8,12 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "attach/launch.h"
 #include "attach/procs.h"
 #include "collect/collect.h"
 #include "collect/collect_threads.h"
@@ -19,6 +21,8 @@
 #include "session_state.h"
 #include "symbols/proc_symbolizers.h"
 #include "symbols/symbolize.h"
+#include "verdict/leak_check.h"
+#include "verdict/suppressions.h"
 
 /* The target's executable; kept as it was when the target has gone. */
 static void read_exe(pid_t pid, char *exe, size_t size)
@@ -148,6 +152,105 @@ static void add_goroutines(struct session *s, struct report_state *st, struct re
 	}
 }
 
+/* Events the probes could not record: any makes the block table incomplete. */
+static uint64_t dropped_events(const struct snapshot *snap)
+{
+	return snap->counters[LS_CNT_DROP_ALLOC_FULL] + snap->counters[LS_CNT_DROP_STATS_FULL] +
+	       snap->counters[LS_CNT_DROP_STATE] + snap->counters[LS_CNT_DROP_THREAD];
+}
+
+/*
+ * --leak-check: the table holds every block of the process only when the
+ * command was traced from its first instruction and nothing was dropped or
+ * filtered out; only then are the allocator's own pages no roots.
+ */
+static bool table_is_complete(const struct session *s, const struct snapshot *snap)
+{
+	const struct options *o = s->opts;
+
+	return s->child && !o->min_size && o->max_size == UINT64_MAX && !dropped_events(snap);
+}
+
+/* The proc (map `proc_table`) of the target's current image: its blocks are checked. */
+static uint32_t checked_proc(const struct session *s)
+{
+	return s->procs ? proc_follower_image_of(s->procs, s->pid) : 0;
+}
+
+/* The verdicts of a row's stack, or NULL: only the target's heap is checked. */
+static const struct reachability *row_verdicts(const struct session *s, const struct stack_row *row)
+{
+	if (row->sample->key.kind != LS_KIND_HEAP || row->sample->key.proc != checked_proc(s))
+		return NULL;
+	return leak_check_slot(s->leak_check, row->sample->slot);
+}
+
+/* Mark, and give each row its blocks' numbers: the same blocks, counted one by one. */
+static void mark_rows(struct session *s, struct report_state *st, const struct snapshot *snap,
+		      const struct age_filter *filter, size_t n)
+{
+	uint64_t first_young = 0;
+
+	if (filter->epoch_ns && snap->time_ns > filter->older_ns)
+		first_young = (snap->time_ns - filter->older_ns) / filter->epoch_ns;
+	leak_check_mark(s->leak_check, table_is_complete(s, snap), filter->epoch_ns, first_young);
+	for (size_t i = 0; i < n; i++) {
+		struct stack_row *row = &st->rows[i];
+		const struct reachability *reach;
+
+		if (row->sample->key.kind != LS_KIND_HEAP || row->sample->key.proc != checked_proc(s))
+			continue;
+		reach = row_verdicts(s, row);
+		row->bytes = row->count = 0;
+		for (int v = 0; reach && v < VERDICT_COUNT; v++) {
+			row->bytes += (int64_t)reach->of[v].bytes;
+			row->count += (int64_t)reach->of[v].allocs;
+		}
+		row->lost_bytes = reach ? (int64_t)(reach->of[VERDICT_DEFINITELY_LOST].bytes +
+						    reach->of[VERDICT_INDIRECTLY_LOST].bytes) : 0;
+	}
+}
+
+/*
+ * Per row, the suppression that covers it, and the report's verdicts with
+ * the suppressed stacks set apart.  Rows with verdicts are symbolized here
+ * when there are suppressions, top N or not: the summary counts them all.
+ */
+static void add_verdicts(struct session *s, struct report_state *st, struct report *r, size_t n)
+{
+	static struct frame frames[LS_MAX_STACK_DEPTH];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct stack_row *row = &st->rows[i];
+		const struct reachability *reach = row_verdicts(s, row);
+		struct reachability *into = &r->verdicts;
+
+		st->suppressed_by[i] = NULL;
+		if (!reach)
+			continue;
+		if (s->suppressions) {
+			size_t depth = symbolize_stack(s->symbolizer, row->sample->trace, frames);
+
+			st->suppressed_by[i] = suppressions_match(s->suppressions, frames, depth);
+		}
+		if (st->suppressed_by[i])
+			into = &r->suppressed;
+		for (int v = 0; v < VERDICT_COUNT; v++) {
+			into->of[v].bytes += reach->of[v].bytes;
+			into->of[v].allocs += reach->of[v].allocs;
+		}
+	}
+}
+
+/* A skipped check is said once, not at every report, until the reason changes. */
+static void say_skipped(struct report_state *st, const char *why)
+{
+	if (!strcmp(st->leak_check_said, why))
+		return;
+	snprintf(st->leak_check_said, sizeof(st->leak_check_said), "%s", why);
+	fprintf(stderr, "leaksnoop: leak check skipped: %s\n", why);
+}
+
 int build_report(struct session *s, struct report_state *st, struct report *out,
 		 bool periodic, bool final, bool exited, bool all_stacks)
 {
@@ -161,15 +264,32 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 	struct snapshot snap;
 	struct report r = { 0 };
 	size_t n;
-	int err = collector_read(s->collector, &snap);
+	bool checking = periodic && s->leak_check, held = false;
+	int err;
 
+	/* The maps are read while the target is held: the blocks and the totals agree. */
+	if (checking)
+		held = !leak_check_hold(s->leak_check, s->child && s->child->held_at_exit);
+	err = collector_read(s->collector, &snap);
+	if (held && !err)
+		leak_check_copy(s->leak_check, checked_proc(s));
+	if (checking) {
+		int stop = leak_check_release(s->leak_check);
+
+		if (stop && s->child)
+			launch_requeue(s->child, stop);
+	}
 	if (err)
 		return err;
 	if (s->procs)
 		hide_gone_procs(s->procs, st->proc_syms, &snap);
 	n = aggregate_rows(&snap, &filter, periodic ? st->history : NULL, st->prev_ns, st->rows);
+	if (checking)
+		mark_rows(s, st, &snap, &filter, n);
 	if (o->sort_by_growth)
 		aggregate_sort_by_growth(st->rows, n);
+	if (o->sort_by_lost)
+		aggregate_sort_by_lost(st->rows, n);
 	if (periodic)
 		st->prev_ns = snap.time_ns;
 	symbolizer_refresh(s->symbolizer);
@@ -196,9 +316,26 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 			 &r.stacks_holding);
 	aggregate_allocated(&snap, &r.alloc_bytes, &r.allocs, &r.frees);
 	r.frees_untracked = snap.counters[LS_CNT_FREES_UNTRACKED];
-	r.dropped_events = snap.counters[LS_CNT_DROP_ALLOC_FULL] +
-			   snap.counters[LS_CNT_DROP_STATS_FULL] + snap.counters[LS_CNT_DROP_STATE] +
-			   snap.counters[LS_CNT_DROP_THREAD];
+	r.dropped_events = dropped_events(&snap);
+	if (checking) {
+		const struct leak_check_result *result = leak_check_result(s->leak_check);
+
+		if (result->done) {
+			if (o->verbose)
+				fprintf(stderr, "leaksnoop: leak check: %llu blocks, target held %.1f ms, "
+					"%llu bytes copied, %llu scanned, marked in %.1f ms%s\n",
+					(unsigned long long)result->blocks, result->frozen_ms,
+					(unsigned long long)result->copied_bytes,
+					(unsigned long long)result->scanned_bytes, result->mark_ms,
+					result->exact ? "" : " (allocator memory scanned as roots)");
+			r.leak_check = result;
+			add_verdicts(s, st, &r, n);
+			st->leak_check_said[0] = '\0';
+		} else {
+			r.leak_check_skipped = result->why;
+			say_skipped(st, result->why);
+		}
+	}
 	r.realloc_failures = snap.counters[LS_CNT_REALLOC_FAILED];
 	r.go_unknown_exits = snap.counters[LS_CNT_GO_UNKNOWN_EXITS];
 	r.calls_in_task_storage = snap.counters[LS_CNT_CALLS_IN_TASK_STORAGE];
@@ -230,6 +367,8 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 			stack_module_without_fp(st->stacks[i].frames, st->stacks[i].depth);
 		r.stacks_complete += st->stacks[i].complete;
 		r.stacks_without_fp += st->stacks[i].no_fp_module != NULL;
+		st->stacks[i].reach = r.leak_check ? row_verdicts(s, &st->rows[i]) : NULL;
+		st->stacks[i].suppressed_by = r.leak_check ? st->suppressed_by[i] : NULL;
 	}
 	r.unwind_dwarf = o->unwind_dwarf;
 	if (s->threads)
@@ -255,10 +394,11 @@ int report_state_init(struct report_state *st, struct session *s)
 	st->go_groups = calloc(max, sizeof(*st->go_groups));
 	st->goroutines = calloc(MAX_THREAD_GROUPS, sizeof(*st->goroutines));
 	st->rows = calloc(max, sizeof(*st->rows));
+	st->suppressed_by = calloc(max, sizeof(*st->suppressed_by));
 	st->stacks_cap = s->opts->top < max ? s->opts->top : max;
 	st->stacks = calloc(st->stacks_cap, sizeof(*st->stacks));
 	st->proc_syms = s->procs ? proc_symbolizers_new(s->procs) : NULL;
-	if (!st->history || !st->rows || !st->stacks || !st->thread_history || !st->groups ||
+	if (!st->history || !st->rows || !st->suppressed_by || !st->stacks || !st->thread_history || !st->groups ||
 	    !st->threads || !st->go_history || !st->go_sites || !st->go_groups ||
 	    !st->goroutines || (s->procs && !st->proc_syms))
 		return -ENOMEM;
@@ -277,6 +417,7 @@ void report_state_free(struct report_state *st)
 {
 	free(st->stacks);
 	free(st->rows);
+	free(st->suppressed_by);
 	free(st->threads);
 	free(st->groups);
 	count_history_free(st->thread_history);

@@ -34,6 +34,8 @@ struct report_state {
 	unsigned seq;
 	char comm[32];
 	struct proc_symbolizers *proc_syms; /* with s->procs: a symbolizer per process */
+	const char **suppressed_by;  /* per row: the pattern that suppresses it, or NULL */
+	char leak_check_said[256];   /* the last reason a check was skipped, said once */
 };
 
 /* Room for s's reports (the options' sizes); 0 or -ENOMEM. */

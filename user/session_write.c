@@ -11,6 +11,7 @@
 #include "report/report.h"
 #include "session_state.h"
 #include "symbols/proc_symbolizers.h"
+#include "verdict/suppressions.h"
 
 /* -f pprof, svg: report 1 goes to PATH, report N to PATH.(N-1), as INTERFACE.md says. */
 static int write_report_file(struct session *s, const struct report *r)
@@ -27,6 +28,72 @@ static int write_report_file(struct session *s, const struct report *r)
 	if (err)
 		fprintf(stderr, "leaksnoop: cannot write %s: %s\n", path, strerror(-err));
 	return 0; /* a failed file loses one report, not the session */
+}
+
+/* Leaked threads whose creation stack no suppression covers. */
+static uint64_t unsuppressed_threads(const struct session *s, const struct report *r)
+{
+	uint64_t leaked = 0;
+
+	for (size_t i = 0; i < r->thread_count; i++) {
+		const struct report_thread *t = &r->threads[i];
+
+		if (t->group->state == THREAD_LEAKED &&
+		    !suppressions_match(s->suppressions, t->frames, t->depth))
+			leaked += t->group->count;
+	}
+	return leaked;
+}
+
+/*
+ * Goroutines the command started and left running when it exited: the
+ * runtime's own (started by runtime functions, as goleak ignores them) and
+ * suppressed ones aside.
+ */
+static uint64_t unsuppressed_goroutines(const struct session *s, const struct report *r)
+{
+	uint64_t running = 0;
+
+	if (!s->child || !r->target_exited)
+		return 0;
+	for (size_t i = 0; i < r->goroutine_count; i++) {
+		const struct report_goroutine *g = &r->goroutines[i];
+		const char *creator = g->depth ? g->frames[0].symbol : NULL;
+
+		if (creator && !strncmp(creator, "runtime.", 8))
+			continue;
+		if (!suppressions_match(s->suppressions, g->frames, g->depth))
+			running += g->group->live;
+	}
+	return running;
+}
+
+/*
+ * After the final report: LeakSanitizer's summary line, and whether
+ * --error-exitcode applies.
+ */
+static void conclude(struct session *s, const struct report *r)
+{
+	const struct reachability *v = &r->verdicts;
+	uint64_t lost_bytes = v->of[VERDICT_DEFINITELY_LOST].bytes +
+			      v->of[VERDICT_INDIRECTLY_LOST].bytes;
+	uint64_t lost_allocs = v->of[VERDICT_DEFINITELY_LOST].allocs +
+			       v->of[VERDICT_INDIRECTLY_LOST].allocs;
+	uint64_t threads = unsuppressed_threads(s, r), goroutines = unsuppressed_goroutines(s, r);
+
+	if (s->opts->leak_check && r->leak_check)
+		fprintf(stderr, "SUMMARY: leaksnoop: %llu bytes leaked in %llu allocations.\n",
+			(unsigned long long)lost_bytes, (unsigned long long)lost_allocs);
+	else if (s->opts->leak_check)
+		fprintf(stderr, "leaksnoop: no leak check at the end: %s\n",
+			r->leak_check_skipped ? r->leak_check_skipped : "not run");
+	if (threads)
+		fprintf(stderr, "leaksnoop: %llu threads leaked (exited, never joined)\n",
+			(unsigned long long)threads);
+	if (goroutines)
+		fprintf(stderr, "leaksnoop: %llu goroutines still running at exit\n",
+			(unsigned long long)goroutines);
+	s->leak_found = lost_bytes || lost_allocs || threads || goroutines;
 }
 
 int write_report(struct session *s, struct report_state *st, bool final, bool exited)
@@ -52,6 +119,8 @@ int write_report(struct session *s, struct report_state *st, bool final, bool ex
 	case FORMAT_PPROF:
 	case FORMAT_SVG: err = write_report_file(s, &r); break;
 	}
+	if (final)
+		conclude(s, &r);
 	/* After writing: it may free the symbolizers of gone processes the frames point into. */
 	if (s->procs)
 		proc_follower_report_done(s->procs);

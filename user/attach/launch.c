@@ -162,40 +162,86 @@ static bool disarm_entry_stop(struct launched *child)
 	       !ptrace(PTRACE_SETREGS, child->pid, NULL, &regs);
 }
 
+/* What a status from waitpid() means for the child; true once it has gone or is held at exit. */
+static bool handle_status(struct launched *child, int status, void (*on_image)(void *arg),
+			  void *arg)
+{
+	int event = status >> 16;
+
+	if (WIFEXITED(status) || WIFSIGNALED(status)) {
+		child->pid = -1;
+		child->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) :
+							 128 + WTERMSIG(status);
+		return true;
+	}
+	if (!WIFSTOPPED(status))
+		return false;
+	if (event == PTRACE_EVENT_EXIT || event == PTRACE_EVENT_EXEC) {
+		on_image(arg);
+		if (event == PTRACE_EVENT_EXIT) {
+			unsigned long code = 0;
+
+			if (child->hold_at_exit &&
+			    !ptrace(PTRACE_GETEVENTMSG, child->pid, NULL, &code)) {
+				child->exit_status = WIFEXITED((int)code) ? WEXITSTATUS((int)code) :
+							 128 + WTERMSIG((int)code);
+				child->held_at_exit = true;
+				return true;
+			}
+			ptrace(PTRACE_DETACH, child->pid, NULL, NULL);
+			return false;
+		}
+		if (child->stop_at_entry)
+			arm_entry_stop(child);
+		ptrace(PTRACE_CONT, child->pid, NULL, NULL);
+	} else if (!event && WSTOPSIG(status) == SIGTRAP && disarm_entry_stop(child)) {
+		on_image(arg);
+		ptrace(PTRACE_CONT, child->pid, NULL, NULL);
+	} else if (event == PTRACE_EVENT_STOP && WSTOPSIG(status) == SIGTRAP) {
+		ptrace(PTRACE_CONT, child->pid, NULL, NULL); /* a PTRACE_INTERRUPT's, left over */
+	} else if (event == PTRACE_EVENT_STOP) {
+		ptrace(PTRACE_LISTEN, child->pid, NULL, NULL); /* a job-control stop */
+	} else {
+		ptrace(PTRACE_CONT, child->pid, NULL, (void *)(long)WSTOPSIG(status));
+	}
+	return false;
+}
+
 bool launch_poll(struct launched *child, void (*on_image)(void *arg), void *arg)
 {
 	int status;
 
-	while (waitpid(child->pid, &status, WNOHANG | __WALL) == child->pid) {
-		int event = status >> 16;
-
-		if (WIFEXITED(status) || WIFSIGNALED(status)) {
-			child->pid = -1;
-			child->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) :
-								 128 + WTERMSIG(status);
+	if (child->held_at_exit)
+		return true;
+	if (child->requeued_status) {
+		status = child->requeued_status;
+		child->requeued_status = 0;
+		if (handle_status(child, status, on_image, arg))
 			return true;
-		}
-		if (!WIFSTOPPED(status))
-			continue;
-		if (event == PTRACE_EVENT_EXIT || event == PTRACE_EVENT_EXEC) {
-			on_image(arg);
-			if (event == PTRACE_EVENT_EXIT) {
-				ptrace(PTRACE_DETACH, child->pid, NULL, NULL);
-				continue;
-			}
-			if (child->stop_at_entry)
-				arm_entry_stop(child);
-			ptrace(PTRACE_CONT, child->pid, NULL, NULL);
-		} else if (!event && WSTOPSIG(status) == SIGTRAP && disarm_entry_stop(child)) {
-			on_image(arg);
-			ptrace(PTRACE_CONT, child->pid, NULL, NULL);
-		} else if (event == PTRACE_EVENT_STOP) {
-			ptrace(PTRACE_LISTEN, child->pid, NULL, NULL); /* a job-control stop */
-		} else {
-			ptrace(PTRACE_CONT, child->pid, NULL, (void *)(long)WSTOPSIG(status));
-		}
 	}
+	while (child->pid > 0 && waitpid(child->pid, &status, WNOHANG | __WALL) == child->pid)
+		if (handle_status(child, status, on_image, arg))
+			return true;
 	return false;
+}
+
+void launch_requeue(struct launched *child, int status)
+{
+	child->requeued_status = status;
+}
+
+void launch_finish(struct launched *child)
+{
+	int status;
+
+	if (!child->held_at_exit || child->pid <= 0)
+		return;
+	ptrace(PTRACE_DETACH, child->pid, NULL, NULL);
+	while (waitpid(child->pid, &status, __WALL) == child->pid)
+		if (WIFEXITED(status) || WIFSIGNALED(status))
+			break;
+	child->pid = -1;
+	child->held_at_exit = false;
 }
 
 void launch_abort(struct launched *child)

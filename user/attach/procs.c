@@ -182,6 +182,14 @@ pid_t proc_follower_pid(const struct proc_follower *f, uint32_t proc)
 	return proc < f->seen ? f->procs[proc].pid : 0;
 }
 
+uint32_t proc_follower_image_of(const struct proc_follower *f, pid_t pid)
+{
+	for (uint32_t proc = f->seen; proc-- > 0;)
+		if (f->procs[proc].pid == pid && !f->procs[proc].superseded)
+			return proc;
+	return LS_NO_PROC;
+}
+
 bool proc_follower_hidden(const struct proc_follower *f, uint32_t proc)
 {
 	return proc < f->seen && (f->procs[proc].superseded || f->procs[proc].exit_shown);

@@ -41,6 +41,8 @@ void proc_follower_check_exits(struct proc_follower *f);
 void proc_follower_report_done(struct proc_follower *f);
 
 pid_t proc_follower_pid(const struct proc_follower *f, uint32_t proc);
+/* The proc of pid's current image (after execve, a new one), or LS_NO_PROC. */
+uint32_t proc_follower_image_of(const struct proc_follower *f, pid_t pid);
 const char *proc_follower_comm(const struct proc_follower *f, uint32_t proc);
 bool proc_follower_hidden(const struct proc_follower *f, uint32_t proc);
 bool proc_follower_exited(const struct proc_follower *f, uint32_t proc);

@@ -137,6 +137,8 @@ int tracer_slots_used_fd(const struct tracer *t);
 /* The per-CPU banks of heap and mmap totals (include/leaksnoop.h). */
 void tracer_delta_banks(const struct tracer *t, struct delta_banks *banks);
 int tracer_traces_fd(const struct tracer *t);
+/* Map `allocs`, the block table, and its number of buckets; -1 without heap probes. */
+int tracer_blocks_fd(const struct tracer *t, uint32_t *buckets);
 int tracer_counters_fd(const struct tracer *t);
 
 /*

@@ -74,3 +74,11 @@ int tracer_procs_used_fd(const struct tracer *t)
 {
 	return bpf_map__fd(t->skel->maps.procs_used);
 }
+
+int tracer_blocks_fd(const struct tracer *t, uint32_t *buckets)
+{
+	if (!t->skel)
+		return -1;
+	*buckets = bpf_map__max_entries(t->skel->maps.allocs);
+	return bpf_map__fd(t->skel->maps.allocs);
+}

@@ -201,6 +201,7 @@ size_t aggregate_rows(const struct snapshot *snap, const struct age_filter *filt
 		row->leak_score = 0;
 		row->grew_intervals = 0;
 		row->plateaued = false;
+		row->lost_bytes = 0;
 		if (prev) {
 			bool first = !prev->used;
 
@@ -232,6 +233,22 @@ static int compare_growth(const void *a, const void *b)
 void aggregate_sort_by_growth(struct stack_row *rows, size_t count)
 {
 	qsort(rows, count, sizeof(*rows), compare_growth);
+}
+
+static int compare_lost(const void *a, const void *b)
+{
+	const struct stack_row *x = a, *y = b;
+
+	if (x->lost_bytes != y->lost_bytes)
+		return x->lost_bytes > y->lost_bytes ? -1 : 1;
+	if (x->bytes != y->bytes)
+		return x->bytes > y->bytes ? -1 : 1;
+	return 0;
+}
+
+void aggregate_sort_by_lost(struct stack_row *rows, size_t count)
+{
+	qsort(rows, count, sizeof(*rows), compare_lost);
 }
 
 void aggregate_totals(const struct stack_row *rows, size_t count, int64_t *bytes,

@@ -18,6 +18,7 @@ struct stack_sample {
 	struct stack_key key;
 	struct stack_stats stats;
 	const struct stack_trace *trace; /* NULL for LS_UNKNOWN_STACK or when missing */
+	uint32_t slot; /* in `stack_stats`: what its blocks in `allocs` name */
 };
 
 /* Everything read from the maps at one instant. */
@@ -40,6 +41,7 @@ struct stack_row {
 	double leak_score;     /* bytes/s: median growth of the last TREND_INTERVALS reports */
 	unsigned grew_intervals; /* consecutive reports in which it grew, up to this one */
 	bool plateaued;        /* grew once, then not in the last PLATEAU_INTERVALS reports */
+	int64_t lost_bytes;    /* --leak-check: definitely and indirectly lost (0 without) */
 };
 
 /* Reports without growth after which a stack that grew counts as plateaued. */
@@ -84,6 +86,9 @@ void aggregate_allocated(const struct snapshot *snap, uint64_t *bytes, uint64_t 
 
 /* Re-sort rows by leak score (steady growth first), then by held bytes. */
 void aggregate_sort_by_growth(struct stack_row *rows, size_t count);
+
+/* Re-sort rows by lost bytes (--leak-check's verdicts), then by held bytes. */
+void aggregate_sort_by_lost(struct stack_row *rows, size_t count);
 
 /* Totals over rows (after the age filter). */
 void aggregate_totals(const struct stack_row *rows, size_t count, int64_t *bytes,

@@ -333,6 +333,7 @@ int collector_read(struct collector *c, struct snapshot *snap)
 		if (c->sample_rate > 1)
 			scale_up(&sample->stats, c->sample_rate);
 		sample->trace = trace_of(c, sample->key.stack_hash);
+		sample->slot = i;
 		count++;
 	}
 	snap->stacks = c->samples;

@@ -17,6 +17,7 @@
 #include "symbols/symbolize.h"
 #include "collect/goroutine_groups.h"
 #include "collect/thread_groups.h"
+#include "verdict/leak_check.h"
 
 /* The four pprof sample types, for --sample (folded, svg). */
 enum sample_type {
@@ -36,6 +37,8 @@ struct report_stack {
 	pid_t pid;                   /* the process holding it (the target, or a child) */
 	bool process_exited;         /* a child that has exited: its final numbers */
 	const char *comm;            /* that process's name, or NULL */
+	const struct reachability *reach; /* --leak-check's verdicts, or NULL */
+	const char *suppressed_by;   /* the --suppressions pattern its frames match, or NULL */
 };
 
 /* A group of threads ready to print: its creation stack symbolized. */
@@ -103,6 +106,12 @@ struct report {
 	struct report_goroutine *goroutines;
 	size_t goroutine_count;
 	uint64_t go_preexisting_exits;
+
+	/* --leak-check: this report's check (NULL when off), or why it was skipped. */
+	const struct leak_check_result *leak_check;
+	const char *leak_check_skipped;
+	struct reachability verdicts;   /* over every stack, suppressed ones left out */
+	struct reachability suppressed; /* what the suppressions left out */
 };
 
 const char *kind_name(uint32_t kind);

@@ -30,6 +30,68 @@ static void write_frames(struct json_writer *w, const struct frame *frames, size
 	json_array_end(w);
 }
 
+/* --leak-check: bytes and blocks per verdict. */
+static void write_reachability(struct json_writer *w, const char *key,
+			       const struct reachability *reach)
+{
+	json_object_begin(w, key);
+	for (int v = 0; v < VERDICT_COUNT; v++) {
+		json_object_begin(w, verdict_name((enum verdict)v));
+		json_uint(w, "bytes", reach->of[v].bytes);
+		json_uint(w, "allocs", reach->of[v].allocs);
+		json_object_end(w);
+	}
+	json_object_end(w);
+}
+
+/* --leak-check, per report: how the check went and what it found. */
+static void write_leak_check(struct json_writer *w, const struct report *r)
+{
+	const struct leak_check_result *lc = r->leak_check;
+	static const char *const heuristics[HEURISTIC_COUNT] = {
+		[HEURISTIC_STDSTRING] = "stdstring", [HEURISTIC_LENGTH64] = "length64",
+		[HEURISTIC_NEWARRAY] = "newarray",
+		[HEURISTIC_MULTIPLE_INHERITANCE] = "multipleinheritance",
+	};
+
+	json_object_begin(w, "leak_check");
+	if (!lc) {
+		json_string(w, "skipped", r->leak_check_skipped);
+		json_object_end(w);
+		return;
+	}
+	json_double(w, "frozen_ms", lc->frozen_ms);
+	json_double(w, "mark_ms", lc->mark_ms);
+	json_uint(w, "copied_bytes", lc->copied_bytes);
+	json_uint(w, "scanned_bytes", lc->scanned_bytes);
+	json_uint(w, "unreadable_bytes", lc->unreadable_bytes);
+	json_uint(w, "blocks", lc->blocks);
+	json_bool(w, "allocator_memory_scanned", !lc->exact);
+	for (int v = 0; v < VERDICT_COUNT; v++) {
+		char key[48];
+
+		snprintf(key, sizeof(key), "%s_bytes", verdict_name((enum verdict)v));
+		json_uint(w, key, r->verdicts.of[v].bytes);
+		snprintf(key, sizeof(key), "%s_allocs", verdict_name((enum verdict)v));
+		json_uint(w, key, r->verdicts.of[v].allocs);
+	}
+	{
+		uint64_t bytes = 0, allocs = 0;
+
+		for (int v = 0; v < VERDICT_COUNT; v++) {
+			bytes += r->suppressed.of[v].bytes;
+			allocs += r->suppressed.of[v].allocs;
+		}
+		json_uint(w, "suppressed_bytes", bytes);
+		json_uint(w, "suppressed_allocs", allocs);
+	}
+	json_object_begin(w, "reachable_via_heuristic");
+	for (int h = 1; h < HEURISTIC_COUNT; h++)
+		json_uint(w, heuristics[h], lc->heuristic_blocks[h]);
+	json_object_end(w);
+	json_object_end(w);
+}
+
 static void write_stack(struct json_writer *w, const struct report_stack *stack)
 {
 	const struct stack_row *row = stack->row;
@@ -60,6 +122,10 @@ static void write_stack(struct json_writer *w, const struct report_stack *stack)
 	json_string(w, "stack_quality", stack->complete ? "complete" : "truncated");
 	if (stack->no_fp_module)
 		json_string(w, "no_frame_pointers_in", stack->no_fp_module);
+	if (stack->reach)
+		write_reachability(w, "reachability", stack->reach);
+	if (stack->suppressed_by)
+		json_string(w, "suppressed", stack->suppressed_by);
 	write_frames(w, stack->frames, stack->depth);
 	json_object_end(w);
 }
@@ -152,6 +218,8 @@ void report_write_json(FILE *out, const struct report *r)
 		write_goroutine_group(&w, &r->goroutines[i]);
 	json_array_end(&w);
 
+	if (r->leak_check || r->leak_check_skipped)
+		write_leak_check(&w, r);
 	json_object_begin(&w, "dropped");
 	json_uint(&w, "events", r->dropped_events);
 	json_uint(&w, "stacks", r->dropped_stacks);

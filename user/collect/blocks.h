@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The outstanding heap blocks themselves, read from the block table (map
+ * `allocs`, include/leaksnoop.h): what the leak check marks.  Reports need
+ * only the per-stack maps (collect.h); this is read only for --leak-check.
+ */
+#ifndef LS_BLOCKS_H
+#define LS_BLOCKS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* An outstanding heap block (a list of them is sorted by start). */
+struct heap_block {
+	uint64_t start, size;
+	uint64_t time_ns; /* when it was allocated (0 without the age filter) */
+	uint32_t slot;    /* its stack's slot in `stack_stats` */
+	uint8_t state;    /* the leak check's: working state, then an enum verdict */
+	uint8_t heuristic; /* the heuristic that made it reachable, or 0 */
+};
+
+struct block_list {
+	struct heap_block *items;
+	size_t count, cap;
+};
+
+/*
+ * Every block of process proc in the table (fd of map `allocs`, buckets
+ * long), sorted by address.  Returns 0 or -errno.
+ */
+int blocks_read(int allocs_fd, uint32_t buckets, uint32_t proc, struct block_list *list);
+
+void blocks_free(struct block_list *list);
+
+#endif

@@ -1,0 +1,376 @@
+// SPDX-License-Identifier: MIT
+/*
+ * One leak check (leak_check.h): the hold, the copy, the roots chosen from
+ * the copy's mappings, the mark, the verdicts added up per slot.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/clock.h"
+#include "collect/blocks.h"
+#include "freeze.h"
+#include "image.h"
+#include "leak_check.h"
+
+/* Below the stack pointer, the x86-64 ABI lets leaf functions keep data. */
+#define RED_ZONE 128
+#define PAGE_SIZE_BYTES 4096ULL
+/* Words of a vtable looked at for function pointers, as valgrind does. */
+#define VTABLE_WORDS 20
+#define VTABLE_CACHE 4096
+
+struct vtable_memo {
+	uint64_t addr; /* 0: empty */
+	bool is_vtable;
+};
+
+struct leak_check {
+	struct leak_check_params params;
+	struct frozen frozen;
+	struct block_list blocks;
+	struct mapping_list maps;
+	struct target_image image;
+	bool held, copied;
+	unsigned long long hold_start_ns;
+	struct reachability *slots;
+	bool *slot_seen;
+	struct root_range *roots;
+	size_t root_count, root_cap;
+	uint64_t *words;
+	size_t word_count, word_cap;
+	struct vtable_memo vtables[VTABLE_CACHE];
+	int mem_fd;
+	struct leak_check_result result;
+};
+
+struct leak_check *leak_check_new(const struct leak_check_params *params)
+{
+	struct leak_check *lc = calloc(1, sizeof(*lc));
+
+	if (!lc)
+		return NULL;
+	lc->params = *params;
+	lc->mem_fd = -1;
+	lc->slots = calloc(params->max_slots, sizeof(*lc->slots));
+	lc->slot_seen = calloc(params->max_slots, sizeof(*lc->slot_seen));
+	if (!lc->slots || !lc->slot_seen) {
+		leak_check_free(lc);
+		return NULL;
+	}
+	return lc;
+}
+
+static void drop_copy(struct leak_check *lc)
+{
+	image_free(&lc->image);
+	mappings_free(&lc->maps);
+	lc->copied = false;
+}
+
+void leak_check_free(struct leak_check *lc)
+{
+	if (!lc)
+		return;
+	frozen_free(&lc->frozen);
+	drop_copy(lc);
+	blocks_free(&lc->blocks);
+	free(lc->slots);
+	free(lc->slot_seen);
+	free(lc->roots);
+	free(lc->words);
+	if (lc->mem_fd >= 0)
+		close(lc->mem_fd);
+	free(lc);
+}
+
+int leak_check_hold(struct leak_check *lc, bool leader_stopped)
+{
+	int err;
+
+	memset(&lc->result, 0, sizeof(lc->result));
+	lc->hold_start_ns = monotonic_ns();
+	err = freeze_process(lc->params.pid, lc->params.traced_leader, leader_stopped, &lc->frozen,
+			     lc->result.why, sizeof(lc->result.why));
+	lc->held = !err;
+	return err;
+}
+
+static void skip(struct leak_check *lc, const char *fmt, const char *detail)
+{
+	snprintf(lc->result.why, sizeof(lc->result.why), fmt, detail);
+	drop_copy(lc);
+}
+
+void leak_check_copy(struct leak_check *lc, uint32_t proc)
+{
+	uint64_t bytes;
+	int err;
+
+	if (!lc->held)
+		return;
+	err = blocks_read(lc->params.blocks_fd, lc->params.buckets, proc, &lc->blocks);
+	if (err) {
+		skip(lc, "cannot read the block table: %s", strerror(-err));
+		return;
+	}
+	err = mappings_read_pid(lc->params.pid, &lc->maps);
+	if (err) {
+		skip(lc, "cannot read the target's mappings: %s", strerror(-err));
+		return;
+	}
+	bytes = image_size(&lc->maps);
+	if (bytes > lc->params.max_bytes) {
+		char detail[96];
+
+		snprintf(detail, sizeof(detail), "%llu MiB to scan, more than --leak-check-max-bytes "
+			 "(%llu MiB)", (unsigned long long)(bytes >> 20),
+			 (unsigned long long)(lc->params.max_bytes >> 20));
+		skip(lc, "%s", detail);
+		return;
+	}
+	err = image_copy(lc->params.pid, &lc->maps, &lc->image);
+	if (err) {
+		skip(lc, "cannot copy the target's memory: %s", strerror(-err));
+		return;
+	}
+	lc->copied = true;
+}
+
+int leak_check_release(struct leak_check *lc)
+{
+	int leader_status = lc->frozen.leader_status;
+
+	if (!lc->held)
+		return 0;
+	/* The registers are kept for the mark: copy them out of the threads first. */
+	lc->word_count = 0;
+	for (size_t i = 0; i < lc->frozen.count; i++) {
+		const struct frozen_thread *t = &lc->frozen.threads[i];
+
+		if (lc->word_count + t->word_count + 1 > lc->word_cap) {
+			size_t cap = (lc->word_cap + t->word_count + 1) * 2;
+			uint64_t *grown = realloc(lc->words, cap * sizeof(*grown));
+
+			if (!grown)
+				break;
+			lc->words = grown;
+			lc->word_cap = cap;
+		}
+		memcpy(lc->words + lc->word_count, t->words, t->word_count * sizeof(*t->words));
+		lc->word_count += t->word_count;
+	}
+	/* thaw_process keeps each thread's stack pointer, for the stacks' roots. */
+	thaw_process(&lc->frozen);
+	lc->held = false;
+	lc->result.frozen_ms = (double)(monotonic_ns() - lc->hold_start_ns) / 1e6;
+	return leader_status;
+}
+
+static int add_root(struct leak_check *lc, uint64_t start, uint64_t end)
+{
+	if (end <= start)
+		return 0;
+	if (lc->root_count == lc->root_cap) {
+		size_t cap = lc->root_cap ? 2 * lc->root_cap : 256;
+		struct root_range *grown = realloc(lc->roots, cap * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		lc->roots = grown;
+		lc->root_cap = cap;
+	}
+	lc->roots[lc->root_count++] = (struct root_range){ start, end };
+	return 0;
+}
+
+/* The first block starting at or after addr. */
+static size_t first_block_from(const struct block_list *blocks, uint64_t addr)
+{
+	size_t lo = 0, hi = blocks->count;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (blocks->items[mid].start < addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The pages of [start, end) that no block overlaps, as roots. */
+static int add_pages_without_blocks(struct leak_check *lc, uint64_t start, uint64_t end,
+				    size_t first)
+{
+	uint64_t pos = start;
+	int err = 0;
+
+	for (size_t i = first; i < lc->blocks.count && lc->blocks.items[i].start < end && !err; i++) {
+		const struct heap_block *b = &lc->blocks.items[i];
+		uint64_t from = b->start & ~(PAGE_SIZE_BYTES - 1);
+		uint64_t to = (b->start + (b->size ? b->size : 1) + PAGE_SIZE_BYTES - 1) &
+			      ~(PAGE_SIZE_BYTES - 1);
+
+		if (from > pos)
+			err = add_root(lc, pos, from);
+		if (to > pos)
+			pos = to;
+	}
+	if (!err && pos < end)
+		err = add_root(lc, pos, end);
+	return err;
+}
+
+/* Where the stack of a stopped thread begins in r: its stack pointer less the red zone. */
+static uint64_t stack_scan_start(const struct leak_check *lc, const struct image_region *r)
+{
+	for (size_t i = 0; i < lc->frozen.count; i++) {
+		uint64_t sp = lc->frozen.threads[i].sp;
+
+		if (sp >= r->start && sp < r->end)
+			return sp - RED_ZONE > r->start ? (sp - RED_ZONE) & ~7ULL : r->start;
+	}
+	return r->start;
+}
+
+static int choose_roots(struct leak_check *lc, bool exact)
+{
+	int err = 0;
+
+	lc->root_count = 0;
+	for (size_t i = 0; i < lc->image.count && !err; i++) {
+		const struct image_region *r = &lc->image.regions[i];
+		size_t first = first_block_from(&lc->blocks, r->start);
+		bool holds_blocks = first < lc->blocks.count && lc->blocks.items[first].start < r->end;
+
+		if (exact && holds_blocks && lc->image.anonymous[i])
+			err = add_pages_without_blocks(lc, r->start, r->end, first);
+		else
+			err = add_root(lc, stack_scan_start(lc, r), r->end);
+	}
+	return err;
+}
+
+static const struct mapping *mapping_at(const struct leak_check *lc, uint64_t addr)
+{
+	return mappings_find(&lc->maps, addr);
+}
+
+static bool read_target_word(struct leak_check *lc, uint64_t addr, uint64_t *out)
+{
+	if (lc->mem_fd < 0) {
+		char path[64];
+
+		snprintf(path, sizeof(path), "/proc/%d/mem", (int)lc->params.pid);
+		lc->mem_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (lc->mem_fd < 0)
+			return false;
+	}
+	return pread(lc->mem_fd, out, sizeof(*out), (off_t)addr) == sizeof(*out);
+}
+
+/*
+ * valgrind's test of a vtable: in a readable file mapping, and its first
+ * words (zeros skipped) point into executable file mappings, two of them at
+ * least.  vtables live in read-only data, which was not copied: read from
+ * the target, which may run again by now (they do not change).
+ */
+static bool looks_like_vtable(void *ctx, uint64_t addr)
+{
+	struct leak_check *lc = ctx;
+	struct vtable_memo *memo = &lc->vtables[(addr >> 3) % VTABLE_CACHE];
+	const struct mapping *m = mapping_at(lc, addr);
+	int functions = 0;
+
+	if (memo->addr == addr)
+		return memo->is_vtable;
+	if (m && m->readable && mapping_is_file(m)) {
+		for (int i = 0; i < VTABLE_WORDS && addr + 8 * (i + 1) <= m->end; i++) {
+			uint64_t word;
+			const struct mapping *code;
+
+			if (!read_target_word(lc, addr + 8 * i, &word))
+				break;
+			if (!word)
+				continue;
+			code = mapping_at(lc, word);
+			if (!code || !code->executable || !mapping_is_file(code))
+				break;
+			if (++functions == 2)
+				break;
+		}
+	}
+	memo->addr = addr;
+	memo->is_vtable = functions == 2;
+	return memo->is_vtable;
+}
+
+void leak_check_mark(struct leak_check *lc, bool exact, uint64_t epoch_ns,
+		     uint64_t first_young_epoch)
+{
+	struct leak_check_result *res = &lc->result;
+	struct mark_space space;
+	struct mark_roots roots;
+	struct mark_result marked;
+	unsigned long long started = monotonic_ns();
+
+	if (!lc->copied) {
+		if (!res->why[0])
+			snprintf(res->why, sizeof(res->why), "the target could not be held");
+		return;
+	}
+	if (choose_roots(lc, exact)) {
+		skip(lc, "%s", "out of memory");
+		return;
+	}
+	space = (struct mark_space){ lc->image.regions, lc->image.count, looks_like_vtable, lc };
+	roots = (struct mark_roots){ lc->roots, lc->root_count, lc->words, lc->word_count };
+	if (mark_blocks(lc->blocks.items, lc->blocks.count, &space, &roots, &marked)) {
+		skip(lc, "%s", "out of memory");
+		return;
+	}
+	memset(lc->slots, 0, lc->params.max_slots * sizeof(*lc->slots));
+	memset(lc->slot_seen, 0, lc->params.max_slots * sizeof(*lc->slot_seen));
+	for (size_t i = 0; i < lc->blocks.count; i++) {
+		const struct heap_block *b = &lc->blocks.items[i];
+
+		if (b->slot >= lc->params.max_slots ||
+		    (epoch_ns && b->time_ns / epoch_ns >= first_young_epoch))
+			continue;
+		lc->slots[b->slot].of[b->state].bytes += b->size;
+		lc->slots[b->slot].of[b->state].allocs++;
+		lc->slot_seen[b->slot] = true;
+		res->total.of[b->state].bytes += b->size;
+		res->total.of[b->state].allocs++;
+	}
+	res->done = true;
+	res->exact = exact;
+	res->blocks = lc->blocks.count;
+	res->copied_bytes = lc->image.bytes;
+	res->scanned_bytes = marked.scanned_bytes;
+	res->unreadable_bytes = lc->image.unreadable_bytes;
+	memcpy(res->heuristic_blocks, marked.heuristic_blocks, sizeof(res->heuristic_blocks));
+	res->mark_ms = (double)(monotonic_ns() - started) / 1e6;
+	drop_copy(lc);
+	if (lc->mem_fd >= 0) {
+		close(lc->mem_fd);
+		lc->mem_fd = -1;
+	}
+}
+
+const struct leak_check_result *leak_check_result(const struct leak_check *lc)
+{
+	return &lc->result;
+}
+
+const struct reachability *leak_check_slot(const struct leak_check *lc, uint32_t slot)
+{
+	if (!lc->result.done || slot >= lc->params.max_slots || !lc->slot_seen[slot])
+		return NULL;
+	return &lc->slots[slot];
+}

@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * --leak-check, one report's worth: hold the target (freeze.h), copy its
+ * blocks' list, mappings and scannable memory (image.h), let it go, then
+ * mark on the copy (mark.h) and add the verdicts up per stack slot.  The
+ * target is held only for the copy; the mark runs while it runs on.
+ *
+ * Roots are the stopped threads' registers, each thread's stack from its
+ * stack pointer less the 128-byte red zone, and every copied mapping that is
+ * not the allocator's.  When the table holds every block of the process
+ * (-c, nothing dropped or filtered: `exact`), the allocator's own pages
+ * (anonymous mappings holding blocks) are no roots, as valgrind scans none of
+ * its heap but the blocks; a page of such a mapping that no block overlaps
+ * still is, since it may be the program's own memory that the kernel merged
+ * into the same mapping.  Otherwise (-p: blocks from before attach are
+ * unknown) all of their memory but the blocks is scanned as roots: a block
+ * the tracer never saw can hold the only pointer to one it did.
+ */
+#ifndef LS_LEAK_CHECK_H
+#define LS_LEAK_CHECK_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "mark.h"
+
+/* Bytes and blocks per verdict, for a stack or a whole report. */
+struct reachability {
+	struct {
+		uint64_t bytes, allocs;
+	} of[VERDICT_COUNT];
+};
+
+struct leak_check_params {
+	pid_t pid;
+	int blocks_fd;        /* map `allocs` */
+	uint32_t buckets;
+	uint32_t max_slots;   /* slots of `stack_stats` */
+	uint64_t max_bytes;   /* copy at most this much; more: the check is skipped, said why */
+	bool traced_leader;   /* -c: the command is ptrace'd by us already */
+};
+
+struct leak_check_result {
+	bool done;            /* false: skipped this time, `why` says why */
+	char why[256];
+	bool exact;           /* the allocator's pages were no roots */
+	double frozen_ms;     /* how long the target was held */
+	double mark_ms;
+	uint64_t copied_bytes, scanned_bytes, unreadable_bytes;
+	uint64_t blocks;
+	uint64_t heuristic_blocks[HEURISTIC_COUNT];
+	struct reachability total; /* after the age filter, as the per-slot numbers */
+};
+
+struct leak_check;
+
+struct leak_check *leak_check_new(const struct leak_check_params *params);
+void leak_check_free(struct leak_check *lc);
+
+/*
+ * Stop the target (leader_stopped: -c's command is held at its exit
+ * already).  0, or -errno with the result's `why` set; nothing is held then.
+ */
+int leak_check_hold(struct leak_check *lc, bool leader_stopped);
+
+/* While held: read the blocks of proc (the target's image), the mappings and the memory. */
+void leak_check_copy(struct leak_check *lc, uint32_t proc);
+
+/*
+ * Let the target go.  Returns -c's main-thread stop that the hold took
+ * over and that launch must still handle (launch_requeue), or 0.
+ */
+int leak_check_release(struct leak_check *lc);
+
+/*
+ * Mark the copy and add the verdicts up per slot, leaving out blocks of
+ * epoch first_young_epoch or later (epoch_ns 0: none left out), as the
+ * report's age filter does.  exact: see above.
+ */
+void leak_check_mark(struct leak_check *lc, bool exact, uint64_t epoch_ns,
+		     uint64_t first_young_epoch);
+
+const struct leak_check_result *leak_check_result(const struct leak_check *lc);
+
+/* The verdicts of one stack slot, or NULL when none of its blocks was classified. */
+const struct reachability *leak_check_slot(const struct leak_check *lc, uint32_t slot);
+
+#endif
