@@ -317,11 +317,12 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 	aggregate_allocated(&snap, &r.alloc_bytes, &r.allocs, &r.frees);
 	r.frees_untracked = snap.counters[LS_CNT_FREES_UNTRACKED];
 	r.dropped_events = dropped_events(&snap);
-	if (checking) {
+	/* A live request (--listen) shows the last periodic check's verdicts. */
+	if (s->leak_check) {
 		const struct leak_check_result *result = leak_check_result(s->leak_check);
 
 		if (result->done) {
-			if (o->verbose)
+			if (o->verbose && checking)
 				fprintf(stderr, "leaksnoop: leak check: %llu blocks, target held %.1f ms, "
 					"%llu bytes copied, %llu scanned, marked in %.1f ms%s\n",
 					(unsigned long long)result->blocks, result->frozen_ms,
@@ -331,7 +332,7 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 			r.leak_check = result;
 			add_verdicts(s, st, &r, n);
 			st->leak_check_said[0] = '\0';
-		} else {
+		} else if (checking) {
 			r.leak_check_skipped = result->why;
 			say_skipped(st, result->why);
 		}

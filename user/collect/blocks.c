@@ -63,9 +63,12 @@ int blocks_read(int allocs_fd, uint32_t buckets, uint32_t proc, struct block_lis
 		}
 	}
 	munmap((void *)table, len);
-	if (!err)
-		qsort(list->items, list->count, sizeof(*list->items), by_start);
 	return err;
+}
+
+void blocks_sort(struct block_list *list)
+{
+	qsort(list->items, list->count, sizeof(*list->items), by_start);
 }
 
 void blocks_free(struct block_list *list)

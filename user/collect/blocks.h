@@ -26,9 +26,12 @@ struct block_list {
 
 /*
  * Every block of process proc in the table (fd of map `allocs`, buckets
- * long), sorted by address.  Returns 0 or -errno.
+ * long), in the table's order.  Returns 0 or -errno.
  */
 int blocks_read(int allocs_fd, uint32_t buckets, uint32_t proc, struct block_list *list);
+
+/* By address, as the mark phase needs them (done after the target is let go). */
+void blocks_sort(struct block_list *list);
 
 void blocks_free(struct block_list *list);
 

@@ -44,6 +44,39 @@ static void stack_labels(FILE *out, const struct report_stack *s)
 	fputc('}', out);
 }
 
+/* --leak-check: the last check's verdicts, per process and per stack. */
+static void write_verdict_metrics(FILE *out, const struct report *r)
+{
+	static const char *const help[VERDICT_COUNT] = {
+		"Bytes in blocks no pointer reaches (last leak check).",
+		"Bytes in blocks reached only from lost blocks (last leak check).",
+		"Bytes in blocks reached only by pointers into their interior (last leak check).",
+		"Bytes in blocks reached from the roots (last leak check).",
+	};
+
+	for (int v = 0; v < VERDICT_COUNT; v++) {
+		char name[80];
+
+		snprintf(name, sizeof(name), "leaksnoop_%s_bytes", verdict_name((enum verdict)v));
+		process_metric(out, r, name, "gauge", help[v], r->verdicts.of[v].bytes);
+	}
+	process_metric(out, r, "leaksnoop_leak_check_frozen_microseconds", "gauge",
+		       "How long the last leak check held the target, in microseconds.",
+		       (uint64_t)(r->leak_check->frozen_ms * 1000.0));
+	metric_head(out, "leaksnoop_stack_lost_bytes", "gauge",
+		    "Definitely and indirectly lost bytes of one allocation stack (last leak check).");
+	for (size_t i = 0; i < r->stack_count; i++) {
+		const struct reachability *reach = r->stacks[i].reach;
+
+		if (!reach || r->stacks[i].suppressed_by)
+			continue;
+		fputs("leaksnoop_stack_lost_bytes", out);
+		stack_labels(out, &r->stacks[i]);
+		fprintf(out, " %llu\n", (unsigned long long)(reach->of[VERDICT_DEFINITELY_LOST].bytes +
+							    reach->of[VERDICT_INDIRECTLY_LOST].bytes));
+	}
+}
+
 void report_write_metrics(FILE *out, const struct report *r)
 {
 	process_metric(out, r, "leaksnoop_outstanding_bytes", "gauge",
@@ -78,6 +111,8 @@ void report_write_metrics(FILE *out, const struct report *r)
 		stack_labels(out, &r->stacks[i]);
 		fprintf(out, " %" PRId64 "\n", r->stacks[i].row->bytes);
 	}
+	if (r->leak_check)
+		write_verdict_metrics(out, r);
 	metric_head(out, "leaksnoop_stack_leak_score_bytes_per_second", "gauge",
 		    "Median growth of the stack over the last reports.");
 	for (size_t i = 0; i < r->stack_count; i++) {

@@ -159,18 +159,33 @@ static void value_type(struct pprof_tables *t, struct pb_buffer *out, unsigned f
 	pb_free(&vt);
 }
 
-static void add_sample(struct pprof_tables *t, struct pb_buffer *out, const struct report_stack *s)
+/*
+ * With --leak-check, four more sample types: definitely and indirectly lost
+ * (`go tool pprof -sample_index=lost_space` ranks the leaks), possibly lost.
+ */
+static void add_sample(struct pprof_tables *t, struct pb_buffer *out, const struct report_stack *s,
+		       bool verdicts)
 {
 	const struct stack_stats *stats = &s->row->sample->stats;
+	const struct reachability *v = s->reach;
 	uint64_t locations[LS_MAX_STACK_DEPTH];
-	int64_t values[4] = { (int64_t)stats->alloc_count, (int64_t)stats->alloc_bytes,
+	int64_t values[8] = { (int64_t)stats->alloc_count, (int64_t)stats->alloc_bytes,
 			      s->row->count, s->row->bytes };
+
+	if (v && !s->suppressed_by) {
+		values[4] = (int64_t)(v->of[VERDICT_DEFINITELY_LOST].allocs +
+				      v->of[VERDICT_INDIRECTLY_LOST].allocs);
+		values[5] = (int64_t)(v->of[VERDICT_DEFINITELY_LOST].bytes +
+				      v->of[VERDICT_INDIRECTLY_LOST].bytes);
+		values[6] = (int64_t)v->of[VERDICT_POSSIBLY_LOST].allocs;
+		values[7] = (int64_t)v->of[VERDICT_POSSIBLY_LOST].bytes;
+	}
 	struct pb_buffer sample = { 0 }, label = { 0 };
 
 	for (size_t i = 0; i < s->depth; i++)
 		locations[i] = location_id(t, &s->frames[i]);
 	pb_packed_field(&sample, 1, locations, s->depth);
-	pb_packed_field(&sample, 2, (const uint64_t *)values, 4);
+	pb_packed_field(&sample, 2, (const uint64_t *)values, verdicts ? 8 : 4);
 	pb_varint_field(&label, 1, intern(t, "kind"));
 	pb_varint_field(&label, 2, intern(t, kind_name(s->row->sample->key.kind)));
 	pb_message_field(&sample, 3, &label);
@@ -209,8 +224,14 @@ int report_encode_pprof(const struct report *r, struct pb_buffer *out)
 	value_type(&t, out, PROFILE_SAMPLE_TYPE, "alloc_space", "bytes");
 	value_type(&t, out, PROFILE_SAMPLE_TYPE, "inuse_objects", "count");
 	value_type(&t, out, PROFILE_SAMPLE_TYPE, "inuse_space", "bytes");
+	if (r->leak_check) {
+		value_type(&t, out, PROFILE_SAMPLE_TYPE, "lost_objects", "count");
+		value_type(&t, out, PROFILE_SAMPLE_TYPE, "lost_space", "bytes");
+		value_type(&t, out, PROFILE_SAMPLE_TYPE, "possibly_lost_objects", "count");
+		value_type(&t, out, PROFILE_SAMPLE_TYPE, "possibly_lost_space", "bytes");
+	}
 	for (size_t i = 0; i < r->stack_count; i++)
-		add_sample(&t, out, &r->stacks[i]);
+		add_sample(&t, out, &r->stacks[i], r->leak_check != NULL);
 	if (out->failed || t.failed || t.mappings.failed || t.locations.failed ||
 	    t.functions.failed) {
 		free_tables(&t);

@@ -137,6 +137,49 @@ static void write_goroutines(FILE *out, const struct report *r)
 	}
 }
 
+/* --leak-check: bytes and blocks per verdict, in valgrind's words. */
+static void write_verdicts(FILE *out, const char *lead, const struct reachability *reach,
+			   const char *suppressed_by)
+{
+	static const char *const words[VERDICT_COUNT] = {
+		"definitely lost", "indirectly lost", "possibly lost", "still reachable",
+	};
+	char bytes[32];
+
+	fputs(lead, out);
+	for (int v = 0; v < VERDICT_COUNT; v++)
+		fprintf(out, "%s %s %s in %llu", v ? "," : "", words[v],
+			human_bytes((double)reach->of[v].bytes, bytes, sizeof(bytes)),
+			(unsigned long long)reach->of[v].allocs);
+	if (suppressed_by)
+		fprintf(out, " (suppressed: leak:%s)", suppressed_by);
+	fputc('\n', out);
+}
+
+/* The report's leak check: its totals and what it cost the target, or why it did not run. */
+static void write_leak_check(FILE *out, const struct report *r)
+{
+	const struct leak_check_result *lc = r->leak_check;
+	char scanned[32], suppressed[32];
+	uint64_t suppressed_bytes = 0;
+
+	if (!lc) {
+		if (r->leak_check_skipped)
+			fprintf(out, "  leak check skipped: %s\n", r->leak_check_skipped);
+		return;
+	}
+	for (int v = 0; v < VERDICT_COUNT; v++)
+		suppressed_bytes += r->suppressed.of[v].bytes;
+	write_verdicts(out, "  leak check:", &r->verdicts, NULL);
+	fprintf(out, "    target held %.1f ms, %s scanned%s%s%s\n", lc->frozen_ms,
+		human_bytes((double)lc->scanned_bytes, scanned, sizeof(scanned)),
+		suppressed_bytes ? ", suppressed " : "",
+		suppressed_bytes ? human_bytes((double)suppressed_bytes, suppressed,
+					       sizeof(suppressed)) : "",
+		lc->exact ? "" : " (attached mid-life: memory the allocator holds outside the "
+				 "blocks seen is scanned as roots)");
+}
+
 static void write_stack(FILE *out, const struct report_stack *stack, size_t rank, bool color,
 			pid_t target)
 {
@@ -160,6 +203,8 @@ static void write_stack(FILE *out, const struct report_stack *stack, size_t rank
 		human_bytes(row->leak_score, score, sizeof(score)), row->grew_intervals,
 		row->grew_intervals == 1 ? "" : "s",
 		row->plateaued ? " | plateaued: stopped growing (a cache, not a leak?)" : "");
+	if (stack->reach)
+		write_verdicts(out, "      leak check:", stack->reach, stack->suppressed_by);
 	if (stack->pid != target)
 		fprintf(out, "      in %sprocess PID %d%s%s%s%s\n", target ? "child " : "",
 			(int)stack->pid, stack->comm ? " (" : "", stack->comm ? stack->comm : "",
@@ -196,6 +241,7 @@ void report_write_text(FILE *out, const struct report *r)
 		human_bytes((double)r->alloc_bytes, allocated, sizeof(allocated)),
 		(unsigned long long)r->allocs, (unsigned long long)r->frees,
 		(unsigned long long)r->dropped_events, (unsigned long long)r->dropped_stacks);
+	write_leak_check(out, r);
 	for (size_t i = 0; i < r->stack_count; i++) {
 		if (!r->stacks[i].row->count)
 			continue;

@@ -121,28 +121,41 @@ static int copy_regions(pid_t pid, struct target_image *image)
 	return 0;
 }
 
+int image_reserve(struct target_image *image, size_t bytes)
+{
+	void *buffer;
+
+	if (bytes <= image->capacity)
+		return 0;
+	if (image->buffer)
+		munmap(image->buffer, image->capacity);
+	image->buffer = NULL;
+	image->capacity = 0;
+	/* Its own mapping, given back whole after the check. */
+	buffer = mmap(NULL, bytes, PROT_READ | PROT_WRITE,
+		      MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE | MAP_POPULATE, -1, 0);
+	if (buffer == MAP_FAILED)
+		return -ENOMEM;
+	image->buffer = buffer;
+	image->capacity = bytes;
+	return 0;
+}
+
 int image_copy(pid_t pid, const struct mapping_list *maps, struct target_image *image)
 {
 	size_t n = 0, offset = 0;
-	int err;
 
-	memset(image, 0, sizeof(*image));
+	free(image->regions);
+	free(image->anonymous);
+	image->count = 0;
+	image->unreadable_bytes = 0;
 	for (size_t i = 0; i < maps->count; i++)
 		n += image_wants(&maps->items[i]);
 	image->bytes = image_size(maps);
 	image->regions = calloc(n ? n : 1, sizeof(*image->regions));
 	image->anonymous = calloc(n ? n : 1, sizeof(*image->anonymous));
-	if (!image->regions || !image->anonymous)
+	if (!image->regions || !image->anonymous || image_reserve(image, image->bytes))
 		return -ENOMEM;
-	if (image->bytes) {
-		/* Its own mapping: given back whole to the system after the check. */
-		image->buffer = mmap(NULL, image->bytes, PROT_READ | PROT_WRITE,
-				     MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
-		if (image->buffer == MAP_FAILED) {
-			image->buffer = NULL;
-			return -ENOMEM;
-		}
-	}
 	for (size_t i = 0; i < maps->count; i++) {
 		const struct mapping *m = &maps->items[i];
 
@@ -154,14 +167,13 @@ int image_copy(pid_t pid, const struct mapping_list *maps, struct target_image *
 		image->anonymous[image->count++] = !mapping_is_file(m);
 		offset += m->end - m->start;
 	}
-	err = copy_regions(pid, image);
-	return err;
+	return copy_regions(pid, image);
 }
 
 void image_free(struct target_image *image)
 {
 	if (image->buffer)
-		munmap(image->buffer, image->bytes);
+		munmap(image->buffer, image->capacity);
 	free(image->regions);
 	free(image->anonymous);
 	memset(image, 0, sizeof(*image));

@@ -23,7 +23,8 @@ struct target_image {
 	bool *anonymous;              /* per region: not file-backed */
 	size_t count;
 	uint8_t *buffer;              /* every region's bytes, one after the other */
-	size_t bytes;
+	size_t bytes;                 /* of them */
+	size_t capacity;              /* of buffer */
 	uint64_t unreadable_bytes;    /* pages that could not be read (left zero) */
 };
 
@@ -33,7 +34,13 @@ bool image_wants(const struct mapping *m);
 /* Bytes image_copy would copy from maps. */
 uint64_t image_size(const struct mapping_list *maps);
 
-/* Copy what image_wants of pid's maps.  Returns 0 or -errno. */
+/*
+ * Room for bytes, its pages faulted in now: done before the target is held,
+ * so that the hold pays for the copy alone.  Returns 0 or -ENOMEM.
+ */
+int image_reserve(struct target_image *image, size_t bytes);
+
+/* Copy what image_wants of pid's maps (more room taken if needed).  Returns 0 or -errno. */
 int image_copy(pid_t pid, const struct mapping_list *maps, struct target_image *image);
 
 void image_free(struct target_image *image);

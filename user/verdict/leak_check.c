@@ -92,6 +92,14 @@ int leak_check_hold(struct leak_check *lc, bool leader_stopped)
 	int err;
 
 	memset(&lc->result, 0, sizeof(lc->result));
+	/* Room for the copy first, while the target runs: mappings rarely change in between. */
+	if (!mappings_read_pid(lc->params.pid, &lc->maps)) {
+		uint64_t bytes = image_size(&lc->maps);
+
+		if (bytes <= lc->params.max_bytes)
+			image_reserve(&lc->image, bytes + bytes / 16);
+		mappings_free(&lc->maps);
+	}
 	lc->hold_start_ns = monotonic_ns();
 	err = freeze_process(lc->params.pid, lc->params.traced_leader, leader_stopped, &lc->frozen,
 			     lc->result.why, sizeof(lc->result.why));
@@ -324,6 +332,7 @@ void leak_check_mark(struct leak_check *lc, bool exact, uint64_t epoch_ns,
 			snprintf(res->why, sizeof(res->why), "the target could not be held");
 		return;
 	}
+	blocks_sort(&lc->blocks);
 	if (choose_roots(lc, exact)) {
 		skip(lc, "%s", "out of memory");
 		return;
