@@ -185,6 +185,31 @@ static const struct reachability *row_verdicts(const struct session *s, const st
 	return leak_check_slot(s->leak_check, row->sample->slot);
 }
 
+/* The stacks of the threads the probes saw created, for the leak check's roots. */
+static void hand_thread_stacks(struct session *s)
+{
+	struct thread_snapshot snap;
+	uint64_t *tops, *sizes;
+	size_t n = 0;
+
+	if (!s->threads || thread_collector_read(s->threads, &snap))
+		return;
+	tops = calloc(snap.thread_count + 1, sizeof(*tops));
+	sizes = calloc(snap.thread_count + 1, sizeof(*sizes));
+	for (size_t i = 0; tops && sizes && i < snap.thread_count; i++) {
+		const struct thread_record *t = &snap.threads[i].record;
+
+		if (t->proc != checked_proc(s) || !t->handle)
+			continue;
+		tops[n] = t->handle;
+		sizes[n++] = t->stack_bytes ? t->stack_bytes : s->default_stack_bytes;
+	}
+	if (tops && sizes)
+		leak_check_thread_stacks(s->leak_check, tops, sizes, n);
+	free(tops);
+	free(sizes);
+}
+
 /* Mark, and give each row its blocks' numbers: the same blocks, counted one by one. */
 static void mark_rows(struct session *s, struct report_state *st, const struct snapshot *snap,
 		      const struct age_filter *filter, size_t n)
@@ -193,6 +218,7 @@ static void mark_rows(struct session *s, struct report_state *st, const struct s
 
 	if (filter->epoch_ns && snap->time_ns > filter->older_ns)
 		first_young = (snap->time_ns - filter->older_ns) / filter->epoch_ns;
+	hand_thread_stacks(s);
 	leak_check_mark(s->leak_check, table_is_complete(s, snap), filter->epoch_ns, first_young);
 	for (size_t i = 0; i < n; i++) {
 		struct stack_row *row = &st->rows[i];

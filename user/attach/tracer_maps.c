@@ -82,3 +82,8 @@ int tracer_blocks_fd(const struct tracer *t, uint32_t *buckets)
 	*buckets = bpf_map__max_entries(t->skel->maps.allocs);
 	return bpf_map__fd(t->skel->maps.allocs);
 }
+
+int tracer_mmaps_fd(const struct tracer *t)
+{
+	return t->skel ? bpf_map__fd(t->skel->maps.mmaps) : -1;
+}

@@ -4,6 +4,7 @@
  * is read through a shared read-only mapping of it, without a system call
  * per bucket; it is read while the target is held, so no slot changes.
  */
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -64,6 +65,27 @@ int blocks_read(int allocs_fd, uint32_t buckets, uint32_t proc, struct block_lis
 	}
 	munmap((void *)table, len);
 	return err;
+}
+
+int mmaps_read(int mmaps_fd, uint32_t proc, struct block_list *list)
+{
+	__u64 key, next;
+	void *prev = NULL;
+
+	list->count = 0;
+	while (!bpf_map_get_next_key(mmaps_fd, prev, &next)) {
+		struct alloc_record rec;
+
+		key = next;
+		prev = &key;
+		if (key >> LS_PROC_SHIFT != proc || bpf_map_lookup_elem(mmaps_fd, &key, &rec))
+			continue;
+		if (append(list, &(struct heap_block){
+				.start = key & ((1ULL << LS_PROC_SHIFT) - 1),
+				.size = rec.size, .slot = rec.slot, .time_ns = rec.time_ns }))
+			return -ENOMEM;
+	}
+	return 0;
 }
 
 void blocks_sort(struct block_list *list)

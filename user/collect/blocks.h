@@ -30,6 +30,13 @@ struct block_list {
  */
 int blocks_read(int allocs_fd, uint32_t buckets, uint32_t proc, struct block_list *list);
 
+/*
+ * The anonymous mmap regions of process proc that the program made itself
+ * (map `mmaps`: the allocator's own are never recorded there), as blocks
+ * with their slot; in the map's order.  Returns 0 or -errno.
+ */
+int mmaps_read(int mmaps_fd, uint32_t proc, struct block_list *list);
+
 /* By address, as the mark phase needs them (done after the target is let go). */
 void blocks_sort(struct block_list *list);
 

@@ -18,7 +18,6 @@
 
 /* Below the stack pointer, the x86-64 ABI lets leaf functions keep data. */
 #define RED_ZONE 128
-#define PAGE_SIZE_BYTES 4096ULL
 /* Words of a vtable looked at for function pointers, as valgrind does. */
 #define VTABLE_WORDS 20
 #define VTABLE_CACHE 4096
@@ -32,7 +31,10 @@ struct leak_check {
 	struct leak_check_params params;
 	struct frozen frozen;
 	struct block_list blocks;
+	struct block_list own_mmaps; /* the program's own anonymous regions */
+	bool own_mmaps_known;
 	struct mapping_list maps;
+	struct block_list thread_stacks; /* as blocks: [top - size, top + TLS_ROOM) */
 	struct target_image image;
 	bool held, copied;
 	unsigned long long hold_start_ns;
@@ -78,6 +80,8 @@ void leak_check_free(struct leak_check *lc)
 	frozen_free(&lc->frozen);
 	drop_copy(lc);
 	blocks_free(&lc->blocks);
+	blocks_free(&lc->own_mmaps);
+	blocks_free(&lc->thread_stacks);
 	free(lc->slots);
 	free(lc->slot_seen);
 	free(lc->roots);
@@ -125,6 +129,8 @@ void leak_check_copy(struct leak_check *lc, uint32_t proc)
 		skip(lc, "cannot read the block table: %s", strerror(-err));
 		return;
 	}
+	lc->own_mmaps_known = lc->params.mmaps_fd >= 0 &&
+			      !mmaps_read(lc->params.mmaps_fd, proc, &lc->own_mmaps);
 	err = mappings_read_pid(lc->params.pid, &lc->maps);
 	if (err) {
 		skip(lc, "cannot read the target's mappings: %s", strerror(-err));
@@ -211,26 +217,63 @@ static size_t first_block_from(const struct block_list *blocks, uint64_t addr)
 	return lo;
 }
 
-/* The pages of [start, end) that no block overlaps, as roots. */
-static int add_pages_without_blocks(struct leak_check *lc, uint64_t start, uint64_t end,
-				    size_t first)
+/* The parts of [start, end) that the program mmap'd itself, as roots. */
+static int add_own_mmaps(struct leak_check *lc, uint64_t start, uint64_t end)
 {
-	uint64_t pos = start;
+	const struct block_list *own = &lc->own_mmaps;
+	size_t i = first_block_from(own, start);
 	int err = 0;
 
-	for (size_t i = first; i < lc->blocks.count && lc->blocks.items[i].start < end && !err; i++) {
-		const struct heap_block *b = &lc->blocks.items[i];
-		uint64_t from = b->start & ~(PAGE_SIZE_BYTES - 1);
-		uint64_t to = (b->start + (b->size ? b->size : 1) + PAGE_SIZE_BYTES - 1) &
-			      ~(PAGE_SIZE_BYTES - 1);
+	if (i > 0 && own->items[i - 1].start + own->items[i - 1].size > start)
+		i--; /* one that begins before the mapping */
+	for (; i < own->count && own->items[i].start < end && !err; i++) {
+		uint64_t from = own->items[i].start, to = from + own->items[i].size;
 
-		if (from > pos)
-			err = add_root(lc, pos, from);
-		if (to > pos)
-			pos = to;
+		err = add_root(lc, from > start ? from : start, to < end ? to : end);
 	}
-	if (!err && pos < end)
-		err = add_root(lc, pos, end);
+	return err;
+}
+
+/* Room above pthread_t kept as root: the rest of struct pthread (glibc) or TLS (musl). */
+#define THREAD_TOP_ROOM (64ULL << 10)
+
+void leak_check_thread_stacks(struct leak_check *lc, const uint64_t *tops, const uint64_t *sizes,
+			      size_t count)
+{
+	struct block_list *list = &lc->thread_stacks;
+
+	list->count = 0;
+	for (size_t i = 0; i < count; i++) {
+		uint64_t from = tops[i] > sizes[i] ? tops[i] - sizes[i] : 0;
+
+		if (list->count == list->cap) {
+			size_t cap = list->cap ? 2 * list->cap : 64;
+			struct heap_block *grown = realloc(list->items, cap * sizeof(*grown));
+
+			if (!grown)
+				return;
+			list->items = grown;
+			list->cap = cap;
+		}
+		list->items[list->count++] = (struct heap_block){
+			.start = from, .size = tops[i] + THREAD_TOP_ROOM - from,
+		};
+	}
+	blocks_sort(list);
+}
+
+/* The parts of [start, end) that are a known thread's stack, as roots. */
+static int add_thread_stacks(struct leak_check *lc, uint64_t start, uint64_t end)
+{
+	int err = 0;
+
+	for (size_t i = 0; i < lc->thread_stacks.count && !err; i++) {
+		uint64_t from = lc->thread_stacks.items[i].start;
+		uint64_t to = from + lc->thread_stacks.items[i].size;
+
+		if (to > start && from < end)
+			err = add_root(lc, from > start ? from : start, to < end ? to : end);
+	}
 	return err;
 }
 
@@ -246,6 +289,18 @@ static uint64_t stack_scan_start(const struct leak_check *lc, const struct image
 	return r->start;
 }
 
+/*
+ * A mapping right above an inaccessible anonymous one (a guard page) is
+ * taken for a thread's stack, which the kernel may have merged with the
+ * allocator's memory above it (musl): scanned whole, blocks aside.
+ */
+static bool above_guard(const struct leak_check *lc, const struct image_region *r)
+{
+	const struct mapping *below = r->start ? mappings_find(&lc->maps, r->start - 1) : NULL;
+
+	return below && below->end == r->start && !below->readable && !mapping_is_file(below);
+}
+
 static int choose_roots(struct leak_check *lc, bool exact)
 {
 	int err = 0;
@@ -256,8 +311,11 @@ static int choose_roots(struct leak_check *lc, bool exact)
 		size_t first = first_block_from(&lc->blocks, r->start);
 		bool holds_blocks = first < lc->blocks.count && lc->blocks.items[first].start < r->end;
 
-		if (exact && holds_blocks && lc->image.anonymous[i])
-			err = add_pages_without_blocks(lc, r->start, r->end, first);
+		if (exact && holds_blocks && lc->image.anonymous[i] && !above_guard(lc, r)) {
+			err = add_own_mmaps(lc, r->start, r->end);
+			if (!err)
+				err = add_thread_stacks(lc, r->start, r->end);
+		}
 		else
 			err = add_root(lc, stack_scan_start(lc, r), r->end);
 	}
@@ -333,7 +391,8 @@ void leak_check_mark(struct leak_check *lc, bool exact, uint64_t epoch_ns,
 		return;
 	}
 	blocks_sort(&lc->blocks);
-	if (choose_roots(lc, exact)) {
+	blocks_sort(&lc->own_mmaps);
+	if (choose_roots(lc, exact && lc->own_mmaps_known)) {
 		skip(lc, "%s", "out of memory");
 		return;
 	}

@@ -8,13 +8,15 @@
  * Roots are the stopped threads' registers, each thread's stack from its
  * stack pointer less the 128-byte red zone, and every copied mapping that is
  * not the allocator's.  When the table holds every block of the process
- * (-c, nothing dropped or filtered: `exact`), the allocator's own pages
- * (anonymous mappings holding blocks) are no roots, as valgrind scans none of
- * its heap but the blocks; a page of such a mapping that no block overlaps
- * still is, since it may be the program's own memory that the kernel merged
- * into the same mapping.  Otherwise (-p: blocks from before attach are
- * unknown) all of their memory but the blocks is scanned as roots: a block
- * the tracer never saw can hold the only pointer to one it did.
+ * (-c, nothing dropped or filtered: `exact`), the allocator's own memory is
+ * no root, as valgrind scans none of its heap but the blocks: an anonymous
+ * mapping holding blocks is scanned only where the program mmap'd it itself
+ * (map `mmaps`, which never records the allocator's own mmaps; the kernel
+ * may merge both into one mapping).  Otherwise (-p: blocks from before
+ * attach are unknown; or --no-mmap) all of their memory but the blocks is
+ * scanned as roots: a block the tracer never saw can hold the only pointer
+ * to one it did, and allocator metadata's stale pointers can only hide a
+ * leak, never invent one.
  */
 #ifndef LS_LEAK_CHECK_H
 #define LS_LEAK_CHECK_H
@@ -35,6 +37,7 @@ struct reachability {
 struct leak_check_params {
 	pid_t pid;
 	int blocks_fd;        /* map `allocs` */
+	int mmaps_fd;         /* map `mmaps`; -1 with --no-mmap */
 	uint32_t buckets;
 	uint32_t max_slots;   /* slots of `stack_stats` */
 	uint64_t max_bytes;   /* copy at most this much; more: the check is skipped, said why */
@@ -66,6 +69,16 @@ int leak_check_hold(struct leak_check *lc, bool leader_stopped);
 
 /* While held: read the blocks of proc (the target's image), the mappings and the memory. */
 void leak_check_copy(struct leak_check *lc, uint32_t proc);
+
+/*
+ * The threads the probes saw created (pthread_t, which glibc and musl keep
+ * at the top of the thread's stack mapping, and the stack's size): their
+ * stacks and TLS are roots even where the kernel merged a stack's mapping
+ * with the allocator's, and even when the thread is gone (at exit) and its
+ * stack pointer unknown.  Call before leak_check_mark; copied.
+ */
+void leak_check_thread_stacks(struct leak_check *lc, const uint64_t *tops, const uint64_t *sizes,
+			      size_t count);
 
 /*
  * Let the target go.  Returns -c's main-thread stop that the hold took
