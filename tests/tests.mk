@@ -10,7 +10,7 @@ PROG_BINS := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROGS_C)) \
 	     $(OUT)/progs/leaky_debuglink \
 	     $(OUT)/progs/goleak $(OUT)/progs/nofp \
 	     $(OUT)/progs/leak_cases_jemalloc $(OUT)/progs/leak_cases_tcmalloc \
-	     $(OUT)/progs/leak_cases_musl
+	     $(OUT)/progs/leak_cases_musl $(OUT)/progs/leak_cases_cxx_cow
 
 $(OUT)/progs:
 	mkdir -p $@
@@ -41,6 +41,10 @@ $(OUT)/progs/leak_cases_tcmalloc: tests/progs/leak_cases.c | $(OUT)/progs
 
 $(OUT)/progs/leak_cases_musl: tests/progs/leak_cases.c | $(OUT)/progs
 	musl-gcc $(PROG_CFLAGS) $< -o $@ -lpthread
+
+# C++'s strings of the ABI before C++11 (reference-counted, pointed to 24 bytes in).
+$(OUT)/progs/leak_cases_cxx_cow: tests/progs/leak_cases_cxx.cpp | $(OUT)/progs
+	$(CXX) $(PROG_CFLAGS) -D_GLIBCXX_USE_CXX11_ABI=0 $< -o $@ -lpthread
 
 # Non-PIE; stripped with its functions exported (.dynsym only); stripped with
 # its debug info in a separate file found through .gnu_debuglink.

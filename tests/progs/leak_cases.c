@@ -16,9 +16,10 @@
  *   in_old_table     1 x 176  reachable: only a table allocated first has it
  *   old_table        1 x 64   the table (with "wait", allocated before attach)
  *
- * "exit": set up, then return from main (the check at exit, as valgrind's).
- * "wait": allocate old_table, wait for SIGUSR1 (the tracer attaches
- * meanwhile), set up the rest, print "ready" and sleep until SIGTERM.
+ * No argument: set up, then return from main (the check at exit, as
+ * valgrind's).  "--wait": allocate old_table, print "ready", wait for
+ * SIGUSR1 (the tracer attaches meanwhile), set up the rest, print "done" and
+ * sleep until killed.
  */
 #include <pthread.h>
 #include <signal.h>
@@ -114,7 +115,7 @@ static void on_usr1(int sig)
 
 int main(int argc, char **argv)
 {
-	int wait_mode = argc > 1 && !strcmp(argv[1], "wait");
+	int wait_mode = argc > 1 && !strcmp(argv[1], "--wait");
 
 	if (wait_mode) {
 		sigset_t none, usr1;
@@ -124,7 +125,7 @@ int main(int argc, char **argv)
 		sigprocmask(SIG_BLOCK, &usr1, NULL); /* so that it waits in sigsuspend */
 		signal(SIGUSR1, on_usr1);
 		old_table = old_table_alloc();
-		printf("waiting\n");
+		printf("ready\n");
 		fflush(stdout);
 		sigemptyset(&none);
 		while (!go)
@@ -133,7 +134,7 @@ int main(int argc, char **argv)
 	set_up();
 	clobber_stack();
 	if (wait_mode) {
-		printf("ready\n");
+		printf("done\n");
 		fflush(stdout);
 		for (;;)
 			pause();
