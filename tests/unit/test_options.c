@@ -111,3 +111,31 @@ Test(options, help_is_served_not_an_error, .init = cr_redirect_stdout)
 
 	cr_assert_eq(parse(&o, 2, argv), 1);
 }
+
+Test(options, leak_check_options, .init = cr_redirect_stderr)
+{
+	struct options o;
+	const char *argv[] = { "leaksnoop", "-c", "./t", "--leak-check", "--error-exitcode", "23",
+			       "--suppressions", "s.txt", "--sort", "lost",
+			       "--leak-check-max-bytes", "512M" };
+	const char *bad[][6] = {
+		{ "leaksnoop", "--leak-check" },                            /* system-wide */
+		{ "leaksnoop", "-c", "t", "--leak-check", "--growth" },
+		{ "leaksnoop", "-c", "t", "--leak-check", "-s", "4" },
+		{ "leaksnoop", "-c", "t", "--sort", "lost" },               /* no --leak-check */
+		{ "leaksnoop", "-c", "t", "--error-exitcode", "256" },
+		{ "leaksnoop", "-c", "t", "--leak-check-max-bytes", "0" },
+	};
+	const int bad_argc[] = { 2, 5, 6, 5, 5, 5 };
+
+	cr_assert_eq(parse(&o, sizeof(argv) / sizeof(*argv), argv), 0);
+	cr_assert(o.leak_check && o.sort_by_lost && !o.sort_by_growth);
+	cr_assert_eq(o.error_exitcode, 23);
+	cr_assert_str_eq(o.suppressions_path, "s.txt");
+	cr_assert_eq(o.leak_check_max_bytes, 512ULL << 20);
+	cr_assert_eq(parse(&o, 3, (const char *[]){ "leaksnoop", "-c", "t" }), 0);
+	cr_assert_eq(o.error_exitcode, -1, "no --error-exitcode: the command's own status");
+	cr_assert_eq(o.leak_check_max_bytes, LS_DEFAULT_LEAK_CHECK_MAX_BYTES);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		cr_assert_eq(parse(&o, bad_argc[i], bad[i]), -EINVAL, "case %zu", i);
+}
