@@ -96,5 +96,6 @@ $(OUT)/bench/gochurn: bench/gochurn/main.go
 bench:
 	scripts/install-deps.sh --bench
 	$(MAKE) leaksnoop $(OUT)/bench/workload $(OUT)/bench/workload_cxx $(OUT)/bench/thread_churn \
+		$(OUT)/progs/big_heap \
 		$(OUT)/bench/gochurn
 	scripts/bench.py $(BENCH_ARGS)

@@ -18,8 +18,10 @@ It prints median/min/max ns per operation, the overhead over untraced, ratios
 of leaksnoop's overhead to each peer and floor, leaksnoop's own CPU time and
 memory, the start and stop times of -c /usr/bin/true (beside valgrind's on
 it), -p and system-wide, BPF map memory per outstanding block and report
-times with 100k and 1M outstanding blocks; and writes everything to
-build/bench.json.
+times with 100k and 1M outstanding blocks, the leak check's hold and time to
+a verdict for 1 GiB in 1M blocks and for 10M small blocks (valgrind's whole
+run on the first beside it, and the raw copy rate of /proc/PID/mem as the
+copy's floor); and writes everything to build/bench.json.
 """
 import argparse
 import json
@@ -40,6 +42,7 @@ WORKLOAD_CXX = os.path.join(ROOT, "build", "bench", "workload_cxx")
 MEMLEAK_BT = os.path.join(ROOT, "bench", "memleak.bt")
 THREAD_CHURN = os.path.join(ROOT, "build", "bench", "thread_churn")
 GO_CHURN = os.path.join(ROOT, "build", "bench", "gochurn")
+BIG_HEAP = os.path.join(ROOT, "build", "progs", "big_heap")
 
 
 def libc_path():
@@ -383,6 +386,93 @@ def measure_lifecycle(rounds):
     return results
 
 
+def copy_floor(pid, nbytes):
+    """Seconds to read nbytes of pid's largest writable mapping through /proc/PID/mem."""
+    largest = (0, 0)
+    with open("/proc/%d/maps" % pid) as f:
+        for line in f:
+            fields = line.split()
+            start, end = (int(x, 16) for x in fields[0].split("-"))
+            if fields[1].startswith("rw") and end - start > largest[1] - largest[0]:
+                largest = (start, end)
+    chunk, done = 1 << 24, 0
+    begin = time.monotonic()
+    with open("/proc/%d/mem" % pid, "rb", buffering=0) as mem:
+        while done < min(nbytes, largest[1] - largest[0]):
+            mem.seek(largest[0] + done)
+            done += len(mem.read(min(chunk, largest[1] - largest[0] - done)))
+    return (time.monotonic() - begin) * nbytes / max(done, 1)
+
+
+def leak_check_once(count, size, lost, check):
+    """leaksnoop -c big_heap, ended by SIGINT once it holds every block: the final
+    report's leak check, the tracer's peak RSS, the copy floor on the same target."""
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "r.json")
+        argv = [LEAKSNOOP, "-f", "json", "-w", out, "-o", "0", "--max-allocs",
+                str(max(1 << 20, count * 2)), "3600"] + (["--leak-check"] if check else []) + \
+            ["-c", "%s %d %d %d" % (BIG_HEAP, count, size, lost)]
+        tracer = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                                  text=True)
+        for line in tracer.stdout:
+            if line.startswith("ready"):
+                break
+        target = int(subprocess.run(["pgrep", "-P", str(tracer.pid), "big_heap"],
+                                    capture_output=True, text=True).stdout.split()[0])
+        floor = copy_floor(target, count * size) if check else None
+        begin = time.monotonic()
+        tracer.send_signal(signal.SIGINT)
+        tracer.stdout.read()  # the command's lines until it is killed
+        _, _, usage = os.wait4(tracer.pid, 0)
+        wall = time.monotonic() - begin
+        report = read_json_lines(out)[-1]
+    return {"check": report.get("leak_check"), "final_report_s": wall,
+            "rss_kib": usage.ru_maxrss, "copy_floor_s": floor}
+
+
+def read_json_lines(path):
+    with open(path) as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+def measure_leak_check(quick):
+    """The leak check on 1 GiB in 1M blocks and on 10M blocks of 16 bytes: how long the
+    target is held, the time to a verdict (hold + mark), the tracer's extra memory."""
+    results = {}
+    cases = [("1 GiB in 1M blocks", 1 << 20, 1024, 1000)]
+    if not quick:
+        cases.append(("10M blocks of 16 B", 10000000, 16, 1000))
+    for name, count, size, lost in cases:
+        plain = leak_check_once(count, size, lost, False)
+        checked = leak_check_once(count, size, lost, True)
+        lc = checked["check"]
+        gib = lc["copied_bytes"] / float(1 << 30)
+        row = {"frozen_ms": lc["frozen_ms"], "mark_ms": lc["mark_ms"],
+               "verdict_s": (lc["frozen_ms"] + lc["mark_ms"]) / 1000.0,
+               "copied_bytes": lc["copied_bytes"], "scanned_bytes": lc["scanned_bytes"],
+               "held_s_per_gib": lc["frozen_ms"] / 1000.0 / gib,
+               "copy_floor_s_per_gib": checked["copy_floor_s"] / (count * size / float(1 << 30)),
+               "definitely_lost_allocs": lc["definitely_lost_allocs"],
+               "extra_rss_mib": (checked["rss_kib"] - plain["rss_kib"]) / 1024.0,
+               "rss_mib": checked["rss_kib"] / 1024.0}
+        if count <= (1 << 20) and shutil.which("valgrind") and not quick:
+            begin = time.monotonic()
+            subprocess.run(["valgrind", "-q", "--leak-check=full", BIG_HEAP, str(count),
+                            str(size), str(lost), "exit"], capture_output=True)
+            row["valgrind_whole_run_s"] = time.monotonic() - begin
+        results[name] = row
+        print("  %-20s held %.0f ms (%.2f s/GiB copied; /proc/PID/mem alone %.2f s/GiB), "
+              "verdict in %.2f s (mark %.0f ms), %d lost found of %d, tracer +%.0f MiB "
+              "(RSS %.0f MiB)%s" %
+              (name, row["frozen_ms"], row["held_s_per_gib"], row["copy_floor_s_per_gib"],
+               row["verdict_s"], row["mark_ms"], row["definitely_lost_allocs"], lost,
+               row["extra_rss_mib"], row["rss_mib"],
+               "; valgrind, which must run the program from its start: %.1f s" %
+               row["valgrind_whole_run_s"] if "valgrind_whole_run_s" in row else ""),
+              flush=True)
+    return results
+
+
 def bpf_maps():
     out = subprocess.run(["bpftool", "-j", "map", "show"], capture_output=True, text=True).stdout
     return json.loads(out or "[]")
@@ -508,6 +598,12 @@ def check_targets(results, args):
         target("%s: start and stop each under %.1f s" % (name, limit),
                "start %.3f s, stop %.3f s" % (row["start_s"], row["stop_s"]),
                row["start_s"] < 0.5 and row["stop_s"] < limit)
+    for name, row in results.get("leak_check", {}).items():
+        target("leak check, %s: held at most 1 s per GiB copied" % name,
+               "%.2f s/GiB" % row["held_s_per_gib"], row["held_s_per_gib"] <= 1.0)
+        if name.startswith("1 GiB"):
+            target("leak check, %s: verdict within 10 s" % name,
+                   "%.2f s" % row["verdict_s"], row["verdict_s"] <= 10.0)
     million = results["reports"][-1]
     target("report with %d outstanding blocks under 200 ms" % million["blocks"],
            "%.2f ms at most" % (million["report_ms_max"] or 0),
@@ -556,6 +652,9 @@ def run_bench(args):
     per_block = scale[1]["map_bytes"] / 1000000.0
     print("  BPF map memory with 1M outstanding blocks: %.1f bytes per block (all maps)" % per_block)
     results["reports"] = scale
+
+    print("\n== leak check (--leak-check)", flush=True)
+    results["leak_check"] = measure_leak_check(args.quick)
     results["map_bytes_per_block"] = per_block
     results["targets"] = check_targets(results, args)
     results["seconds"] = time.time() - started

@@ -4,8 +4,9 @@
  * with a byte that is no pointer, held by a table that a global points to
  * (all reachable).  Prints "ready", then a tick every 20 ms on stdout and
  * "signal N" when SIGUSR1 arrives, so that a test sees it run on and get
- * its signals after a check.  `big_heap COUNT SIZE [LOST]`: LOST more blocks
- * whose pointers are dropped (definitely lost).
+ * its signals after a check.  `big_heap COUNT SIZE [LOST [exit]]`: LOST
+ * more blocks whose pointers are dropped (definitely lost); "exit": return
+ * from main once ready instead (a check at exit, valgrind's).
  */
 #include <signal.h>
 #include <stdio.h>
@@ -49,6 +50,8 @@ int main(int argc, char **argv)
 	last_lost = NULL;
 	printf("ready\n");
 	fflush(stdout);
+	if (argc > 4 && !strcmp(argv[4], "exit"))
+		return 0;
 	for (;;) {
 		usleep(20000);
 		if (signals != seen) {
