@@ -220,6 +220,8 @@ static void mark_rows(struct session *s, struct report_state *st, const struct s
 		first_young = (snap->time_ns - filter->older_ns) / filter->epoch_ns;
 	hand_thread_stacks(s);
 	leak_check_mark(s->leak_check, table_is_complete(s, snap), filter->epoch_ns, first_young);
+	if (!leak_check_result(s->leak_check)->done)
+		return; /* no verdicts: the rows keep the maps' numbers */
 	for (size_t i = 0; i < n; i++) {
 		struct stack_row *row = &st->rows[i];
 		const struct reachability *reach;

@@ -88,11 +88,11 @@ static void conclude(struct session *s, const struct report *r)
 		fprintf(stderr, "leaksnoop: no leak check at the end: %s\n",
 			r->leak_check_skipped ? r->leak_check_skipped : "not run");
 	if (threads)
-		fprintf(stderr, "leaksnoop: %llu threads leaked (exited, never joined)\n",
-			(unsigned long long)threads);
+		fprintf(stderr, "leaksnoop: %llu thread%s leaked (exited, never joined nor detached)\n",
+			(unsigned long long)threads, threads == 1 ? "" : "s");
 	if (goroutines)
-		fprintf(stderr, "leaksnoop: %llu goroutines still running at exit\n",
-			(unsigned long long)goroutines);
+		fprintf(stderr, "leaksnoop: %llu goroutine%s still running at exit\n",
+			(unsigned long long)goroutines, goroutines == 1 ? "" : "s");
 	s->leak_found = lost_bytes || lost_allocs || threads || goroutines;
 }
 

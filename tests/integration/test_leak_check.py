@@ -71,6 +71,12 @@ def leaksnoop_sites(report, sites):
     return {name: dict(found[name]) for name in sites}
 
 
+def held_by(report, function):
+    """Bytes the heap stacks through function hold."""
+    return sum(s["outstanding_bytes"] for s in report["stacks"]
+               if s["kind"] == "heap" and function in [f.get("symbol") for f in s["frames"]])
+
+
 def status_field(pid, field):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -225,11 +231,34 @@ class LeakCheck(LeaksnoopTest):
             self.assertIn("PID %d is being traced by PID %d" % (target.pid, tracer.pid),
                           report["leak_check"]["skipped"])
             self.assertNotIn("reachability", str(report["stacks"]))
-            self.assertTrue(any(s["outstanding_bytes"] for s in report["stacks"]))
+            self.assertEqual(held_by(report, "dropped"), 600)  # the report goes on
         finally:
             tracer.terminate()
             tracer.wait()
             target.close()
+
+    def test_ptrace_denied_is_one_line_and_the_report_goes_on(self):
+        target = Target("leak_cases")
+        try:
+            run = Run(["-p", str(target.pid), "-o", "0", "--leak-check", "-T", "100", "1"],
+                      wrapper=[prog("deny_ptrace")])
+            try:
+                run.wait_tracing()
+                target.release()
+                target.wait_done()
+                time.sleep(2.2)
+                self.assertEqual(run.stop(), 0, run.stderr())
+                report, stderr = run.reports()[-1], run.stderr()
+            finally:
+                run.close()
+            self.assertIsNone(target.proc.poll())
+            self.assertEqual(status_field(target.pid, "TracerPid"), "0")
+        finally:
+            target.close()
+        self.assertIn("Operation not permitted (CAP_SYS_PTRACE needed",
+                      report["leak_check"]["skipped"])
+        self.assertEqual(stderr.count("leak check skipped"), 1, stderr)
+        self.assertEqual(held_by(report, "dropped"), 600)
 
     def hold_then(self, act):
         """leaksnoop -p on big_heap; act(run, ticker) once its check holds the target."""
@@ -303,6 +332,7 @@ class LeakCheck(LeaksnoopTest):
         status, report, stderr = self.check_command("leak_cases", "--leak-check-max-bytes", "1M")
         self.assertEqual(status, 0, stderr)
         self.assertIn("more than --leak-check-max-bytes", report["leak_check"]["skipped"])
+        self.assertEqual(held_by(report, "dropped"), 600)
         self.assertEqual(stderr.count("leak check skipped"), 1, stderr)
         self.assertNotIn("SUMMARY:", stderr)
 

@@ -175,8 +175,9 @@ static int stop_new_threads(struct frozen *f, bool traced_leader, bool leader_st
 			if (ptrace(PTRACE_SEIZE, tid, NULL, NULL)) {
 				if (errno == ESRCH)
 					continue; /* exited meanwhile */
-				snprintf(why, why_size, "cannot ptrace thread %d: %s", (int)tid,
-					 strerror(errno));
+				snprintf(why, why_size, "cannot ptrace thread %d: %s%s", (int)tid,
+					 strerror(errno), errno == EPERM ? " (CAP_SYS_PTRACE needed, "
+					 "and Yama's kernel.yama.ptrace_scope below 3)" : "");
 				closedir(dir);
 				return -EPERM;
 			}
