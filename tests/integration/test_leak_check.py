@@ -317,6 +317,48 @@ class LeakCheck(LeaksnoopTest):
             run.close()
             ticker.close()
 
+    def test_go_tool_pprof_ranks_the_leaks_by_lost_space(self):
+        from test_pprof import flat, pprof
+        with tempfile.TemporaryDirectory() as d:
+            profile = os.path.join(d, "heap.pb.gz")
+            out = subprocess.run([LEAKSNOOP, "--leak-check", "-f", "pprof", "-w", profile,
+                                  "-c", prog("leak_cases")], capture_output=True, text=True)
+            self.assertEqual(out.returncode, 0, out.stderr)
+            lost = pprof("-sample_index=lost_space", "-top", "-unit=B", profile)
+            self.assertEqual(flat(lost, "dropped"), "600B")
+            self.assertEqual(flat(lost, "list_node"), "96B")   # indirectly lost
+            self.assertIn(flat(lost, "cache_entry"), (None, "0"))  # reachable: no lost node
+            possibly = pprof("-sample_index=possibly_lost_space", "-top", "-unit=B", profile)
+            self.assertEqual(flat(possibly, "interior_only"), "300B")
+            self.assertEqual(flat(pprof("-sample_index=inuse_space", "-top", "-unit=B", profile),
+                                  "cache_entry"), "400B")
+
+    def test_metrics_carry_the_last_checks_verdicts(self):
+        from test_live import fetch, free_port
+        target = Target("leak_cases")
+        port = free_port()
+        run = Run(["-p", str(target.pid), "-o", "0", "--leak-check", "--listen",
+                   "127.0.0.1:%d" % port, "1"])
+        try:
+            run.wait_tracing()
+            target.release()
+            target.wait_done()
+            time.sleep(2.5)  # a periodic report, with its check, after the last allocation
+            metrics = fetch("http://127.0.0.1:%d/metrics" % port).decode()
+            self.assertEqual(run.stop(), 0, run.stderr())
+        finally:
+            run.close()
+            target.close()
+        found = {line.split("{")[0].split(" ")[0]: float(line.rsplit(" ", 1)[1])
+                 for line in metrics.splitlines() if line and not line.startswith("#")}
+        self.assertEqual(found["leaksnoop_definitely_lost_bytes"], 712)
+        self.assertEqual(found["leaksnoop_indirectly_lost_bytes"], 160)
+        self.assertIn('leaksnoop_stack_lost_bytes{', metrics)
+        self.assertGreater(found["leaksnoop_leak_check_frozen_seconds"], 0)
+        lint = subprocess.run(["promtool", "check", "metrics"], input=metrics,
+                              capture_output=True, text=True)
+        self.assertEqual(lint.returncode, 0, lint.stdout + lint.stderr)
+
     def test_leak_check_options_are_checked(self):
         for args, message in ((["--leak-check"], "give one -p PID or -c CMD"),
                               (["--leak-check", "-s", "10", "-c", "true"], "not with -s"),

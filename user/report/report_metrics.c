@@ -60,9 +60,11 @@ static void write_verdict_metrics(FILE *out, const struct report *r)
 		snprintf(name, sizeof(name), "leaksnoop_%s_bytes", verdict_name((enum verdict)v));
 		process_metric(out, r, name, "gauge", help[v], r->verdicts.of[v].bytes);
 	}
-	process_metric(out, r, "leaksnoop_leak_check_frozen_microseconds", "gauge",
-		       "How long the last leak check held the target, in microseconds.",
-		       (uint64_t)(r->leak_check->frozen_ms * 1000.0));
+	metric_head(out, "leaksnoop_leak_check_frozen_seconds", "gauge",
+		    "How long the last leak check held the target.");
+	fprintf(out, "leaksnoop_leak_check_frozen_seconds{pid=\"%d\",comm=", (int)r->pid);
+	write_label_value(out, r->comm);
+	fprintf(out, "} %.6f\n", r->leak_check->frozen_ms / 1000.0);
 	metric_head(out, "leaksnoop_stack_lost_bytes", "gauge",
 		    "Definitely and indirectly lost bytes of one allocation stack (last leak check).");
 	for (size_t i = 0; i < r->stack_count; i++) {
