@@ -185,17 +185,28 @@ class LeakCheck(LeaksnoopTest):
                     self.assertEqual(via[heuristic], 1, heuristic)
 
     def test_attached_mid_life_a_table_from_before_attach_keeps_its_blocks(self):
-        target = Target("leak_cases")
-        try:
-            report = self.trace_released(target, ["--leak-check"])
-            self.assertEqual(target.proc.poll(), None)
-        finally:
-            target.close()
         sites = C_SITES + ("in_old_table",)
         truth = valgrind_sites([prog("leak_cases")], C_SITES)
         truth["in_old_table"] = {"reachable": 176}  # only the table from before attach has it
-        self.assertEqual(leaksnoop_sites(report, sites), truth)
-        self.assertTrue(report["leak_check"]["allocator_memory_scanned"])
+        for suffix in ("", "_tcmalloc", "_musl", "_jemalloc"):
+            with self.subTest(program="leak_cases" + suffix):
+                target = Target("leak_cases" + suffix)
+                try:
+                    report = self.trace_released(target, ["--leak-check"])
+                finally:
+                    target.close()
+                found = leaksnoop_sites(report, sites)
+                self.assertTrue(report["leak_check"]["allocator_memory_scanned"])
+                if suffix != "_jemalloc":
+                    self.assertEqual(found, truth)
+                    continue
+                # jemalloc's thread caches keep stale pointers to the blocks they handed
+                # out, and mid-life its metadata is scanned: leaks can be missed, but
+                # nothing reachable is ever called lost.
+                for site in sites:
+                    self.assertEqual(sum(found[site].values()), sum(truth[site].values()), site)
+                    if "reachable" in truth[site]:
+                        self.assertEqual(list(found[site]), ["reachable"], site)
 
     def test_error_exitcode_suppressions_and_a_malformed_file(self):
         status, report, stderr = self.check_command("leak_cases", "--error-exitcode", "23")
