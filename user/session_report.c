@@ -297,7 +297,8 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 
 	/* The maps are read while the target is held: the blocks and the totals agree. */
 	if (checking)
-		held = !leak_check_hold(s->leak_check, s->child && s->child->held_at_exit);
+		held = !leak_check_hold(s->leak_check, checked_proc(s),
+					s->child && s->child->held_at_exit);
 	err = collector_read(s->collector, &snap);
 	if (held && !err)
 		leak_check_copy(s->leak_check, checked_proc(s));

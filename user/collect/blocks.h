@@ -24,11 +24,25 @@ struct block_list {
 	size_t count, cap;
 };
 
-/*
- * Every block of process proc in the table (fd of map `allocs`, buckets
- * long), in the table's order.  Returns 0 or -errno.
- */
-int blocks_read(int allocs_fd, uint32_t buckets, uint32_t proc, struct block_list *list);
+/* The block table mapped read-only into leaksnoop, its pages faulted in at once. */
+struct block_table {
+	const struct block_bucket *buckets;
+	uint32_t count;
+	size_t len;
+};
+
+/* Map `allocs` (its fd, buckets long) for reading; 0 or -errno. */
+int block_table_map(int allocs_fd, uint32_t buckets, struct block_table *table);
+void block_table_unmap(struct block_table *table);
+
+/* How many blocks of process proc the table holds now (to make room before reading). */
+size_t blocks_count(const struct block_table *table, uint32_t proc);
+
+/* Room for count blocks in list; 0 or -ENOMEM. */
+int blocks_reserve(struct block_list *list, size_t count);
+
+/* Every block of process proc in the table, in the table's order.  0 or -errno. */
+int blocks_read(const struct block_table *table, uint32_t proc, struct block_list *list);
 
 /*
  * The anonymous mmap regions of process proc that the program made itself

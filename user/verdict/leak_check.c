@@ -30,6 +30,7 @@ struct vtable_memo {
 struct leak_check {
 	struct leak_check_params params;
 	struct frozen frozen;
+	struct block_table table;
 	struct block_list blocks;
 	struct block_list own_mmaps; /* the program's own anonymous regions */
 	bool own_mmaps_known;
@@ -57,6 +58,10 @@ struct leak_check *leak_check_new(const struct leak_check_params *params)
 		return NULL;
 	lc->params = *params;
 	lc->mem_fd = -1;
+	if (block_table_map(params->blocks_fd, params->buckets, &lc->table)) {
+		free(lc);
+		return NULL;
+	}
 	lc->slots = calloc(params->max_slots, sizeof(*lc->slots));
 	lc->slot_seen = calloc(params->max_slots, sizeof(*lc->slot_seen));
 	if (!lc->slots || !lc->slot_seen) {
@@ -66,10 +71,13 @@ struct leak_check *leak_check_new(const struct leak_check_params *params)
 	return lc;
 }
 
+/* Everything a check copied, given back: between checks the tracer holds none of it. */
 static void drop_copy(struct leak_check *lc)
 {
 	image_free(&lc->image);
 	mappings_free(&lc->maps);
+	blocks_free(&lc->blocks);
+	blocks_free(&lc->own_mmaps);
 	lc->copied = false;
 }
 
@@ -80,6 +88,7 @@ void leak_check_free(struct leak_check *lc)
 	frozen_free(&lc->frozen);
 	drop_copy(lc);
 	blocks_free(&lc->blocks);
+	block_table_unmap(&lc->table);
 	blocks_free(&lc->own_mmaps);
 	blocks_free(&lc->thread_stacks);
 	free(lc->slots);
@@ -91,7 +100,7 @@ void leak_check_free(struct leak_check *lc)
 	free(lc);
 }
 
-int leak_check_hold(struct leak_check *lc, bool leader_stopped)
+int leak_check_hold(struct leak_check *lc, uint32_t proc, bool leader_stopped)
 {
 	int err;
 
@@ -104,6 +113,7 @@ int leak_check_hold(struct leak_check *lc, bool leader_stopped)
 			image_reserve(&lc->image, bytes + bytes / 16);
 		mappings_free(&lc->maps);
 	}
+	blocks_reserve(&lc->blocks, blocks_count(&lc->table, proc) * 9 / 8 + 4096);
 	lc->hold_start_ns = monotonic_ns();
 	err = freeze_process(lc->params.pid, lc->params.traced_leader, leader_stopped, &lc->frozen,
 			     lc->result.why, sizeof(lc->result.why));
@@ -124,7 +134,7 @@ void leak_check_copy(struct leak_check *lc, uint32_t proc)
 
 	if (!lc->held)
 		return;
-	err = blocks_read(lc->params.blocks_fd, lc->params.buckets, proc, &lc->blocks);
+	err = blocks_read(&lc->table, proc, &lc->blocks);
 	if (err) {
 		skip(lc, "cannot read the block table: %s", strerror(-err));
 		return;
@@ -388,6 +398,7 @@ void leak_check_mark(struct leak_check *lc, bool exact, uint64_t epoch_ns,
 	if (!lc->copied) {
 		if (!res->why[0])
 			snprintf(res->why, sizeof(res->why), "the target could not be held");
+		drop_copy(lc); /* the room made before the hold */
 		return;
 	}
 	blocks_sort(&lc->blocks);

@@ -62,10 +62,12 @@ struct leak_check *leak_check_new(const struct leak_check_params *params);
 void leak_check_free(struct leak_check *lc);
 
 /*
- * Stop the target (leader_stopped: -c's command is held at its exit
- * already).  0, or -errno with the result's `why` set; nothing is held then.
+ * Stop the target, whose blocks are proc's in the table (leader_stopped:
+ * -c's command is held at its exit already); room for the copy and the
+ * blocks is made first.  0, or -errno with the result's `why` set; nothing
+ * is held then.
  */
-int leak_check_hold(struct leak_check *lc, bool leader_stopped);
+int leak_check_hold(struct leak_check *lc, uint32_t proc, bool leader_stopped);
 
 /* While held: read the blocks of proc (the target's image), the mappings and the memory. */
 void leak_check_copy(struct leak_check *lc, uint32_t proc);
