@@ -50,14 +50,13 @@ def site(report, function, kind="heap"):
 class Run:
     """leaksnoop in the background, its stderr collected, JSON to a file."""
 
-    def __init__(self, args, fmt="json", env=None, wrapper=()):
+    def __init__(self, args, fmt="json", env=None, wrapper=(), stdout=subprocess.DEVNULL):
         self.dir = tempfile.TemporaryDirectory()
         self.out = os.path.join(self.dir.name, "report")
         self.stderr_path = os.path.join(self.dir.name, "stderr")
         self.stderr_file = open(self.stderr_path, "w")
         cmd = list(wrapper) + [LEAKSNOOP, "-f", fmt, "-w", self.out] + args
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=self.stderr_file,
-                                     env=env)
+        self.proc = subprocess.Popen(cmd, stdout=stdout, stderr=self.stderr_file, env=env)
 
     def stderr(self):
         with open(self.stderr_path) as f:

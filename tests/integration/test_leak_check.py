@@ -370,6 +370,36 @@ class LeakCheck(LeaksnoopTest):
                               capture_output=True, text=True)
         self.assertEqual(lint.returncode, 0, lint.stdout + lint.stderr)
 
+    def test_periodic_checks_of_a_command_it_traces_all_along(self):
+        """-c: the command is ptrace'd for its exit already; every second's check
+        interrupts it and lets it go, its signals still delivered, its ticks unbroken."""
+        with tempfile.NamedTemporaryFile("w+") as out:
+            run = Run(["-o", "0", "--leak-check", "1", "-c",
+                       "%s 100000 1024 10" % prog("big_heap")], stdout=out)
+            try:
+                run.wait_tracing()
+                time.sleep(1.5)
+                pid = int(subprocess.run(["pgrep", "-P", str(run.proc.pid), "big_heap"],
+                                         capture_output=True, text=True).stdout.split()[0])
+                for _ in range(6):
+                    os.kill(pid, signal.SIGUSR1)
+                    time.sleep(0.45)
+                self.assertEqual(run.stop(), 0, run.stderr())
+                reports = run.reports()
+            finally:
+                run.close()
+            out.seek(0)
+            lines = out.read().split("\n")
+        ticks = [int(line.split()[1]) for line in lines if line.startswith("tick")]
+        self.assertEqual(ticks, list(range(1, len(ticks) + 1)))
+        self.assertEqual([line for line in lines if line.startswith("signal")][-1], "signal 6")
+        checked = [r["leak_check"] for r in reports if "frozen_ms" in r["leak_check"]]
+        self.assertGreaterEqual(len(checked), 3)
+        for check in checked:
+            self.assertEqual(check["definitely_lost_allocs"], 10)
+            # the blocks, their table and stdio's buffer for stdout
+            self.assertEqual(check["reachable_allocs"], 100000 + 2)
+
     def test_leak_check_options_are_checked(self):
         for args, message in ((["--leak-check"], "give one -p PID or -c CMD"),
                               (["--leak-check", "-s", "10", "-c", "true"], "not with -s"),
