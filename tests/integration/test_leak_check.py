@@ -231,6 +231,24 @@ class LeakCheck(LeaksnoopTest):
             self.assertEqual(out.stderr.count("\n"), 1, out.stderr)
             self.assertIn(bad.name + ":2: expected 'leak:PATTERN'", out.stderr)
 
+    def test_error_exitcode_for_goroutines_left_running_at_the_commands_exit(self):
+        with tempfile.NamedTemporaryFile("w+") as out:
+            run = Run(["1", "--error-exitcode", "7", "-c", prog("goleak")], stdout=out)
+            try:
+                run.wait_tracing()
+                deadline = time.time() + 30
+                while "done" not in open(out.name).read() and time.time() < deadline:
+                    time.sleep(0.05)
+                pid = int(subprocess.run(["pgrep", "-P", str(run.proc.pid), "goleak"],
+                                         capture_output=True, text=True).stdout.split()[0])
+                os.kill(pid, signal.SIGTERM)
+                self.assertEqual(run.wait(60), 7, run.stderr())
+                stderr = run.stderr()
+            finally:
+                run.close()
+        # 30 on a channel, 20 in a select; the runtime's own goroutines are not counted.
+        self.assertIn("leaksnoop: 50 goroutines still running at exit", stderr)
+
     def test_a_target_under_a_debugger_is_reported_without_verdicts(self):
         target = Target("leak_cases")
         tracer = subprocess.Popen(["strace", "-q", "-o", "/dev/null", "-p", str(target.pid)])
