@@ -71,6 +71,11 @@ def leaksnoop_sites(report, sites):
     return {name: dict(found[name]) for name in sites}
 
 
+def read_text(path):
+    with open(path) as f:
+        return f.read()
+
+
 def held_by(report, function):
     """Bytes the heap stacks through function hold."""
     return sum(s["outstanding_bytes"] for s in report["stacks"]
@@ -237,7 +242,7 @@ class LeakCheck(LeaksnoopTest):
             try:
                 run.wait_tracing()
                 deadline = time.time() + 30
-                while "done" not in open(out.name).read() and time.time() < deadline:
+                while "done" not in read_text(out.name) and time.time() < deadline:
                     time.sleep(0.05)
                 pid = int(subprocess.run(["pgrep", "-P", str(run.proc.pid), "goleak"],
                                          capture_output=True, text=True).stdout.split()[0])
@@ -248,6 +253,34 @@ class LeakCheck(LeaksnoopTest):
                 run.close()
         # 30 on a channel, 20 in a select; the runtime's own goroutines are not counted.
         self.assertIn("leaksnoop: 50 goroutines still running at exit", stderr)
+
+    def test_error_exitcode_for_leaked_threads_unless_suppressed(self):
+        def status_with(*options):
+            with tempfile.NamedTemporaryFile("w+") as out:
+                run = Run(["1", "--error-exitcode", "5"] + list(options) +
+                          ["-c", prog("threads")], stdout=out)
+                try:
+                    run.wait_tracing()
+                    deadline = time.time() + 30
+                    while "done" not in read_text(out.name) and time.time() < deadline:
+                        time.sleep(0.05)
+                    pid = int(subprocess.run(["pgrep", "-P", str(run.proc.pid), "threads"],
+                                             capture_output=True, text=True).stdout.split()[0])
+                    os.kill(pid, signal.SIGTERM)
+                    return run.wait(60), run.stderr()
+                finally:
+                    run.close()
+
+        status, stderr = status_with()
+        self.assertEqual(status, 5, stderr)
+        self.assertIn("threads leaked", stderr)
+        # Threads still running when the command exits were never joined either.
+        with tempfile.NamedTemporaryFile("w", suffix=".supp") as supp:
+            supp.write("leak:leak_site\nleak:blocked_site\nleak:pool_site\n")
+            supp.flush()
+            status, stderr = status_with("--suppressions", supp.name)
+        self.assertEqual(status, 128 + signal.SIGTERM, stderr)  # the command's own
+        self.assertNotIn("threads leaked", stderr)
 
     def test_a_target_under_a_debugger_is_reported_without_verdicts(self):
         target = Target("leak_cases")
