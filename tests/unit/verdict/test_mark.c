@@ -227,3 +227,45 @@ Test(mark, every_block_of_a_large_block_is_found_on_any_of_its_pages)
 	cr_assert_eq(verdict_of(big), VERDICT_POSSIBLY_LOST);
 	cr_assert_eq(verdict_of(after), VERDICT_REACHABLE);
 }
+
+/*
+ * The nine cases of valgrind's memcheck/tests/leak-cases.c: root pointers
+ * (to the start or the interior of A) and A's pointer to B (start or
+ * interior), with the categories valgrind gives each pair.
+ */
+Test(mark, valgrinds_nine_cases_of_pointers_between_two_blocks)
+{
+	static const struct {
+		int root;  /* 0: none, 1: to A's start, 2: into A */
+		int a_to_b; /* 0: no B, 1: to B's start, 2: into B, -1: B, but no pointer */
+		enum verdict a, b;
+	} cases[] = {
+		{ 1, 0, VERDICT_REACHABLE, 0 },
+		{ 1, 1, VERDICT_REACHABLE, VERDICT_REACHABLE },
+		{ 0, 0, VERDICT_DEFINITELY_LOST, 0 },
+		{ 0, 1, VERDICT_DEFINITELY_LOST, VERDICT_INDIRECTLY_LOST },
+		{ 2, 0, VERDICT_POSSIBLY_LOST, 0 },
+		{ 1, 2, VERDICT_REACHABLE, VERDICT_POSSIBLY_LOST },
+		{ 2, 1, VERDICT_POSSIBLY_LOST, VERDICT_POSSIBLY_LOST },
+		{ 2, 2, VERDICT_POSSIBLY_LOST, VERDICT_POSSIBLY_LOST },
+		{ 0, 2, VERDICT_DEFINITELY_LOST, VERDICT_INDIRECTLY_LOST },
+	};
+	uint64_t a[9], b[9];
+
+	for (size_t i = 0; i < 9; i++) { /* in address order: each A, then its B */
+		a[i] = add_block(0x100 * (2 * i + 1), 16);
+		b[i] = cases[i].a_to_b ? add_block(0x100 * (2 * i + 2), 16) : 0;
+		if (cases[i].root)
+			store(GLOBALS + 8 * i, a[i] + (cases[i].root == 2 ? 8 : 0));
+		if (cases[i].a_to_b > 0)
+			store(a[i], b[i] + (cases[i].a_to_b == 2 ? 8 : 0));
+	}
+	mark(NULL, 0);
+	for (size_t i = 0; i < 9; i++) {
+		cr_expect_eq(verdict_of(a[i]), cases[i].a, "case %zu: A is %s", i + 1,
+			     verdict_name(verdict_of(a[i])));
+		if (b[i])
+			cr_expect_eq(verdict_of(b[i]), cases[i].b, "case %zu: B is %s", i + 1,
+				     verdict_name(verdict_of(b[i])));
+	}
+}
