@@ -93,10 +93,10 @@ def status_field(pid, field):
 class Ticker:
     """tests/progs/big_heap: 1 GiB in 1M blocks, a tick every 20 ms on stdout."""
 
-    def __init__(self, count=1 << 20, size=1024):
+    def __init__(self, count=1 << 20, size=1024, mode=None):
         self.out = tempfile.NamedTemporaryFile(mode="w+")
-        self.proc = subprocess.Popen([prog("big_heap"), str(count), str(size)],
-                                     stdout=self.out)
+        self.proc = subprocess.Popen([prog("big_heap"), str(count), str(size)] +
+                                     (["0", mode] if mode else []), stdout=self.out)
         self.pid = self.proc.pid
         deadline = time.time() + 60
         while "ready" not in self.lines() and time.time() < deadline:
@@ -368,6 +368,24 @@ class LeakCheck(LeaksnoopTest):
         finally:
             run.close()
             ticker.close()
+
+    def test_a_target_that_forks_all_the_time_is_checked_and_runs_on(self):
+        ticker = Ticker(100000, 1024, "fork")
+        run = Run(["-p", str(ticker.pid), "--leak-check", "1"])
+        try:
+            run.wait_tracing()
+            time.sleep(3.5)
+            self.assertEqual(run.stop(), 0, run.stderr())
+            checks = [r["leak_check"] for r in run.reports()]
+            self.assert_runs_on(ticker)
+            self.assertNotIn("fork failed", ticker.lines())
+            children = subprocess.run(["pgrep", "-P", str(ticker.pid)], capture_output=True,
+                                      text=True).stdout.split()
+            self.assertEqual(children, [])  # every child ran, exited and was reaped
+        finally:
+            run.close()
+            ticker.close()
+        self.assertGreaterEqual(len([c for c in checks if "frozen_ms" in c]), 3, checks)
 
     def test_a_target_killed_during_the_hold_ends_the_run_cleanly(self):
         run, ticker = self.hold_then(lambda _, t: t.proc.kill())

@@ -4,14 +4,16 @@
  * with a byte that is no pointer, held by a table that a global points to
  * (all reachable).  Prints "ready", then a tick every 20 ms on stdout and
  * "signal N" when SIGUSR1 arrives, so that a test sees it run on and get
- * its signals after a check.  `big_heap COUNT SIZE [LOST [exit]]`: LOST
+ * its signals after a check.  `big_heap COUNT SIZE [LOST [exit|fork]]`: LOST
  * more blocks whose pointers are dropped (definitely lost); "exit": return
- * from main once ready instead (a check at exit, valgrind's).
+ * from main once ready instead (a check at exit, valgrind's); "fork": fork a
+ * child that exits at once before every tick, and reap it.
  */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 void **table;
@@ -38,6 +40,7 @@ int main(int argc, char **argv)
 	size_t size = argc > 2 ? strtoul(argv[2], NULL, 10) : 1024;
 	size_t lost = argc > 3 ? strtoul(argv[3], NULL, 10) : 0;
 	unsigned tick = 0, seen = 0;
+	int forking = argc > 4 && !strcmp(argv[4], "fork");
 
 	signal(SIGUSR1, on_usr1);
 	table = malloc(count * sizeof(*table));
@@ -54,6 +57,14 @@ int main(int argc, char **argv)
 		return 0;
 	for (;;) {
 		usleep(20000);
+		if (forking) {
+			pid_t child = fork();
+
+			if (child == 0)
+				_exit(0);
+			if (child < 0 || waitpid(child, NULL, 0) != child)
+				printf("fork failed\n");
+		}
 		if (signals != seen) {
 			seen = signals;
 			printf("signal %u\n", seen);
