@@ -21,7 +21,7 @@
 #include "mark.h"
 
 #define PAGE_SHIFT 12
-#define RED_WORD sizeof(uint64_t)
+#define WORD sizeof(uint64_t) /* pointers are looked for in aligned 8-byte words */
 
 /* The mark phase's working states (turned into enum verdict at the end). */
 enum {
@@ -195,18 +195,18 @@ static enum mark_heuristic heuristic_of(const struct marker *m, const struct hea
 	const struct mark_space *space = m->space;
 	uint64_t w0, w1;
 
-	if (addr == b->start + 3 * RED_WORD && read_word(space, b->start, &w0) &&
-	    read_word(space, b->start + RED_WORD, &w1) && w1 < b->size &&
-	    3 * RED_WORD + w1 + 1 == b->size && w0 <= w1)
+	if (addr == b->start + 3 * WORD && read_word(space, b->start, &w0) &&
+	    read_word(space, b->start + WORD, &w1) && w1 < b->size &&
+	    3 * WORD + w1 + 1 == b->size && w0 <= w1)
 		return HEURISTIC_STDSTRING;
-	if (addr == b->start + RED_WORD && read_word(space, b->start, &w0)) {
-		if (w0 > 0 && b->size - RED_WORD == w0)
+	if (addr == b->start + WORD && read_word(space, b->start, &w0)) {
+		if (w0 > 0 && b->size - WORD == w0)
 			return HEURISTIC_LENGTH64;
-		if (w0 > 0 && (b->size - RED_WORD) % w0 == 0)
+		if (w0 > 0 && (b->size - WORD) % w0 == 0)
 			return HEURISTIC_NEWARRAY;
 	}
-	if (space->is_vtable && !(addr % RED_WORD) && read_word(space, addr, &w1) &&
-	    read_word(space, b->start, &w0) && !(w0 % RED_WORD) && !(w1 % RED_WORD) &&
+	if (space->is_vtable && !(addr % WORD) && read_word(space, addr, &w1) &&
+	    read_word(space, b->start, &w0) && !(w0 % WORD) && !(w1 % WORD) &&
 	    w0 >= 4096 && w1 >= 4096 && space->is_vtable(space->vtable_ctx, w1) &&
 	    space->is_vtable(space->vtable_ctx, w0))
 		return HEURISTIC_MULTIPLE_INHERITANCE;
@@ -279,17 +279,17 @@ static void scan_range(struct marker *m, uint64_t start, uint64_t end, bool prio
 	const uint8_t *data;
 	uint64_t lo = m->lo, hi = m->hi;
 
-	start = (start + RED_WORD - 1) & ~(uint64_t)(RED_WORD - 1);
+	start = (start + WORD - 1) & ~(uint64_t)(WORD - 1);
 	if (end <= start)
 		return;
-	end &= ~(uint64_t)(RED_WORD - 1);
+	end &= ~(uint64_t)(WORD - 1);
 	data = copied(m->space, start, end - start);
 	if (!data) {
 		m->result->unreadable_bytes += end - start;
 		return;
 	}
 	m->result->scanned_bytes += end - start;
-	for (uint64_t off = 0; off < end - start; off += RED_WORD) {
+	for (uint64_t off = 0; off < end - start; off += WORD) {
 		uint64_t word;
 
 		memcpy(&word, data + off, sizeof(word));
