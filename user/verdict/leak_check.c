@@ -35,7 +35,7 @@ struct leak_check {
 	struct block_list own_mmaps; /* the program's own anonymous regions */
 	bool own_mmaps_known;
 	struct mapping_list maps;
-	struct block_list thread_stacks; /* as blocks: [top - size, top + TLS_ROOM) */
+	struct block_list thread_stacks; /* as blocks: [top - size, top + THREAD_TOP_ROOM) */
 	struct target_image image;
 	bool held, copied;
 	unsigned long long hold_start_ns;
