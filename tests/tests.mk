@@ -88,7 +88,8 @@ FIX := $(OUT)/fixtures
 FIX_SRC := tests/unit/fixtures
 FIXTURES := $(FIX)/fixture_pie $(FIX)/fixture_nopie $(FIX)/fixture_stripped \
 	    $(FIX)/.debug/fixture_stripped.debug $(FIX)/fixture_cxx $(FIX)/libfixture.so \
-	    $(FIX)/libcfi_fixture.so $(FIX)/libcfi_noindex.so
+	    $(FIX)/libcfi_fixture.so $(FIX)/libcfi_noindex.so $(FIX)/go_fixture \
+	    $(FIX)/go_fixture_stripped
 
 $(FIX) $(FIX)/.debug:
 	mkdir -p $@
@@ -119,6 +120,14 @@ $(FIX)/libcfi_noindex.so: $(FIX_SRC)/cfi_fixture.S | $(FIX)
 
 $(FIX)/fixture_cxx: $(FIX_SRC)/fixture_cxx.cpp | $(FIX)
 	$(CXX) -g -O1 $< -o $@
+
+# A Go program with its symbol table and DWARF, and the same stripped as
+# production ships it (test_gopclntab.c: .gopclntab names both alike).
+$(FIX)/go_fixture: tests/progs/goleak/main.go | $(FIX)
+	GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache go build -o $@ $<
+
+$(FIX)/go_fixture_stripped: tests/progs/goleak/main.go | $(FIX)
+	GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache go build -ldflags="-s -w" -o $@ $<
 
 UNIT_SRCS := $(wildcard tests/unit/test_*.c tests/unit/*/test_*.c)
 $(OUT)/unit_tests: $(UNIT_SRCS) tests/unit/fixture_run.c $(OUT)/libleaksnoop.a
