@@ -97,7 +97,7 @@ static int start_leak_check(struct run *run)
 	};
 
 	params.blocks_fd = tracer_blocks_fd(&run->tracer, &params.buckets);
-	params.mmaps_fd = o->no_mmap ? -1 : tracer_mmaps_fd(&run->tracer);
+	params.mmaps_fd = o->no_mmap ? -1 : tracer_mmaps_fd(&run->tracer, &params.mmaps_max);
 	if (params.blocks_fd < 0)
 		return fail(EXIT_USAGE, "--leak-check needs the heap probes: not with --floor");
 	run->leak_check = leak_check_new(&params);

@@ -180,39 +180,21 @@ static uint32_t checked_proc(const struct session *s)
 /* The verdicts of a row's stack, or NULL: only the target's heap is checked. */
 static const struct reachability *row_verdicts(const struct session *s, const struct stack_row *row)
 {
-	if (row->sample->key.kind != LS_KIND_HEAP || row->sample->key.proc != checked_proc(s))
-		return NULL;
-	return leak_check_slot(s->leak_check, row->sample->slot);
+	return leak_check_verdicts(s->leak_check, &row->sample->key, row->sample->slot);
 }
 
 /* The stacks of the threads the probes saw created, for the leak check's roots. */
 static void hand_thread_stacks(struct session *s)
 {
 	struct thread_snapshot snap;
-	uint64_t *tops, *sizes;
-	size_t n = 0;
 
-	if (!s->threads || thread_collector_read(s->threads, &snap))
-		return;
-	tops = calloc(snap.thread_count + 1, sizeof(*tops));
-	sizes = calloc(snap.thread_count + 1, sizeof(*sizes));
-	for (size_t i = 0; tops && sizes && i < snap.thread_count; i++) {
-		const struct thread_record *t = &snap.threads[i].record;
-
-		if (t->proc != checked_proc(s) || !t->handle)
-			continue;
-		tops[n] = t->handle;
-		sizes[n++] = t->stack_bytes ? t->stack_bytes : s->default_stack_bytes;
-	}
-	if (tops && sizes)
-		leak_check_thread_stacks(s->leak_check, tops, sizes, n);
-	free(tops);
-	free(sizes);
+	if (s->threads && !thread_collector_read(s->threads, &snap))
+		leak_check_thread_stacks(s->leak_check, &snap, s->default_stack_bytes);
 }
 
 /* Mark, and give each row its blocks' numbers: the same blocks, counted one by one. */
 static void mark_rows(struct session *s, struct report_state *st, const struct snapshot *snap,
-		      const struct age_filter *filter, size_t n)
+		      const struct age_filter *filter, size_t n, uint32_t checked)
 {
 	uint64_t first_young = 0;
 
@@ -224,18 +206,13 @@ static void mark_rows(struct session *s, struct report_state *st, const struct s
 		return; /* no verdicts: the rows keep the maps' numbers */
 	for (size_t i = 0; i < n; i++) {
 		struct stack_row *row = &st->rows[i];
-		const struct reachability *reach;
+		const struct reachability *reach = row_verdicts(s, row);
 
-		if (row->sample->key.kind != LS_KIND_HEAP || row->sample->key.proc != checked_proc(s))
-			continue;
-		reach = row_verdicts(s, row);
-		row->bytes = row->count = 0;
-		for (int v = 0; reach && v < VERDICT_COUNT; v++) {
-			row->bytes += (int64_t)reach->of[v].bytes;
-			row->count += (int64_t)reach->of[v].allocs;
-		}
-		row->lost_bytes = reach ? (int64_t)(reach->of[VERDICT_DEFINITELY_LOST].bytes +
-						    reach->of[VERDICT_INDIRECTLY_LOST].bytes) : 0;
+		if (row->sample->key.kind != LS_KIND_HEAP || row->sample->key.proc != checked)
+			continue; /* a stack the check did not look at keeps the maps' numbers */
+		row->bytes = reach ? (int64_t)reachability_all(reach).bytes : 0;
+		row->count = reach ? (int64_t)reachability_all(reach).allocs : 0;
+		row->lost_bytes = reach ? (int64_t)reachability_lost(reach).bytes : 0;
 	}
 }
 
@@ -293,15 +270,15 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 	struct report r = { 0 };
 	size_t n;
 	bool checking = periodic && s->leak_check, held = false;
+	uint32_t checked = checking ? checked_proc(s) : LS_NO_PROC;
 	int err;
 
 	/* The maps are read while the target is held: the blocks and the totals agree. */
 	if (checking)
-		held = !leak_check_hold(s->leak_check, checked_proc(s),
-					s->child && s->child->held_at_exit);
+		held = !leak_check_hold(s->leak_check, checked, s->child && s->child->held_at_exit);
 	err = collector_read(s->collector, &snap);
 	if (held && !err)
-		leak_check_copy(s->leak_check, checked_proc(s));
+		leak_check_copy(s->leak_check);
 	if (checking) {
 		int stop = leak_check_release(s->leak_check);
 
@@ -314,7 +291,7 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 		hide_gone_procs(s->procs, st->proc_syms, &snap);
 	n = aggregate_rows(&snap, &filter, periodic ? st->history : NULL, st->prev_ns, st->rows);
 	if (checking)
-		mark_rows(s, st, &snap, &filter, n);
+		mark_rows(s, st, &snap, &filter, n, checked);
 	if (o->sort_by_growth)
 		aggregate_sort_by_growth(st->rows, n);
 	if (o->sort_by_lost)

@@ -74,16 +74,12 @@ static uint64_t unsuppressed_goroutines(const struct session *s, const struct re
  */
 static void conclude(struct session *s, const struct report *r)
 {
-	const struct reachability *v = &r->verdicts;
-	uint64_t lost_bytes = v->of[VERDICT_DEFINITELY_LOST].bytes +
-			      v->of[VERDICT_INDIRECTLY_LOST].bytes;
-	uint64_t lost_allocs = v->of[VERDICT_DEFINITELY_LOST].allocs +
-			       v->of[VERDICT_INDIRECTLY_LOST].allocs;
+	struct verdict_count lost = reachability_lost(&r->verdicts);
 	uint64_t threads = unsuppressed_threads(s, r), goroutines = unsuppressed_goroutines(s, r);
 
 	if (s->opts->leak_check && r->leak_check)
 		fprintf(stderr, "SUMMARY: leaksnoop: %llu bytes leaked in %llu allocations.\n",
-			(unsigned long long)lost_bytes, (unsigned long long)lost_allocs);
+			(unsigned long long)lost.bytes, (unsigned long long)lost.allocs);
 	else if (s->opts->leak_check)
 		fprintf(stderr, "leaksnoop: no leak check at the end: %s\n",
 			r->leak_check_skipped ? r->leak_check_skipped : "not run");
@@ -93,7 +89,7 @@ static void conclude(struct session *s, const struct report *r)
 	if (goroutines)
 		fprintf(stderr, "leaksnoop: %llu goroutine%s still running at exit\n",
 			(unsigned long long)goroutines, goroutines == 1 ? "" : "s");
-	s->leak_found = lost_bytes || lost_allocs || threads || goroutines;
+	s->leak_found = lost.allocs || threads || goroutines;
 }
 
 int write_report(struct session *s, struct report_state *st, bool final, bool exited)

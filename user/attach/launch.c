@@ -162,6 +162,12 @@ static bool disarm_entry_stop(struct launched *child)
 	       !ptrace(PTRACE_SETREGS, child->pid, NULL, &regs);
 }
 
+/* A wait status as a shell reports it: the exit code, or 128+N for signal N. */
+static int shell_status(int wait_status)
+{
+	return WIFEXITED(wait_status) ? WEXITSTATUS(wait_status) : 128 + WTERMSIG(wait_status);
+}
+
 /* What a status from waitpid() means for the child; true once it has gone or is held at exit. */
 static bool handle_status(struct launched *child, int status, void (*on_image)(void *arg),
 			  void *arg)
@@ -170,8 +176,7 @@ static bool handle_status(struct launched *child, int status, void (*on_image)(v
 
 	if (WIFEXITED(status) || WIFSIGNALED(status)) {
 		child->pid = -1;
-		child->exit_status = WIFEXITED(status) ? WEXITSTATUS(status) :
-							 128 + WTERMSIG(status);
+		child->exit_status = shell_status(status);
 		return true;
 	}
 	if (!WIFSTOPPED(status))
@@ -183,8 +188,7 @@ static bool handle_status(struct launched *child, int status, void (*on_image)(v
 
 			if (child->hold_at_exit &&
 			    !ptrace(PTRACE_GETEVENTMSG, child->pid, NULL, &code)) {
-				child->exit_status = WIFEXITED((int)code) ? WEXITSTATUS((int)code) :
-							 128 + WTERMSIG((int)code);
+				child->exit_status = shell_status((int)code);
 				child->held_at_exit = true;
 				return true;
 			}

@@ -19,6 +19,7 @@
 
 #include "common/fail.h"
 #include "preflight.h"
+#include "target/proc_status.h"
 
 #ifndef CAP_PERFMON
 #define CAP_PERFMON 38
@@ -78,18 +79,8 @@ int ensure_tracefs(bool verbose)
 
 pid_t tgid_of(pid_t pid)
 {
-	char path[64], line[128];
-	pid_t tgid = pid;
-	FILE *f;
+	pid_t tgid = (pid_t)proc_status_number(pid, "Tgid", pid);
 
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return pid;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
-			break;
-	fclose(f);
 	return tgid > 0 ? tgid : pid;
 }
 

@@ -139,8 +139,8 @@ void tracer_delta_banks(const struct tracer *t, struct delta_banks *banks);
 int tracer_traces_fd(const struct tracer *t);
 /* Map `allocs`, the block table, and its number of buckets; -1 without heap probes. */
 int tracer_blocks_fd(const struct tracer *t, uint32_t *buckets);
-/* Map `mmaps`, the program's anonymous regions; -1 without heap probes. */
-int tracer_mmaps_fd(const struct tracer *t);
+/* Map `mmaps`, the program's anonymous regions, and its size; -1 without heap probes. */
+int tracer_mmaps_fd(const struct tracer *t, uint32_t *max_entries);
 int tracer_counters_fd(const struct tracer *t);
 
 /*

@@ -83,7 +83,10 @@ int tracer_blocks_fd(const struct tracer *t, uint32_t *buckets)
 	return bpf_map__fd(t->skel->maps.allocs);
 }
 
-int tracer_mmaps_fd(const struct tracer *t)
+int tracer_mmaps_fd(const struct tracer *t, uint32_t *max_entries)
 {
-	return t->skel ? bpf_map__fd(t->skel->maps.mmaps) : -1;
+	if (!t->skel)
+		return -1;
+	*max_entries = bpf_map__max_entries(t->skel->maps.mmaps);
+	return bpf_map__fd(t->skel->maps.mmaps);
 }

@@ -16,6 +16,7 @@
 
 #include "leaksnoop.h"
 #include "blocks.h"
+#include "map_walk.h"
 
 static int by_start(const void *a, const void *b)
 {
@@ -107,25 +108,34 @@ int blocks_read(const struct block_table *table, uint32_t proc, struct block_lis
 	return 0;
 }
 
-int mmaps_read(int mmaps_fd, uint32_t proc, struct block_list *list)
+struct mmaps_walk {
+	uint32_t proc;
+	struct block_list *list;
+	bool failed;
+};
+
+static bool add_region(const void *key, const void *value, void *arg)
 {
-	__u64 key, next;
-	void *prev = NULL;
+	struct mmaps_walk *w = arg;
+	const struct alloc_record *rec = value;
+	uint64_t addr;
+
+	memcpy(&addr, key, sizeof(addr));
+	if (!in_proc(addr, w->proc))
+		return true;
+	w->failed = append(w->list, &(struct heap_block){
+		.start = addr & ((1ULL << LS_PROC_SHIFT) - 1),
+		.size = rec->size, .slot = rec->slot, .time_ns = rec->time_ns });
+	return !w->failed;
+}
+
+int mmaps_read(int mmaps_fd, uint32_t max_regions, uint32_t proc, struct block_list *list)
+{
+	struct mmaps_walk w = { proc, list, false };
 
 	list->count = 0;
-	while (!bpf_map_get_next_key(mmaps_fd, prev, &next)) {
-		struct alloc_record rec;
-
-		key = next;
-		prev = &key;
-		if (key >> LS_PROC_SHIFT != proc || bpf_map_lookup_elem(mmaps_fd, &key, &rec))
-			continue;
-		if (append(list, &(struct heap_block){
-				.start = key & ((1ULL << LS_PROC_SHIFT) - 1),
-				.size = rec.size, .slot = rec.slot, .time_ns = rec.time_ns }))
-			return -ENOMEM;
-	}
-	return 0;
+	map_walk(mmaps_fd, sizeof(__u64), sizeof(struct alloc_record), max_regions, add_region, &w);
+	return w.failed ? -ENOMEM : 0;
 }
 
 void blocks_sort(struct block_list *list)

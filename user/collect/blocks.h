@@ -47,9 +47,10 @@ int blocks_read(const struct block_table *table, uint32_t proc, struct block_lis
 /*
  * The anonymous mmap regions of process proc that the program made itself
  * (map `mmaps`: the allocator's own are never recorded there), as blocks
- * with their slot; in the map's order.  Returns 0 or -errno.
+ * with their slot; in the map's order, at most max_regions (the map's
+ * size).  Returns 0 or -errno.
  */
-int mmaps_read(int mmaps_fd, uint32_t proc, struct block_list *list);
+int mmaps_read(int mmaps_fd, uint32_t max_regions, uint32_t proc, struct block_list *list);
 
 /* By address, as the mark phase needs them (done after the target is let go). */
 void blocks_sort(struct block_list *list);

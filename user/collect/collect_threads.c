@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include "collect_threads.h"
+#include "map_walk.h"
 
 struct thread_collector {
 	int threads_fd, stacks_fd;
@@ -48,30 +49,34 @@ void thread_collector_free(struct thread_collector *c)
 	free(c);
 }
 
+/* Where read_map puts each entry: an array of structs holding the key and the value. */
+struct entry_array {
+	uint8_t *entries;
+	size_t entry_size, key_off, key_size, value_off, value_size, count;
+};
+
+static bool copy_entry(const void *key, const void *value, void *arg)
+{
+	struct entry_array *a = arg;
+	uint8_t *entry = a->entries + a->count++ * a->entry_size;
+
+	memcpy(entry + a->key_off, key, a->key_size);
+	memcpy(entry + a->value_off, value, a->value_size);
+	return true;
+}
+
 /*
  * Read up to max entries of a hash map into an array of structs, each holding
- * its key at key_off and its value at value_off.  The maps read here are small
- * and change rarely, so key by key will do; a key deleted during the walk makes
- * the kernel restart from the first key, and max keeps that finite.
+ * its key at key_off and its value (value_size bytes) at value_off.  The maps
+ * read here are small and change rarely, so key by key will do.
  */
 static size_t read_map(int fd, void *entries, size_t entry_size, size_t key_off,
-		       size_t key_size, size_t value_off, size_t max)
+		       size_t key_size, size_t value_off, size_t value_size, size_t max)
 {
-	uint8_t key[16], next[16];
-	size_t n = 0;
-	bool first = true;
+	struct entry_array a = { entries, entry_size, key_off, key_size, value_off, value_size, 0 };
 
-	while (n < max && !bpf_map_get_next_key(fd, first ? NULL : key, next)) {
-		uint8_t *entry = (uint8_t *)entries + n * entry_size;
-
-		first = false;
-		memcpy(key, next, key_size);
-		if (!bpf_map_lookup_elem(fd, key, entry + value_off)) {
-			memcpy(entry + key_off, key, key_size);
-			n++;
-		}
-	}
-	return n;
+	map_walk(fd, key_size, value_size, max, copy_entry, &a);
+	return a.count;
 }
 
 int thread_collector_read(struct thread_collector *c, struct thread_snapshot *snap)
@@ -81,12 +86,14 @@ int thread_collector_read(struct thread_collector *c, struct thread_snapshot *sn
 	snap->threads = c->threads;
 	snap->thread_count = read_map(c->threads_fd, c->threads, sizeof(*c->threads),
 				      offsetof(struct thread_entry, tid), sizeof(__u32),
-				      offsetof(struct thread_entry, record), LS_MAX_TRACKED_THREADS);
+				      offsetof(struct thread_entry, record), sizeof(struct thread_record),
+				      LS_MAX_TRACKED_THREADS);
 	snap->stacks = c->stacks;
 	snap->stack_count = read_map(c->stacks_fd, c->stacks, sizeof(*c->stacks),
 				     offsetof(struct thread_stack_entry, key),
 				     sizeof(struct thread_stack_key),
-				     offsetof(struct thread_stack_entry, stats), c->max_stacks);
+				     offsetof(struct thread_stack_entry, stats),
+				     sizeof(struct thread_stack_stats), c->max_stacks);
 	clock_gettime(CLOCK_MONOTONIC, &now);
 	snap->time_ns = (uint64_t)now.tv_sec * 1000000000ULL + now.tv_nsec;
 	return 0;
@@ -95,5 +102,6 @@ int thread_collector_read(struct thread_collector *c, struct thread_snapshot *sn
 size_t collect_go_sites(int go_sites_fd, struct go_site_entry *sites, size_t max)
 {
 	return read_map(go_sites_fd, sites, sizeof(*sites), offsetof(struct go_site_entry, gopc),
-			sizeof(__u64), offsetof(struct go_site_entry, site), max);
+			sizeof(__u64), offsetof(struct go_site_entry, site), sizeof(struct go_site),
+			max);
 }

@@ -75,16 +75,8 @@ static void write_leak_check(struct json_writer *w, const struct report *r)
 		snprintf(key, sizeof(key), "%s_allocs", verdict_name((enum verdict)v));
 		json_uint(w, key, r->verdicts.of[v].allocs);
 	}
-	{
-		uint64_t bytes = 0, allocs = 0;
-
-		for (int v = 0; v < VERDICT_COUNT; v++) {
-			bytes += r->suppressed.of[v].bytes;
-			allocs += r->suppressed.of[v].allocs;
-		}
-		json_uint(w, "suppressed_bytes", bytes);
-		json_uint(w, "suppressed_allocs", allocs);
-	}
+	json_uint(w, "suppressed_bytes", reachability_all(&r->suppressed).bytes);
+	json_uint(w, "suppressed_allocs", reachability_all(&r->suppressed).allocs);
 	json_object_begin(w, "reachable_via_heuristic");
 	for (int h = 1; h < HEURISTIC_COUNT; h++)
 		json_uint(w, heuristics[h], lc->heuristic_blocks[h]);

@@ -74,8 +74,7 @@ static void write_verdict_metrics(FILE *out, const struct report *r)
 			continue;
 		fputs("leaksnoop_stack_lost_bytes", out);
 		stack_labels(out, &r->stacks[i]);
-		fprintf(out, " %llu\n", (unsigned long long)(reach->of[VERDICT_DEFINITELY_LOST].bytes +
-							    reach->of[VERDICT_INDIRECTLY_LOST].bytes));
+		fprintf(out, " %llu\n", (unsigned long long)reachability_lost(reach).bytes);
 	}
 }
 

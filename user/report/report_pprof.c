@@ -173,10 +173,8 @@ static void add_sample(struct pprof_tables *t, struct pb_buffer *out, const stru
 			      s->row->count, s->row->bytes };
 
 	if (v && !s->suppressed_by) {
-		values[4] = (int64_t)(v->of[VERDICT_DEFINITELY_LOST].allocs +
-				      v->of[VERDICT_INDIRECTLY_LOST].allocs);
-		values[5] = (int64_t)(v->of[VERDICT_DEFINITELY_LOST].bytes +
-				      v->of[VERDICT_INDIRECTLY_LOST].bytes);
+		values[4] = (int64_t)reachability_lost(v).allocs;
+		values[5] = (int64_t)reachability_lost(v).bytes;
 		values[6] = (int64_t)v->of[VERDICT_POSSIBLY_LOST].allocs;
 		values[7] = (int64_t)v->of[VERDICT_POSSIBLY_LOST].bytes;
 	}

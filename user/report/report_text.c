@@ -161,15 +161,13 @@ static void write_leak_check(FILE *out, const struct report *r)
 {
 	const struct leak_check_result *lc = r->leak_check;
 	char scanned[32], suppressed[32];
-	uint64_t suppressed_bytes = 0;
+	uint64_t suppressed_bytes = reachability_all(&r->suppressed).bytes;
 
 	if (!lc) {
 		if (r->leak_check_skipped)
 			fprintf(out, "  leak check skipped: %s\n", r->leak_check_skipped);
 		return;
 	}
-	for (int v = 0; v < VERDICT_COUNT; v++)
-		suppressed_bytes += r->suppressed.of[v].bytes;
 	write_verdicts(out, "  leak check:", &r->verdicts, NULL);
 	fprintf(out, "    target held %.1f ms, %s scanned%s%s%s\n", lc->frozen_ms,
 		human_bytes((double)lc->scanned_bytes, scanned, sizeof(scanned)),

@@ -23,26 +23,10 @@
 
 #include "common/clock.h"
 #include "freeze.h"
+#include "target/proc_status.h"
 
 /* How long a thread may take to stop (one in uninterruptible sleep may take long). */
 #define STOP_TIMEOUT_NS (2000ULL * 1000000ULL)
-
-pid_t tracer_of(pid_t pid)
-{
-	char path[64], line[256];
-	pid_t tracer = 0;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	f = fopen(path, "re");
-	if (!f)
-		return 0;
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "TracerPid: %d", &tracer) == 1)
-			break;
-	fclose(f);
-	return tracer;
-}
 
 static struct frozen_thread *find_thread(struct frozen *f, pid_t tid)
 {
@@ -201,7 +185,7 @@ int freeze_process(pid_t pid, bool traced_leader, bool leader_stopped, struct fr
 		   char *why, size_t why_size)
 {
 	unsigned long long deadline = monotonic_ns() + STOP_TIMEOUT_NS;
-	pid_t tracer = traced_leader ? 0 : tracer_of(pid);
+	pid_t tracer = traced_leader ? 0 : (pid_t)proc_status_number(pid, "TracerPid", 0);
 	struct frozen_thread *threads = f->threads; /* reused from the last check */
 	size_t cap = f->cap;
 	int fresh, err = 0;

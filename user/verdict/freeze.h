@@ -56,7 +56,4 @@ void thaw_process(struct frozen *f);
 
 void frozen_free(struct frozen *f);
 
-/* The PID of pid's tracer, 0 when none (from /proc/PID/status). */
-pid_t tracer_of(pid_t pid);
-
 #endif

@@ -35,7 +35,9 @@ struct leak_check {
 	struct block_list own_mmaps; /* the program's own anonymous regions */
 	bool own_mmaps_known;
 	struct mapping_list maps;
-	struct block_list thread_stacks; /* as blocks: [top - size, top + THREAD_TOP_ROOM) */
+	struct root_range *thread_stacks; /* [top - size, top + THREAD_TOP_ROOM) of each */
+	size_t thread_stack_count, thread_stack_cap;
+	uint32_t proc; /* whose blocks in the table: the target's image (map `proc_table`) */
 	struct target_image image;
 	bool held, copied;
 	unsigned long long hold_start_ns;
@@ -90,7 +92,7 @@ void leak_check_free(struct leak_check *lc)
 	blocks_free(&lc->blocks);
 	block_table_unmap(&lc->table);
 	blocks_free(&lc->own_mmaps);
-	blocks_free(&lc->thread_stacks);
+	free(lc->thread_stacks);
 	free(lc->slots);
 	free(lc->slot_seen);
 	free(lc->roots);
@@ -105,6 +107,7 @@ int leak_check_hold(struct leak_check *lc, uint32_t proc, bool leader_stopped)
 	int err;
 
 	memset(&lc->result, 0, sizeof(lc->result));
+	lc->proc = proc;
 	/* Room for the copy first, while the target runs: mappings rarely change in between. */
 	if (!mappings_read_pid(lc->params.pid, &lc->maps)) {
 		uint64_t bytes = image_size(&lc->maps);
@@ -127,20 +130,21 @@ static void skip(struct leak_check *lc, const char *fmt, const char *detail)
 	drop_copy(lc);
 }
 
-void leak_check_copy(struct leak_check *lc, uint32_t proc)
+void leak_check_copy(struct leak_check *lc)
 {
 	uint64_t bytes;
 	int err;
 
 	if (!lc->held)
 		return;
-	err = blocks_read(&lc->table, proc, &lc->blocks);
+	err = blocks_read(&lc->table, lc->proc, &lc->blocks);
 	if (err) {
 		skip(lc, "cannot read the block table: %s", strerror(-err));
 		return;
 	}
 	lc->own_mmaps_known = lc->params.mmaps_fd >= 0 &&
-			      !mmaps_read(lc->params.mmaps_fd, proc, &lc->own_mmaps);
+			      !mmaps_read(lc->params.mmaps_fd, lc->params.mmaps_max, lc->proc,
+					  &lc->own_mmaps);
 	err = mappings_read_pid(lc->params.pid, &lc->maps);
 	if (err) {
 		skip(lc, "cannot read the target's mappings: %s", strerror(-err));
@@ -194,21 +198,28 @@ int leak_check_release(struct leak_check *lc)
 	return leader_status;
 }
 
-static int add_root(struct leak_check *lc, uint64_t start, uint64_t end)
+/* Append [start, end) to a growing array of ranges (nothing when empty); 0 or -ENOMEM. */
+static int push_range(struct root_range **ranges, size_t *count, size_t *cap, uint64_t start,
+		      uint64_t end)
 {
 	if (end <= start)
 		return 0;
-	if (lc->root_count == lc->root_cap) {
-		size_t cap = lc->root_cap ? 2 * lc->root_cap : 256;
-		struct root_range *grown = realloc(lc->roots, cap * sizeof(*grown));
+	if (*count == *cap) {
+		size_t grown_cap = *cap ? 2 * *cap : 256;
+		struct root_range *grown = realloc(*ranges, grown_cap * sizeof(*grown));
 
 		if (!grown)
 			return -ENOMEM;
-		lc->roots = grown;
-		lc->root_cap = cap;
+		*ranges = grown;
+		*cap = grown_cap;
 	}
-	lc->roots[lc->root_count++] = (struct root_range){ start, end };
+	(*ranges)[(*count)++] = (struct root_range){ start, end };
 	return 0;
+}
+
+static int add_root(struct leak_check *lc, uint64_t start, uint64_t end)
+{
+	return push_range(&lc->roots, &lc->root_count, &lc->root_cap, start, end);
 }
 
 /* The first block starting at or after addr. */
@@ -247,29 +258,20 @@ static int add_own_mmaps(struct leak_check *lc, uint64_t start, uint64_t end)
 /* Room above pthread_t kept as root: the rest of struct pthread (glibc) or TLS (musl). */
 #define THREAD_TOP_ROOM (64ULL << 10)
 
-void leak_check_thread_stacks(struct leak_check *lc, const uint64_t *tops, const uint64_t *sizes,
-			      size_t count)
+void leak_check_thread_stacks(struct leak_check *lc, const struct thread_snapshot *threads,
+			      uint64_t default_stack_bytes)
 {
-	struct block_list *list = &lc->thread_stacks;
+	lc->thread_stack_count = 0;
+	for (size_t i = 0; i < threads->thread_count; i++) {
+		const struct thread_record *t = &threads->threads[i].record;
+		uint64_t size = t->stack_bytes ? t->stack_bytes : default_stack_bytes;
 
-	list->count = 0;
-	for (size_t i = 0; i < count; i++) {
-		uint64_t from = tops[i] > sizes[i] ? tops[i] - sizes[i] : 0;
-
-		if (list->count == list->cap) {
-			size_t cap = list->cap ? 2 * list->cap : 64;
-			struct heap_block *grown = realloc(list->items, cap * sizeof(*grown));
-
-			if (!grown)
-				return;
-			list->items = grown;
-			list->cap = cap;
-		}
-		list->items[list->count++] = (struct heap_block){
-			.start = from, .size = tops[i] + THREAD_TOP_ROOM - from,
-		};
+		if (t->proc != lc->proc || !t->handle)
+			continue;
+		if (push_range(&lc->thread_stacks, &lc->thread_stack_count, &lc->thread_stack_cap,
+			       t->handle > size ? t->handle - size : 0, t->handle + THREAD_TOP_ROOM))
+			return;
 	}
-	blocks_sort(list);
 }
 
 /* The parts of [start, end) that are a known thread's stack, as roots. */
@@ -277,9 +279,8 @@ static int add_thread_stacks(struct leak_check *lc, uint64_t start, uint64_t end
 {
 	int err = 0;
 
-	for (size_t i = 0; i < lc->thread_stacks.count && !err; i++) {
-		uint64_t from = lc->thread_stacks.items[i].start;
-		uint64_t to = from + lc->thread_stacks.items[i].size;
+	for (size_t i = 0; i < lc->thread_stack_count && !err; i++) {
+		uint64_t from = lc->thread_stacks[i].start, to = lc->thread_stacks[i].end;
 
 		if (to > start && from < end)
 			err = add_root(lc, from > start ? from : start, to < end ? to : end);
@@ -424,8 +425,6 @@ void leak_check_mark(struct leak_check *lc, bool exact, uint64_t epoch_ns,
 		lc->slots[b->slot].of[b->state].bytes += b->size;
 		lc->slots[b->slot].of[b->state].allocs++;
 		lc->slot_seen[b->slot] = true;
-		res->total.of[b->state].bytes += b->size;
-		res->total.of[b->state].allocs++;
 	}
 	res->done = true;
 	res->exact = exact;
@@ -447,9 +446,30 @@ const struct leak_check_result *leak_check_result(const struct leak_check *lc)
 	return &lc->result;
 }
 
-const struct reachability *leak_check_slot(const struct leak_check *lc, uint32_t slot)
+const struct reachability *leak_check_verdicts(const struct leak_check *lc,
+					       const struct stack_key *key, uint32_t slot)
 {
-	if (!lc->result.done || slot >= lc->params.max_slots || !lc->slot_seen[slot])
+	if (!lc->result.done || key->kind != LS_KIND_HEAP || key->proc != lc->proc ||
+	    slot >= lc->params.max_slots || !lc->slot_seen[slot])
 		return NULL;
 	return &lc->slots[slot];
+}
+
+struct verdict_count reachability_lost(const struct reachability *r)
+{
+	return (struct verdict_count){
+		r->of[VERDICT_DEFINITELY_LOST].bytes + r->of[VERDICT_INDIRECTLY_LOST].bytes,
+		r->of[VERDICT_DEFINITELY_LOST].allocs + r->of[VERDICT_INDIRECTLY_LOST].allocs,
+	};
+}
+
+struct verdict_count reachability_all(const struct reachability *r)
+{
+	struct verdict_count all = { 0, 0 };
+
+	for (int v = 0; v < VERDICT_COUNT; v++) {
+		all.bytes += r->of[v].bytes;
+		all.allocs += r->of[v].allocs;
+	}
+	return all;
 }

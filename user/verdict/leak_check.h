@@ -25,6 +25,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "collect/thread_groups.h"
+#include "leaksnoop.h"
 #include "mark.h"
 
 /* Bytes and blocks per verdict, for a stack or a whole report. */
@@ -34,10 +36,22 @@ struct reachability {
 	} of[VERDICT_COUNT];
 };
 
+/* A category's bytes and blocks (or two categories' together). */
+struct verdict_count {
+	uint64_t bytes, allocs;
+};
+
+/* What a leak is, for the summary, --error-exitcode and --sort lost: definitely + indirectly lost. */
+struct verdict_count reachability_lost(const struct reachability *r);
+
+/* Every category together: what the checked blocks hold. */
+struct verdict_count reachability_all(const struct reachability *r);
+
 struct leak_check_params {
 	pid_t pid;
 	int blocks_fd;        /* map `allocs` */
 	int mmaps_fd;         /* map `mmaps`; -1 with --no-mmap */
+	uint32_t mmaps_max;   /* its size */
 	uint32_t buckets;
 	uint32_t max_slots;   /* slots of `stack_stats` */
 	uint64_t max_bytes;   /* copy at most this much; more: the check is skipped, said why */
@@ -53,7 +67,6 @@ struct leak_check_result {
 	uint64_t copied_bytes, scanned_bytes, unreadable_bytes;
 	uint64_t blocks;
 	uint64_t heuristic_blocks[HEURISTIC_COUNT];
-	struct reachability total; /* after the age filter, as the per-slot numbers */
 };
 
 struct leak_check;
@@ -69,18 +82,20 @@ void leak_check_free(struct leak_check *lc);
  */
 int leak_check_hold(struct leak_check *lc, uint32_t proc, bool leader_stopped);
 
-/* While held: read the blocks of proc (the target's image), the mappings and the memory. */
-void leak_check_copy(struct leak_check *lc, uint32_t proc);
+/* While held: read the blocks, the mappings and the memory. */
+void leak_check_copy(struct leak_check *lc);
 
 /*
  * The threads the probes saw created (pthread_t, which glibc and musl keep
  * at the top of the thread's stack mapping, and the stack's size): their
  * stacks and TLS are roots even where the kernel merged a stack's mapping
  * with the allocator's, and even when the thread is gone (at exit) and its
- * stack pointer unknown.  Call before leak_check_mark; copied.
+ * stack pointer unknown.  Those of threads the checked process created, from
+ * the thread maps' snapshot (a size of 0: default_stack_bytes).  Call
+ * before leak_check_mark; copied.
  */
-void leak_check_thread_stacks(struct leak_check *lc, const uint64_t *tops, const uint64_t *sizes,
-			      size_t count);
+void leak_check_thread_stacks(struct leak_check *lc, const struct thread_snapshot *threads,
+			      uint64_t default_stack_bytes);
 
 /*
  * Let the target go.  Returns -c's main-thread stop that the hold took
@@ -98,7 +113,11 @@ void leak_check_mark(struct leak_check *lc, bool exact, uint64_t epoch_ns,
 
 const struct leak_check_result *leak_check_result(const struct leak_check *lc);
 
-/* The verdicts of one stack slot, or NULL when none of its blocks was classified. */
-const struct reachability *leak_check_slot(const struct leak_check *lc, uint32_t slot);
+/*
+ * The verdicts of the stack key holding slot in `stack_stats`, or NULL: not
+ * a heap stack of the checked process, or none of its blocks classified.
+ */
+const struct reachability *leak_check_verdicts(const struct leak_check *lc,
+					       const struct stack_key *key, uint32_t slot);
 
 #endif
