@@ -8,7 +8,7 @@ PREFIX ?= /usr/local
 CFLAGS ?= -O2 -g
 CFLAGS += -Wall -Wextra -Wno-unused-parameter -Wno-format-truncation -std=gnu11 -D_GNU_SOURCE \
 	  -Iinclude -Iuser -I$(OUT)
-LDLIBS := -lbpf -lelf -ldw -lz -lcapstone -lstdc++
+LDLIBS := -lbpf -lelf -ldw -lz -lcapstone -lstdc++ -lm
 BPF_CFLAGS := -g -O2 -target bpf -mcpu=v3 -D__TARGET_ARCH_x86 -Ivmlinux -Iinclude -Wall
 
 BPF_SRCS := $(wildcard bpf/*.bpf.c)

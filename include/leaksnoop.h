@@ -69,6 +69,7 @@ enum ls_kind {
 	LS_KIND_GO_ALLOC = 2, /* Go allocations, sampled: allocated totals only (GC frees) */
 	LS_KIND_GROWTH = 3,   /* --growth: bytes of new memory first written, per stack */
 	LS_KIND_KERNEL = 4,   /* --kernel: slab objects, pages, percpu and vmalloc areas */
+	LS_KIND_GO_HEAP = 5,  /* the Go runtime's memory profile, read from outside (no probe) */
 	LS_KIND_MAX,
 };
 

@@ -8,7 +8,8 @@ PROG_BINS := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROGS_C)) \
 	     $(OUT)/progs/leaky_jemalloc $(OUT)/progs/leaky_tcmalloc $(OUT)/progs/leaky_static \
 	     $(OUT)/progs/leaky_musl $(OUT)/progs/leaky_nopie $(OUT)/progs/leaky_dynsym \
 	     $(OUT)/progs/leaky_debuglink \
-	     $(OUT)/progs/goleak $(OUT)/progs/nofp \
+	     $(OUT)/progs/goleak $(OUT)/progs/goleak_stripped $(OUT)/progs/goheap \
+	     $(OUT)/progs/goheap_stripped $(OUT)/progs/nofp \
 	     $(OUT)/progs/leak_cases_jemalloc $(OUT)/progs/leak_cases_tcmalloc \
 	     $(OUT)/progs/leak_cases_musl $(OUT)/progs/leak_cases_cxx_cow
 
@@ -74,6 +75,13 @@ $(OUT)/progs/nofp: tests/progs/nofp.c $(OUT)/progs/libleakylib.so | $(OUT)/progs
 # A Go program (GOPATH mode: no module, no network).
 $(OUT)/progs/goleak: tests/progs/goleak/main.go | $(OUT)/progs
 	GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache go build -o $@ $<
+
+$(OUT)/progs/goheap: tests/progs/goheap/main.go | $(OUT)/progs
+	GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache go build -o $@ $<
+
+# The same programs as production ships Go: no .symtab, no DWARF.
+$(OUT)/progs/%_stripped: tests/progs/%/main.go | $(OUT)/progs
+	GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache go build -ldflags="-s -w" -o $@ $<
 
 $(OUT)/progs/%: tests/progs/%.c | $(OUT)/progs
 	$(CC) $(PROG_CFLAGS) $< -o $@ -lpthread

@@ -23,6 +23,7 @@
 #include "attach/procs.h"
 #include "attach/thread_probes.h"
 #include "collect/collect.h"
+#include "collect/go_heap.h"
 #include "collect/collect_threads.h"
 #include "collect/unwinder.h"
 #include "diff/diff.h"
@@ -142,6 +143,7 @@ static int trace(struct run *run)
 	s.threads_preexisting = run->threads_preexisting;
 	s.default_stack_bytes = default_thread_stack_bytes(run->pid);
 	s.go_sites_fd = tracer_go_sites_fd(&run->tracer);
+	s.go_heap = run->go_heap;
 	s.goroutines_preexisting = run->goroutines_preexisting;
 	s.out = run->out;
 	s.listen_fd = run->listen_fd;
@@ -215,6 +217,7 @@ int main(int argc, char **argv)
 	leak_check_free(run.leak_check);
 	suppressions_free(run.suppressions);
 	collector_free(run.collector);
+	go_heap_free(run.go_heap);
 	thread_collector_free(run.threads);
 	proc_follower_free(run.procs);
 	unwinder_free(run.unwinder);

@@ -26,6 +26,8 @@ struct unwinder;
 struct leak_check;
 struct suppressions;
 
+struct go_heap;
+
 struct run {
 	struct options opts;
 	struct launched child;
@@ -36,6 +38,7 @@ struct run {
 	unsigned threads_preexisting;
 	bool is_go;
 	struct go_runtime go;
+	struct go_heap *go_heap;           /* the runtime's memory profile, read at each report */
 	unsigned goroutines_preexisting;
 	struct symbolizer *symbolizer;
 	struct proc_follower *procs;

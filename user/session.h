@@ -21,6 +21,7 @@ struct proc_follower;
 struct unwinder;
 struct leak_check;
 struct suppressions;
+struct go_heap;
 
 /* What the reporting loop needs once the probes are attached. */
 struct session {
@@ -38,6 +39,7 @@ struct session {
 	unsigned threads_preexisting;
 	unsigned long long default_stack_bytes;
 	int go_sites_fd;                   /* -1 when the target is not a Go program */
+	struct go_heap *go_heap;           /* the Go runtime's memory profile, or NULL */
 	unsigned goroutines_preexisting;
 	FILE *out;
 	int listen_fd;                /* --listen, or -1 */

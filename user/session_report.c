@@ -17,6 +17,7 @@
 #include "attach/procs.h"
 #include "collect/collect.h"
 #include "collect/collect_threads.h"
+#include "collect/go_heap.h"
 #include "report/report.h"
 #include "session_state.h"
 #include "symbols/proc_symbolizers.h"
@@ -153,6 +154,85 @@ static void add_goroutines(struct session *s, struct report_state *st, struct re
 }
 
 /* Events the probes could not record: any makes the block table incomplete. */
+/*
+ * A Go heap stack starts inside the runtime's allocator (runtime.makeslice,
+ * newobject...): as pprof does, those frames are left out up to the first
+ * one that is not the runtime's, unless no other frame remains.
+ */
+static void hide_runtime_frames(struct report_stack *stack)
+{
+	size_t first = 0;
+
+	while (first < stack->depth && stack->frames[first].symbol &&
+	       !strncmp(stack->frames[first].symbol, "runtime.", 8))
+		first++;
+	if (!first || first == stack->depth)
+		return;
+	memmove(stack->frames, stack->frames + first,
+		(stack->depth - first) * sizeof(*stack->frames));
+	stack->depth -= first;
+}
+
+/* Room for count rows (and their suppression patterns); 0 or -ENOMEM. */
+static int reserve_rows(struct report_state *st, size_t count)
+{
+	struct stack_row *rows;
+	const char **suppressed_by;
+
+	if (count <= st->rows_cap)
+		return 0;
+	rows = realloc(st->rows, count * sizeof(*rows));
+	if (!rows)
+		return -ENOMEM;
+	st->rows = rows;
+	suppressed_by = realloc(st->suppressed_by, count * sizeof(*suppressed_by));
+	if (!suppressed_by)
+		return -ENOMEM;
+	memset(suppressed_by, 0, count * sizeof(*suppressed_by));
+	st->suppressed_by = suppressed_by;
+	st->rows_cap = count;
+	return 0;
+}
+
+/*
+ * The Go heap's stacks after the maps' (a Go target): the runtime's memory
+ * profile read from its memory.  A profile that cannot be read is said once,
+ * and the report goes on without it.
+ */
+static int add_go_heap(struct session *s, struct report_state *st, struct snapshot *snap)
+{
+	const struct stack_sample *heap;
+	int n = go_heap_read(s->go_heap, &heap);
+	size_t total;
+
+	if (n < 0) {
+		char why[128];
+
+		snprintf(why, sizeof(why), "%s", n == -EPROTO ?
+			 "runtime.mbuckets does not hold a memory profile leaksnoop can read" :
+			 strerror(-n));
+		if (strcmp(why, st->go_heap_said))
+			fprintf(stderr, "leaksnoop: the Go heap is not shown: %s\n", why);
+		snprintf(st->go_heap_said, sizeof(st->go_heap_said), "%s", why);
+		return 0;
+	}
+	st->go_heap_said[0] = '\0';
+	total = snap->count + (size_t)n;
+	if (total > st->with_go_heap_cap) {
+		struct stack_sample *grown = realloc(st->with_go_heap, total * sizeof(*grown));
+
+		if (!grown)
+			return -ENOMEM;
+		st->with_go_heap = grown;
+		st->with_go_heap_cap = total;
+	}
+	memcpy(st->with_go_heap, snap->stacks, snap->count * sizeof(*snap->stacks));
+	memcpy(st->with_go_heap + snap->count, heap, (size_t)n * sizeof(*heap));
+	snap->stacks = st->with_go_heap;
+	snap->count = total;
+	return reserve_rows(st, total);
+}
+
 static uint64_t dropped_events(const struct snapshot *snap)
 {
 	return snap->counters[LS_CNT_DROP_ALLOC_FULL] + snap->counters[LS_CNT_DROP_STATS_FULL] +
@@ -289,6 +369,8 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 		return err;
 	if (s->procs)
 		hide_gone_procs(s->procs, st->proc_syms, &snap);
+	if (s->go_heap && (err = add_go_heap(s, st, &snap)))
+		return err;
 	n = aggregate_rows(&snap, &filter, periodic ? st->history : NULL, st->prev_ns, st->rows);
 	if (checking)
 		mark_rows(s, st, &snap, &filter, n, checked);
@@ -320,6 +402,11 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 	r.target_exited = exited;
 	aggregate_totals(st->rows, n, &r.outstanding_bytes, &r.outstanding_allocs,
 			 &r.stacks_holding);
+	if (s->go_heap && !st->go_heap_said[0]) {
+		r.go_heap_read = true;
+		r.go_heap_rate = go_heap_rate(s->go_heap);
+		aggregate_go_heap(st->rows, n, &r.go_heap);
+	}
 	aggregate_allocated(&snap, &r.alloc_bytes, &r.allocs, &r.frees);
 	r.frees_untracked = snap.counters[LS_CNT_FREES_UNTRACKED];
 	r.dropped_events = dropped_events(&snap);
@@ -368,6 +455,8 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 		st->stacks[i].comm = s->procs ? proc_follower_comm(s->procs, proc) : NULL;
 		st->stacks[i].depth = symbolize_stack(sym, st->rows[i].sample->trace,
 						      st->stacks[i].frames);
+		if (st->rows[i].sample->key.kind == LS_KIND_GO_HEAP)
+			hide_runtime_frames(&st->stacks[i]);
 		st->stacks[i].complete = stack_reaches_root(st->stacks[i].frames, st->stacks[i].depth);
 		/* With call frame information, frame pointers are not what ends a walk. */
 		st->stacks[i].no_fp_module = st->stacks[i].complete || o->unwind_dwarf ? NULL :
@@ -402,6 +491,7 @@ int report_state_init(struct report_state *st, struct session *s)
 	st->goroutines = calloc(MAX_THREAD_GROUPS, sizeof(*st->goroutines));
 	st->rows = calloc(max, sizeof(*st->rows));
 	st->suppressed_by = calloc(max, sizeof(*st->suppressed_by));
+	st->rows_cap = max;
 	st->stacks_cap = s->opts->top < max ? s->opts->top : max;
 	st->stacks = calloc(st->stacks_cap, sizeof(*st->stacks));
 	st->proc_syms = s->procs ? proc_symbolizers_new(s->procs) : NULL;
@@ -424,6 +514,7 @@ void report_state_free(struct report_state *st)
 {
 	free(st->stacks);
 	free(st->rows);
+	free(st->with_go_heap);
 	free(st->suppressed_by);
 	free(st->threads);
 	free(st->groups);

@@ -21,6 +21,10 @@ struct live_response;
 struct report_state {
 	struct growth_history *history;
 	struct stack_row *rows;
+	size_t rows_cap;                 /* of rows and suppressed_by */
+	struct stack_sample *with_go_heap; /* the maps' stacks, then the Go heap's */
+	size_t with_go_heap_cap;
+	char go_heap_said[128];          /* why the Go heap was not read, said once */
 	struct report_stack *stacks;
 	size_t stacks_cap;
 	struct count_history *thread_history;

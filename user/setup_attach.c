@@ -19,6 +19,7 @@
 #include "collect/aggregate.h"
 #include "collect/collect.h"
 #include "collect/collect_threads.h"
+#include "collect/go_heap.h"
 #include "collect/unwinder.h"
 #include "run.h"
 
@@ -41,6 +42,31 @@ static void choose_go_alloc_probe(struct run *run)
 	}
 }
 
+/*
+ * The Go heap from the runtime's own memory profile: no probe, a read of its
+ * memory per report.  Under -c a position-independent executable's base is
+ * not known yet (it has not been exec'd): its heap is not read.
+ */
+static void open_go_heap(struct run *run)
+{
+	const struct go_globals *g = &run->go.globals;
+	uint64_t bias;
+
+	if (!g->mbuckets || !g->memprofilerate) {
+		fprintf(stderr, "leaksnoop: %s: runtime.mbuckets or runtime.MemProfileRate not "
+			"found: the Go heap is not shown\n", run->go.path);
+		return;
+	}
+	if (run->go.pie && run->opts.command) {
+		if (run->opts.verbose)
+			fprintf(stderr, "leaksnoop: the Go heap of a position-independent command "
+				"is not read under -c (use -p)\n");
+		return;
+	}
+	bias = run->go.pie ? go_exe_bias(run->pid, &run->go) : 0;
+	run->go_heap = go_heap_new(run->pid, g->mbuckets + bias, g->memprofilerate + bias);
+}
+
 static int attach_goroutines(struct run *run)
 {
 	enum { MAX_PREEXISTING = LS_MAX_TRACKED_THREADS };
@@ -60,6 +86,7 @@ static int attach_goroutines(struct run *run)
 		}
 	}
 	run->goroutines_preexisting = count;
+	open_go_heap(run);
 	choose_go_alloc_probe(run);
 	err = tracer_attach_goroutines(&run->tracer, run->pid, &run->go, goids, count,
 				       run->opts.verbose);

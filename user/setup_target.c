@@ -54,11 +54,15 @@ static int find_go_runtime(struct run *run, const char *exe)
 			    "leaksnoop puts no return probes in Go code (drop -O)", exe);
 	err = go_runtime_resolve(exe, &run->go);
 	if (err == -ENOENT)
-		return fail(EXIT_RUNTIME, "%s: runtime.newproc/runtime.goexit1 not found (not a Go "
-			    "program, or stripped of its symbol table)", exe);
+		return fail(EXIT_RUNTIME, "%s: runtime.newproc/runtime.goexit1 not found, in its "
+			    "symbols or its .gopclntab: not a Go program leaksnoop can read", exe);
+	if (err == -ENOTSUP)
+		return fail(EXIT_RUNTIME, "%s: built with %s and without DWARF: runtime.g's "
+			    "layout is known here for %s only (a build without -ldflags=-w is "
+			    "read from its DWARF)", exe, run->go.version[0] ? run->go.version :
+			    "an unknown Go release", go_g_layout_versions());
 	if (err)
-		return fail(EXIT_RUNTIME, "%s: no DWARF for runtime.g (built with -ldflags=-w?): "
-			    "goroutine tracking needs its goid and gopc offsets", exe);
+		return fail(EXIT_RUNTIME, "%s: cannot read its Go runtime: %s", exe, strerror(-err));
 	snprintf(run->alloc.name, sizeof(run->alloc.name), "go");
 	return 0;
 }

@@ -2,12 +2,10 @@
 /*
  * The Go runtime of one executable: runtime.newproc, goexit1, profilealloc
  * and mallocgc placed (on their stack checks' jumps where the code allows),
- * runtime.g's goid and gopc offsets from DWARF, and the goroutines alive at
- * attach read from runtime.allgs through /proc/PID/mem.  It never writes to
- * the target.
+ * runtime.g's layout and the runtime's globals (go_offsets.c), and the
+ * goroutines alive at attach read from runtime.allgs through /proc/PID/mem.
+ * It never writes to the target.
  */
-#include <dwarf.h>
-#include <elfutils/libdw.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -26,59 +24,6 @@ bool go_is_binary(const char *path)
 	static const char *const names[] = { "runtime.newproc", "runtime.goexit1", NULL };
 
 	return elf_file_defines(path, names);
-}
-
-static int member_offset(Dwarf_Die *member, uint64_t *offset)
-{
-	Dwarf_Attribute attr;
-	Dwarf_Word value;
-
-	if (!dwarf_attr(member, DW_AT_data_member_location, &attr) ||
-	    dwarf_formudata(&attr, &value))
-		return -ENODATA;
-	*offset = value;
-	return 0;
-}
-
-/* Offsets of goid, gopc and atomicstatus in the DWARF type runtime.g. */
-static int read_g_layout(Dwarf *dwarf, struct go_runtime *rt)
-{
-	Dwarf_Off offset = 0, next;
-	size_t header;
-	int found = 0;
-
-	while (found != 3 && dwarf_nextcu(dwarf, offset, &next, &header, NULL, NULL, NULL) == 0) {
-		Dwarf_Die cu, child;
-
-		if (dwarf_offdie(dwarf, offset + header, &cu) && dwarf_child(&cu, &child) == 0) {
-			do {
-				const char *name = dwarf_diename(&child);
-				Dwarf_Die member;
-
-				if (dwarf_tag(&child) != DW_TAG_structure_type || !name ||
-				    strcmp(name, "runtime.g") || dwarf_child(&child, &member))
-					continue;
-				found = 0;
-				do {
-					const char *field = dwarf_diename(&member);
-
-					if (!field)
-						continue;
-					if (!strcmp(field, "goid") && !member_offset(&member, &rt->goid_offset))
-						found++;
-					else if (!strcmp(field, "gopc") &&
-						 !member_offset(&member, &rt->gopc_offset))
-						found++;
-					else if (!strcmp(field, "atomicstatus") &&
-						 !member_offset(&member, &rt->status_offset))
-						found++;
-				} while (dwarf_siblingof(&member, &member) == 0);
-				break;
-			} while (dwarf_siblingof(&child, &child) == 0);
-		}
-		offset = next;
-	}
-	return found == 3 ? 0 : -ENODATA;
 }
 
 /*
@@ -108,14 +53,14 @@ int go_runtime_resolve(const char *path, struct go_runtime *rt)
 {
 	struct elf_module *mod;
 	uint64_t newproc, goexit1, profilealloc, mallocgc;
-	Dwarf *dwarf;
-	int fd, err;
+	int err;
 
 	memset(rt, 0, sizeof(*rt));
 	snprintf(rt->path, sizeof(rt->path), "%s", path);
 	err = elf_module_open(path, &mod);
 	if (err)
 		return err;
+	rt->pie = mod->is_dyn;
 	newproc = elf_module_function_vaddr(mod, "runtime.newproc");
 	goexit1 = elf_module_function_vaddr(mod, "runtime.goexit1");
 	rt->probes_on_stack_check = true;
@@ -132,19 +77,15 @@ int go_runtime_resolve(const char *path, struct go_runtime *rt)
 	if (mallocgc && probe_offset(mod, mallocgc, &rt->mallocgc_offset,
 				     &rt->probes_on_stack_check))
 		rt->mallocgc_offset = 0;
+	if (go_build_version(mod, rt->version, sizeof(rt->version)))
+		rt->version[0] = '\0';
+	if (!err) {
+		rt->g_from_dwarf = !go_g_layout_from_dwarf(mod, &rt->g);
+		if (!rt->g_from_dwarf)
+			err = go_g_layout_for_version(rt->version, &rt->g);
+	}
+	go_globals_find(mod, &rt->globals);
 	elf_module_close(mod);
-	if (err)
-		return err;
-	rt->allgs_vaddr = elf_file_object_vaddr(path, "runtime.allgs");
-	rt->memprofilerate_vaddr = elf_file_object_vaddr(path, "runtime.MemProfileRate");
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	dwarf = dwarf_begin(fd, DWARF_C_READ);
-	err = dwarf ? read_g_layout(dwarf, rt) : -ENODATA;
-	if (dwarf)
-		dwarf_end(dwarf);
-	close(fd);
 	return err;
 }
 
@@ -153,8 +94,7 @@ static int read_mem(int fd, uint64_t addr, void *buf, size_t len)
 	return pread(fd, buf, len, (off_t)addr) == (ssize_t)len ? 0 : -EIO;
 }
 
-/* Load bias of the executable in pid: 0 for ET_EXEC, the PIE's base otherwise. */
-static uint64_t exe_bias(pid_t pid, const struct go_runtime *rt)
+uint64_t go_exe_bias(pid_t pid, const struct go_runtime *rt)
 {
 	struct mapping_list maps;
 	struct elf_module *mod;
@@ -189,27 +129,27 @@ long go_read_memprofilerate(pid_t pid, const struct go_runtime *rt)
 	int64_t rate;
 	int fd, err;
 
-	if (!rt->memprofilerate_vaddr)
+	if (!rt->globals.memprofilerate)
 		return -ENOENT;
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return -errno;
-	err = read_mem(fd, rt->memprofilerate_vaddr + exe_bias(pid, rt), &rate, sizeof(rate));
+	err = read_mem(fd, rt->globals.memprofilerate + go_exe_bias(pid, rt), &rate, sizeof(rate));
 	close(fd);
 	return err ? err : (long)rate;
 }
 
 int go_read_live_goids(pid_t pid, const struct go_runtime *rt, uint64_t *ids, size_t max)
 {
-	uint64_t allgs = rt->allgs_vaddr, slice[2];
+	uint64_t allgs = rt->globals.allgs, slice[2];
 	char path[64];
 	size_t count = 0;
 	int fd, err;
 
 	if (!allgs)
 		return -ENOENT;
-	allgs += exe_bias(pid, rt);
+	allgs += go_exe_bias(pid, rt);
 	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
@@ -220,8 +160,8 @@ int go_read_live_goids(pid_t pid, const struct go_runtime *rt, uint64_t *ids, si
 		uint32_t status;
 
 		if (read_mem(fd, slice[0] + i * 8, &g, sizeof(g)) ||
-		    read_mem(fd, g + rt->goid_offset, &goid, sizeof(goid)) ||
-		    read_mem(fd, g + rt->status_offset, &status, sizeof(status)))
+		    read_mem(fd, g + rt->g.goid, &goid, sizeof(goid)) ||
+		    read_mem(fd, g + rt->g.status, &status, sizeof(status)))
 			continue;
 		if (status != G_STATUS_DEAD)
 			ids[count++] = goid;

@@ -12,6 +12,8 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "go_offsets.h"
+
 /* How Go allocations are sampled, if at all. */
 enum go_alloc_probe {
 	GO_ALLOC_NONE,
@@ -22,16 +24,16 @@ enum go_alloc_probe {
 /* What the goroutine probes need to know about one Go executable. */
 struct go_runtime {
 	char path[4096];          /* the executable, as this process opens it */
+	bool pie;                 /* ET_DYN: loaded at a base chosen at exec */
 	uint64_t newproc_offset;  /* file offsets of the probed functions */
 	uint64_t goexit1_offset;
 	uint64_t profilealloc_offset; /* 0 when absent */
 	uint64_t mallocgc_offset;
 	bool probes_on_stack_check; /* each probe on the jbe of its stack-bound check */
-	uint64_t goid_offset;     /* in runtime.g, from DWARF */
-	uint64_t gopc_offset;
-	uint64_t status_offset;   /* runtime.g.atomicstatus */
-	uint64_t allgs_vaddr;     /* link-time address of runtime.allgs, 0 if absent */
-	uint64_t memprofilerate_vaddr; /* of runtime.MemProfileRate */
+	char version[32];         /* "go1.19.8", "" when .go.buildinfo is missing */
+	struct go_g_layout g;     /* runtime.g's offsets: DWARF, else the release's table */
+	bool g_from_dwarf;
+	struct go_globals globals; /* link-time addresses; 0 where not found */
 	enum go_alloc_probe alloc_probe; /* chosen by the caller */
 	uint64_t sample_bytes;
 };
@@ -41,8 +43,8 @@ bool go_is_binary(const char *path);
 
 /*
  * Resolve the probe points and runtime.g's layout.  Returns 0, -ENOENT when
- * the runtime functions are missing (stripped), or -ENODATA without DWARF for
- * runtime.g (built with -ldflags=-w).
+ * the runtime functions are missing, or -ENOTSUP when neither DWARF nor the
+ * table covers runtime.g for rt->version.
  */
 int go_runtime_resolve(const char *path, struct go_runtime *rt);
 
@@ -54,5 +56,8 @@ int go_read_live_goids(pid_t pid, const struct go_runtime *rt, uint64_t *ids, si
 
 /* The runtime's MemProfileRate in pid (0: memory profiling off), or -errno. */
 long go_read_memprofilerate(pid_t pid, const struct go_runtime *rt);
+
+/* Load bias of the executable in pid: 0 for ET_EXEC, the PIE's base otherwise. */
+uint64_t go_exe_bias(pid_t pid, const struct go_runtime *rt);
 
 #endif

@@ -110,8 +110,8 @@ static int load_goroutines(struct tracer *t, const struct go_runtime *rt)
 
 	if (!skel)
 		return -errno;
-	skel->rodata->g_goid_offset = rt->goid_offset;
-	skel->rodata->g_gopc_offset = rt->gopc_offset;
+	skel->rodata->g_goid_offset = rt->g.goid;
+	skel->rodata->g_gopc_offset = rt->g.gopc;
 	skel->rodata->probes_on_stack_check = rt->probes_on_stack_check;
 	if (rt->sample_bytes)
 		skel->rodata->go_sample_bytes = rt->sample_bytes;
@@ -157,9 +157,11 @@ int tracer_attach_goroutines(struct tracer *t, pid_t pid, const struct go_runtim
 							       "runtime.profilealloc (the runtime's own samples)");
 	if (!err && verbose)
 		fprintf(stderr, "leaksnoop: runtime.newproc at +0x%llx and runtime.goexit1 at +0x%llx "
-			"(goroutines; runtime.g: goid at %llu, gopc at %llu, from DWARF; %s)\n",
+			"(goroutines; %s runtime.g: goid at %llu, gopc at %llu, from %s; %s)\n",
 			(unsigned long long)rt->newproc_offset, (unsigned long long)rt->goexit1_offset,
-			(unsigned long long)rt->goid_offset, (unsigned long long)rt->gopc_offset,
+			rt->version[0] ? rt->version : "Go", (unsigned long long)rt->g.goid,
+			(unsigned long long)rt->g.gopc,
+			rt->g_from_dwarf ? "DWARF" : "the release's table",
 			rt->probes_on_stack_check ? "on the stack checks' jumps" :
 						    "at entry: g.stackguard0 read at each call");
 	return err;

@@ -258,10 +258,28 @@ void aggregate_totals(const struct stack_row *rows, size_t count, int64_t *bytes
 	*allocs = 0;
 	*stacks_holding = 0;
 	for (size_t i = 0; i < count; i++) {
+		if (rows[i].sample->key.kind == LS_KIND_GO_HEAP)
+			continue; /* the runtime's profile: its own totals (aggregate_go_heap) */
 		*bytes += rows[i].bytes;
 		*allocs += rows[i].count;
 		if (rows[i].count)
 			(*stacks_holding)++;
+	}
+}
+
+void aggregate_go_heap(const struct stack_row *rows, size_t count, struct go_heap_totals *t)
+{
+	memset(t, 0, sizeof(*t));
+	for (size_t i = 0; i < count; i++) {
+		const struct stack_sample *s = rows[i].sample;
+
+		if (s->key.kind != LS_KIND_GO_HEAP)
+			continue;
+		t->inuse_bytes += rows[i].bytes;
+		t->inuse_objects += rows[i].count;
+		t->alloc_bytes += s->stats.alloc_bytes;
+		t->alloc_objects += s->stats.alloc_count;
+		t->stacks++;
 	}
 }
 
@@ -276,8 +294,8 @@ void aggregate_allocated(const struct snapshot *snap, uint64_t *bytes, uint64_t 
 	for (size_t i = 0; i < snap->count; i++) {
 		const struct stack_sample *s = &snap->stacks[i];
 
-		if (s->key.kind == LS_KIND_GO_ALLOC)
-			continue; /* sampled estimates of collected memory: per stack only */
+		if (s->key.kind == LS_KIND_GO_ALLOC || s->key.kind == LS_KIND_GO_HEAP)
+			continue; /* sampled estimates, since the process started: per stack only */
 		*bytes += s->stats.alloc_bytes;
 		*allocs += s->stats.alloc_count;
 		if (s->key.kind == LS_KIND_GROWTH)

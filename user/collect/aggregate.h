@@ -19,6 +19,7 @@ struct stack_sample {
 	struct stack_stats stats;
 	const struct stack_trace *trace; /* NULL for LS_UNKNOWN_STACK or when missing */
 	uint32_t slot; /* in `stack_stats`: what its blocks in `allocs` name */
+	uint64_t object_size; /* go_heap: the size its bucket counts (pprof's "bytes") */
 };
 
 /* Everything read from the maps at one instant. */
@@ -90,7 +91,16 @@ void aggregate_sort_by_growth(struct stack_row *rows, size_t count);
 /* Re-sort rows by lost bytes (--leak-check's verdicts), then by held bytes. */
 void aggregate_sort_by_lost(struct stack_row *rows, size_t count);
 
-/* Totals over rows (after the age filter). */
+/* The Go heap's totals over rows: pprof's four sample types, scaled. */
+struct go_heap_totals {
+	int64_t inuse_bytes, inuse_objects;
+	uint64_t alloc_bytes, alloc_objects;
+	size_t stacks;
+};
+
+void aggregate_go_heap(const struct stack_row *rows, size_t count, struct go_heap_totals *t);
+
+/* Totals over rows (after the age filter), the Go heap's left out. */
 void aggregate_totals(const struct stack_row *rows, size_t count, int64_t *bytes,
 		      int64_t *allocs, size_t *stacks_holding);
 

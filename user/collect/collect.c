@@ -334,6 +334,7 @@ int collector_read(struct collector *c, struct snapshot *snap)
 			scale_up(&sample->stats, c->sample_rate);
 		sample->trace = trace_of(c, sample->key.stack_hash);
 		sample->slot = i;
+		sample->object_size = 0;
 		count++;
 	}
 	snap->stacks = c->samples;

@@ -100,6 +100,11 @@ struct report {
 	struct report_thread *threads;
 	size_t thread_count;
 
+	/* The Go runtime's memory profile (kind go_heap stacks), when read. */
+	bool go_heap_read;
+	struct go_heap_totals go_heap;
+	int64_t go_heap_rate;  /* MemProfileRate: one sample per this many bytes */
+
 	bool goroutines_tracked;
 	uint64_t goroutines_live;        /* created since attach, not ended */
 	uint64_t goroutines_preexisting; /* alive at attach and not ended since */

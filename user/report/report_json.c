@@ -196,6 +196,16 @@ void report_write_json(FILE *out, const struct report *r)
 		json_uint(&w, "goroutines_preexisting", r->goroutines_preexisting);
 	}
 	json_object_end(&w);
+	if (r->go_heap_read) {
+		json_object_begin(&w, "go_heap");
+		json_int(&w, "inuse_bytes", r->go_heap.inuse_bytes);
+		json_int(&w, "inuse_objects", r->go_heap.inuse_objects);
+		json_uint(&w, "alloc_bytes", r->go_heap.alloc_bytes);
+		json_uint(&w, "alloc_objects", r->go_heap.alloc_objects);
+		json_uint(&w, "stacks", r->go_heap.stacks);
+		json_int(&w, "memprofilerate", r->go_heap_rate);
+		json_object_end(&w);
+	}
 
 	json_array_begin(&w, "stacks");
 	for (size_t i = 0; i < r->stack_count; i++)

@@ -187,6 +187,15 @@ static void add_sample(struct pprof_tables *t, struct pb_buffer *out, const stru
 	pb_varint_field(&label, 1, intern(t, "kind"));
 	pb_varint_field(&label, 2, intern(t, kind_name(s->row->sample->key.kind)));
 	pb_message_field(&sample, 3, &label);
+	if (s->row->sample->key.kind == LS_KIND_GO_HEAP) {
+		/* As the Go runtime labels a heap sample: the size of its objects. */
+		struct pb_buffer size = { 0 };
+
+		pb_varint_field(&size, 1, intern(t, "bytes"));
+		pb_varint_field(&size, 3, s->row->sample->object_size);
+		pb_message_field(&sample, 3, &size);
+		pb_free(&size);
+	}
 	pb_message_field(out, PROFILE_SAMPLE, &sample);
 	pb_free(&label);
 	pb_free(&sample);
@@ -228,8 +237,10 @@ int report_encode_pprof(const struct report *r, struct pb_buffer *out)
 		value_type(&t, out, PROFILE_SAMPLE_TYPE, "possibly_lost_objects", "count");
 		value_type(&t, out, PROFILE_SAMPLE_TYPE, "possibly_lost_space", "bytes");
 	}
+	/* A Go program's profile is its Go heap, as its own /debug/pprof/heap would be. */
 	for (size_t i = 0; i < r->stack_count; i++)
-		add_sample(&t, out, &r->stacks[i], r->leak_check != NULL);
+		if (!r->go_heap_read || r->stacks[i].row->sample->key.kind == LS_KIND_GO_HEAP)
+			add_sample(&t, out, &r->stacks[i], r->leak_check != NULL);
 	if (out->failed || t.failed || t.mappings.failed || t.locations.failed ||
 	    t.functions.failed) {
 		free_tables(&t);
@@ -243,7 +254,8 @@ int report_encode_pprof(const struct report *r, struct pb_buffer *out)
 			(uint64_t)r->wall_time.tv_sec * 1000000000ULL + r->wall_time.tv_nsec);
 	pb_varint_field(out, PROFILE_DURATION_NANOS, (uint64_t)(r->elapsed_s * 1e9));
 	value_type(&t, out, PROFILE_PERIOD_TYPE, "space", "bytes");
-	pb_varint_field(out, PROFILE_PERIOD, r->sample_rate > 1 ? r->sample_rate : 1);
+	pb_varint_field(out, PROFILE_PERIOD, r->go_heap_read && r->go_heap_rate > 1 ?
+				 (uint64_t)r->go_heap_rate : r->sample_rate > 1 ? r->sample_rate : 1);
 	snprintf(comment, sizeof(comment), "leaksnoop pid %d (%s), blocks older than %u ms",
 		 (int)r->pid, r->comm, r->older_ms);
 	pb_varint_field(out, PROFILE_COMMENT, intern(&t, comment));

@@ -14,6 +14,7 @@ const char *kind_name(uint32_t kind)
 	case LS_KIND_GO_ALLOC: return "go_alloc";
 	case LS_KIND_GROWTH: return "growth";
 	case LS_KIND_KERNEL: return "kernel";
+	case LS_KIND_GO_HEAP: return "go_heap";
 	}
 	return "unknown";
 }
@@ -156,6 +157,25 @@ static void write_verdicts(FILE *out, const char *lead, const struct reachabilit
 	fputc('\n', out);
 }
 
+/* The Go heap's totals, as the runtime's own memory profile has them. */
+static void write_go_heap(FILE *out, const struct report *r)
+{
+	char inuse[32], allocated[32], rate[32];
+
+	if (!r->go_heap_read)
+		return;
+	fprintf(out, "  Go heap (the runtime's memory profile, as of its last GC; one sample per "
+		"%s allocated, scaled as pprof does): %s in use in %" PRId64 " objects, from "
+		"%zu stacks | %s allocated in %llu since the process started\n",
+		human_bytes((double)r->go_heap_rate, rate, sizeof(rate)),
+		human_bytes((double)r->go_heap.inuse_bytes, inuse, sizeof(inuse)),
+		r->go_heap.inuse_objects, r->go_heap.stacks,
+		human_bytes((double)r->go_heap.alloc_bytes, allocated, sizeof(allocated)),
+		(unsigned long long)r->go_heap.alloc_objects);
+	if (r->go_heap_rate <= 0)
+		fputs("    (memory profiling is off in this process: MemProfileRate is 0)\n", out);
+}
+
 /* The report's leak check: its totals and what it cost the target, or why it did not run. */
 static void write_leak_check(FILE *out, const struct report *r)
 {
@@ -189,14 +209,23 @@ static void write_stack(FILE *out, const struct report_stack *stack, size_t rank
 
 	/* A growing stack in red, the others in bold, when a person reads a terminal. */
 	fputs(!color ? "" : row->leak_score > 0 ? "\033[1;31m" : "\033[1m", out);
-	fprintf(out, "\n  #%zu %s held: %s (%" PRId64 " bytes) in %" PRId64 " allocations"
-		" | growth %s/s | oldest %.1f s | allocated %s in %llu since attach%s\n",
-		rank, kind_name(row->sample->key.kind),
-		human_bytes((double)row->bytes, held, sizeof(held)), row->bytes, row->count,
-		human_bytes(row->growth_bytes_per_s, rate, sizeof(rate)),
-		(double)row->oldest_age_ms / 1000.0,
-		human_bytes((double)stats->alloc_bytes, total, sizeof(total)),
-		(unsigned long long)stats->alloc_count, color ? "\033[0m" : "");
+	if (row->sample->key.kind == LS_KIND_GO_HEAP)
+		fprintf(out, "\n  #%zu go_heap in use: %s (%" PRId64 " bytes) in %" PRId64
+			" objects | growth %s/s | allocated %s in %llu since the process started"
+			"%s\n", rank, human_bytes((double)row->bytes, held, sizeof(held)),
+			row->bytes, row->count,
+			human_bytes(row->growth_bytes_per_s, rate, sizeof(rate)),
+			human_bytes((double)stats->alloc_bytes, total, sizeof(total)),
+			(unsigned long long)stats->alloc_count, color ? "\033[0m" : "");
+	else
+		fprintf(out, "\n  #%zu %s held: %s (%" PRId64 " bytes) in %" PRId64 " allocations"
+			" | growth %s/s | oldest %.1f s | allocated %s in %llu since attach%s\n",
+			rank, kind_name(row->sample->key.kind),
+			human_bytes((double)row->bytes, held, sizeof(held)), row->bytes, row->count,
+			human_bytes(row->growth_bytes_per_s, rate, sizeof(rate)),
+			(double)row->oldest_age_ms / 1000.0,
+			human_bytes((double)stats->alloc_bytes, total, sizeof(total)),
+			(unsigned long long)stats->alloc_count, color ? "\033[0m" : "");
 	fprintf(out, "      trend: leak score %s/s, grew %u interval%s in a row%s\n",
 		human_bytes(row->leak_score, score, sizeof(score)), row->grew_intervals,
 		row->grew_intervals == 1 ? "" : "s",
@@ -240,6 +269,7 @@ void report_write_text(FILE *out, const struct report *r)
 		(unsigned long long)r->allocs, (unsigned long long)r->frees,
 		(unsigned long long)r->dropped_events, (unsigned long long)r->dropped_stacks);
 	write_leak_check(out, r);
+	write_go_heap(out, r);
 	for (size_t i = 0; i < r->stack_count; i++) {
 		if (!r->stacks[i].row->count)
 			continue;

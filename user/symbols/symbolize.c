@@ -2,7 +2,8 @@
 /*
  * The symbolizer (symbolize.h): a process's mappings read through
  * /proc/PID/root, each module parsed once (elf_module.c, debuginfo.c) and its
- * symbols binary-searched; kernel frames through kallsyms.c.
+ * symbols binary-searched; Go code named by its .gopclntab, as the Go
+ * runtime and pprof name it; kernel frames through kallsyms.c.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -11,6 +12,7 @@
 
 #include "debuginfo.h"
 #include "target/elf_module.h"
+#include "target/gopclntab.h"
 #include "kallsyms.h"
 #include "symbolize.h"
 
@@ -282,6 +284,7 @@ void symbolize_address(struct symbolizer *sym, uint64_t addr, bool return_addres
 	const struct module_entry *entry;
 	const struct elf_symbol *found;
 	uint64_t vaddr, sym_offset;
+	struct go_pc_info go;
 
 	memset(frame, 0, sizeof(*frame));
 	frame->addr = addr;
@@ -307,6 +310,13 @@ void symbolize_address(struct symbolizer *sym, uint64_t addr, bool return_addres
 	if (!entry || !entry->elf ||
 	    elf_module_offset_to_vaddr(entry->elf, lookup - m->start + m->file_offset, &vaddr))
 		return;
+	if (entry->elf->go_pclntab && gopclntab_lookup(entry->elf->go_pclntab, vaddr, &go)) {
+		frame->symbol = go.function;
+		frame->offset = vaddr - go.entry + (addr - lookup);
+		frame->file = go.file;
+		frame->line = go.line;
+		return;
+	}
 	found = elf_module_lookup(entry->elf, vaddr, &sym_offset);
 	if (found) {
 		frame->symbol = found->name;

@@ -2,7 +2,9 @@
 /*
  * Reading an ELF file with libelf (elf_module.h): loadable segments, function
  * symbols from .symtab and .dynsym sorted by address, build id and
- * debuglink.  The file may be hostile: every offset is checked (fuzzed).
+ * debuglink; for a Go executable its .gopclntab, whose functions stand in for
+ * a stripped .symtab.  The file may be hostile: every offset is checked
+ * (fuzzed).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "elf_module.h"
+#include "gopclntab.h"
 
 static int ensure_libelf(void)
 {
@@ -135,7 +139,13 @@ static void read_build_id(struct elf_module *mod, Elf_Data *data)
 	}
 }
 
-static int read_sections(struct elf_module *mod, Elf *elf, bool symbols_only)
+/* Where .gopclntab lies in the file, found by read_sections. */
+struct pclntab_place {
+	uint64_t file_offset, size;
+};
+
+static int read_sections(struct elf_module *mod, Elf *elf, bool symbols_only,
+			 struct pclntab_place *pclntab)
 {
 	size_t shstrndx, cap = mod->symbol_count;
 	Elf_Scn *scn = NULL;
@@ -174,10 +184,67 @@ static int read_sections(struct elf_module *mod, Elf *elf, bool symbols_only)
 		} else if (!strcmp(name, ".debug_info") && shdr.sh_type != SHT_NOBITS &&
 			   shdr.sh_size > 0) {
 			mod->has_dwarf = true;
+		} else if (!strcmp(name, ".gopclntab") && shdr.sh_type == SHT_PROGBITS) {
+			pclntab->file_offset = shdr.sh_offset;
+			pclntab->size = shdr.sh_size;
+		} else if (!strcmp(name, ".go.buildinfo") && shdr.sh_type == SHT_PROGBITS) {
+			mod->go_buildinfo_vaddr = shdr.sh_addr;
+			mod->go_buildinfo_size = shdr.sh_size;
 		}
 	}
 	sort_symbols(mod);
 	return 0;
+}
+
+/* Each Go function as a symbol, sized up to the next one's entry. */
+static int add_go_symbols(struct elf_module *mod, struct gopclntab *t)
+{
+	size_t count = gopclntab_count(t), cap = mod->symbol_count + count;
+	struct elf_symbol *syms = realloc(mod->symbols, (cap ? cap : 1) * sizeof(*syms));
+
+	if (!syms)
+		return -ENOMEM;
+	mod->symbols = syms;
+	for (size_t i = 0; i < count; i++) {
+		uint64_t entry = gopclntab_entry(t, i);
+		struct go_pc_info info;
+		const char *name;
+
+		if (!gopclntab_lookup(t, entry, &info) || !(name = pool_add(mod, info.function)))
+			continue;
+		mod->symbols[mod->symbol_count++] = (struct elf_symbol){
+			.addr = entry, .size = gopclntab_entry(t, i + 1) - entry,
+			.name = name, .rank = 300,
+		};
+	}
+	sort_symbols(mod);
+	return 0;
+}
+
+/*
+ * Map .gopclntab from the file (pages are read only when a lookup touches
+ * them) and, when .symtab was stripped, take the functions from it.
+ */
+static int read_go_pclntab(struct elf_module *mod, const struct pclntab_place *place)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	uint64_t start = place->file_offset & ~(uint64_t)(page - 1);
+	uint32_t magic;
+	uint8_t *map;
+
+	if (!place->size)
+		return 0;
+	mod->go_pclntab_map_len = place->file_offset - start + place->size;
+	map = mmap(NULL, mod->go_pclntab_map_len, PROT_READ, MAP_PRIVATE, mod->fd, (off_t)start);
+	if (map == MAP_FAILED) {
+		mod->go_pclntab_map_len = 0;
+		return 0; /* named as a stripped ELF file is: no worse */
+	}
+	mod->go_pclntab_map = map;
+	mod->go_pclntab = gopclntab_open(map + (place->file_offset - start), place->size, &magic);
+	if (!mod->go_pclntab || mod->has_symtab)
+		return 0;
+	return add_go_symbols(mod, mod->go_pclntab);
 }
 
 static int read_segments(struct elf_module *mod, Elf *elf)
@@ -228,6 +295,7 @@ static int open_elf(const char *path, int *fd_out, Elf **elf_out)
 
 int elf_module_open(const char *path, struct elf_module **out)
 {
+	struct pclntab_place pclntab = { 0 };
 	struct elf_module *mod;
 	GElf_Ehdr ehdr;
 	Elf *elf;
@@ -250,7 +318,9 @@ int elf_module_open(const char *path, struct elf_module **out)
 	mod->is_dyn = ehdr.e_type == ET_DYN;
 	err = read_segments(mod, elf);
 	if (!err)
-		err = read_sections(mod, elf, false);
+		err = read_sections(mod, elf, false, &pclntab);
+	if (!err)
+		err = read_go_pclntab(mod, &pclntab);
 	if (err)
 		goto fail;
 	elf_end(elf);
@@ -268,13 +338,14 @@ fail:
 
 int elf_module_merge_symbols(struct elf_module *mod, const char *path)
 {
+	struct pclntab_place unused = { 0 };
 	Elf *elf;
 	int fd, err;
 
 	err = open_elf(path, &fd, &elf);
 	if (err)
 		return err;
-	err = read_sections(mod, elf, true);
+	err = read_sections(mod, elf, true, &unused);
 	elf_end(elf);
 	close(fd);
 	return err;
@@ -287,6 +358,9 @@ void elf_module_close(struct elf_module *mod)
 	for (size_t i = 0; i < mod->string_count; i++)
 		free(mod->string_pool[i]);
 	free(mod->string_pool);
+	gopclntab_free(mod->go_pclntab);
+	if (mod->go_pclntab_map)
+		munmap(mod->go_pclntab_map, mod->go_pclntab_map_len);
 	free(mod->symbols);
 	free(mod->segments);
 	free(mod->debuglink);

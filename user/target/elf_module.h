@@ -9,6 +9,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+struct gopclntab;
+
 struct elf_symbol {
 	uint64_t addr; /* link-time virtual address */
 	uint64_t size;
@@ -41,6 +43,16 @@ struct elf_module {
 	size_t symbol_count;
 	char **string_pool;   /* names owned by the module */
 	size_t string_count;
+	/*
+	 * Go executables: the runtime's own function table (.gopclntab, mapped
+	 * from the file), which names every Go function and line even when
+	 * .symtab and DWARF are stripped; NULL otherwise.
+	 */
+	struct gopclntab *go_pclntab;
+	void *go_pclntab_map;
+	size_t go_pclntab_map_len;
+	uint64_t go_buildinfo_vaddr; /* .go.buildinfo (the toolchain version), 0 if absent */
+	uint64_t go_buildinfo_size;
 	int fd;               /* kept open so a later DWARF read works after the target exits */
 };
 
