@@ -23,6 +23,7 @@
 #include "attach/procs.h"
 #include "attach/thread_probes.h"
 #include "collect/collect.h"
+#include "collect/go_goroutines.h"
 #include "collect/go_heap.h"
 #include "collect/collect_threads.h"
 #include "collect/unwinder.h"
@@ -144,6 +145,10 @@ static int trace(struct run *run)
 	s.default_stack_bytes = default_thread_stack_bytes(run->pid);
 	s.go_sites_fd = tracer_go_sites_fd(&run->tracer);
 	s.go_heap = run->go_heap;
+	s.go_goroutines = run->go_goroutines;
+	s.go_attach_ids = run->go_attach_ids;
+	s.go_attach_count = run->go_attach_count;
+	s.go_reasons = &run->go.reasons;
 	s.goroutines_preexisting = run->goroutines_preexisting;
 	s.out = run->out;
 	s.listen_fd = run->listen_fd;
@@ -218,6 +223,9 @@ int main(int argc, char **argv)
 	suppressions_free(run.suppressions);
 	collector_free(run.collector);
 	go_heap_free(run.go_heap);
+	go_goroutines_free(run.go_goroutines);
+	free(run.go_attach_ids);
+	go_wait_reasons_free(&run.go.reasons);
 	thread_collector_free(run.threads);
 	proc_follower_free(run.procs);
 	unwinder_free(run.unwinder);

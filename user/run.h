@@ -27,6 +27,7 @@ struct leak_check;
 struct suppressions;
 
 struct go_heap;
+struct go_goroutines;
 
 struct run {
 	struct options opts;
@@ -39,6 +40,9 @@ struct run {
 	bool is_go;
 	struct go_runtime go;
 	struct go_heap *go_heap;           /* the runtime's memory profile, read at each report */
+	struct go_goroutines *go_goroutines; /* the runtime's goroutine list, read at each report */
+	uint64_t *go_attach_ids;           /* goroutines alive at attach, sorted */
+	size_t go_attach_count;
 	unsigned goroutines_preexisting;
 	struct symbolizer *symbolizer;
 	struct proc_follower *procs;

@@ -22,6 +22,8 @@ struct unwinder;
 struct leak_check;
 struct suppressions;
 struct go_heap;
+struct go_goroutines;
+struct go_wait_reasons;
 
 /* What the reporting loop needs once the probes are attached. */
 struct session {
@@ -40,6 +42,10 @@ struct session {
 	unsigned long long default_stack_bytes;
 	int go_sites_fd;                   /* -1 when the target is not a Go program */
 	struct go_heap *go_heap;           /* the Go runtime's memory profile, or NULL */
+	struct go_goroutines *go_goroutines; /* the runtime's goroutine list, or NULL */
+	const uint64_t *go_attach_ids;     /* goroutines alive at attach, sorted */
+	size_t go_attach_count;
+	const struct go_wait_reasons *go_reasons; /* the release's wait reason names */
 	unsigned goroutines_preexisting;
 	FILE *out;
 	int listen_fd;                /* --listen, or -1 */

@@ -125,56 +125,8 @@ static void add_threads(struct session *s, struct report_state *st, struct repor
 	}
 }
 
-/* Live goroutines per `go` statement, into the report. */
-static void add_goroutines(struct session *s, struct report_state *st, struct report *r,
-			   bool periodic)
-{
-	unsigned long long now = monotonic_ns();
-	size_t n = collect_go_sites(s->go_sites_fd, st->go_sites, s->opts->max_stacks);
-	uint64_t preexisting_exits;
-
-	n = goroutine_groups(st->go_sites, n, (double)(now - st->prev_go_ns) / 1e9,
-			     periodic ? st->go_history : NULL, st->go_groups);
-	if (periodic)
-		st->prev_go_ns = now;
-	r->goroutines_tracked = true;
-	for (size_t i = 0; i < n; i++)
-		r->goroutines_live += st->go_groups[i].live;
-	preexisting_exits = r->go_preexisting_exits;
-	r->goroutines_preexisting = s->goroutines_preexisting > preexisting_exits ?
-		s->goroutines_preexisting - preexisting_exits : 0;
-	r->goroutine_count = n < MAX_THREAD_GROUPS ? n : MAX_THREAD_GROUPS;
-	r->goroutines = st->goroutines;
-	for (size_t i = 0; i < r->goroutine_count; i++) {
-		st->goroutines[i].group = &st->go_groups[i];
-		st->goroutines[i].depth = symbolize_stack(s->symbolizer,
-							  collector_trace(s->collector, st->go_groups[i].stack_hash),
-							  st->goroutines[i].frames);
-	}
-}
-
-/* Events the probes could not record: any makes the block table incomplete. */
-/*
- * A Go heap stack starts inside the runtime's allocator (runtime.makeslice,
- * newobject...): as pprof does, those frames are left out up to the first
- * one that is not the runtime's, unless no other frame remains.
- */
-static void hide_runtime_frames(struct report_stack *stack)
-{
-	size_t first = 0;
-
-	while (first < stack->depth && stack->frames[first].symbol &&
-	       !strncmp(stack->frames[first].symbol, "runtime.", 8))
-		first++;
-	if (!first || first == stack->depth)
-		return;
-	memmove(stack->frames, stack->frames + first,
-		(stack->depth - first) * sizeof(*stack->frames));
-	stack->depth -= first;
-}
-
 /* Room for count rows (and their suppression patterns); 0 or -ENOMEM. */
-static int reserve_rows(struct report_state *st, size_t count)
+int report_state_reserve_rows(struct report_state *st, size_t count)
 {
 	struct stack_row *rows;
 	const char **suppressed_by;
@@ -194,45 +146,7 @@ static int reserve_rows(struct report_state *st, size_t count)
 	return 0;
 }
 
-/*
- * The Go heap's stacks after the maps' (a Go target): the runtime's memory
- * profile read from its memory.  A profile that cannot be read is said once,
- * and the report goes on without it.
- */
-static int add_go_heap(struct session *s, struct report_state *st, struct snapshot *snap)
-{
-	const struct stack_sample *heap;
-	int n = go_heap_read(s->go_heap, &heap);
-	size_t total;
-
-	if (n < 0) {
-		char why[128];
-
-		snprintf(why, sizeof(why), "%s", n == -EPROTO ?
-			 "runtime.mbuckets does not hold a memory profile leaksnoop can read" :
-			 strerror(-n));
-		if (strcmp(why, st->go_heap_said))
-			fprintf(stderr, "leaksnoop: the Go heap is not shown: %s\n", why);
-		snprintf(st->go_heap_said, sizeof(st->go_heap_said), "%s", why);
-		return 0;
-	}
-	st->go_heap_said[0] = '\0';
-	total = snap->count + (size_t)n;
-	if (total > st->with_go_heap_cap) {
-		struct stack_sample *grown = realloc(st->with_go_heap, total * sizeof(*grown));
-
-		if (!grown)
-			return -ENOMEM;
-		st->with_go_heap = grown;
-		st->with_go_heap_cap = total;
-	}
-	memcpy(st->with_go_heap, snap->stacks, snap->count * sizeof(*snap->stacks));
-	memcpy(st->with_go_heap + snap->count, heap, (size_t)n * sizeof(*heap));
-	snap->stacks = st->with_go_heap;
-	snap->count = total;
-	return reserve_rows(st, total);
-}
-
+/* Events the probes could not record: any makes the block table incomplete. */
 static uint64_t dropped_events(const struct snapshot *snap)
 {
 	return snap->counters[LS_CNT_DROP_ALLOC_FULL] + snap->counters[LS_CNT_DROP_STATS_FULL] +
@@ -369,7 +283,7 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 		return err;
 	if (s->procs)
 		hide_gone_procs(s->procs, st->proc_syms, &snap);
-	if (s->go_heap && (err = add_go_heap(s, st, &snap)))
+	if (s->go_heap && (err = report_add_go_heap(s, st, &snap)))
 		return err;
 	n = aggregate_rows(&snap, &filter, periodic ? st->history : NULL, st->prev_ns, st->rows);
 	if (checking)
@@ -456,7 +370,7 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 		st->stacks[i].depth = symbolize_stack(sym, st->rows[i].sample->trace,
 						      st->stacks[i].frames);
 		if (st->rows[i].sample->key.kind == LS_KIND_GO_HEAP)
-			hide_runtime_frames(&st->stacks[i]);
+			report_hide_runtime_frames(&st->stacks[i]);
 		st->stacks[i].complete = stack_reaches_root(st->stacks[i].frames, st->stacks[i].depth);
 		/* With call frame information, frame pointers are not what ends a walk. */
 		st->stacks[i].no_fp_module = st->stacks[i].complete || o->unwind_dwarf ? NULL :
@@ -471,7 +385,7 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 		add_threads(s, st, &r, periodic);
 	r.go_preexisting_exits = snap.counters[LS_CNT_GO_PREEXISTING_EXITS];
 	if (s->go_sites_fd >= 0)
-		add_goroutines(s, st, &r, periodic);
+		report_add_goroutines(s, st, &r, periodic);
 	r.report_ms = (double)(monotonic_ns() - started_ns) / 1e6;
 	*out = r;
 	return 0;

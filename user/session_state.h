@@ -17,6 +17,8 @@ struct live_response;
 
 /* Thread groups printed per report (the rest are in the totals). */
 #define MAX_THREAD_GROUPS 64
+/* Pcs whose function's package (the runtime or not) is remembered, direct-mapped. */
+#define GO_PC_CACHE 8192
 
 struct report_state {
 	struct growth_history *history;
@@ -25,6 +27,9 @@ struct report_state {
 	struct stack_sample *with_go_heap; /* the maps' stacks, then the Go heap's */
 	size_t with_go_heap_cap;
 	char go_heap_said[128];          /* why the Go heap was not read, said once */
+	char go_list_said[128];          /* why the goroutine list was not read, said once */
+	uint64_t go_pc_seen[GO_PC_CACHE];  /* a pc, and whether it is in runtime.* code */
+	uint8_t go_pc_runtime[GO_PC_CACHE];
 	struct report_stack *stacks;
 	size_t stacks_cap;
 	struct count_history *thread_history;
@@ -55,6 +60,20 @@ void report_state_free(struct report_state *st);
  */
 int build_report(struct session *s, struct report_state *st, struct report *out,
 		 bool periodic, bool final, bool exited, bool all_stacks);
+
+/* Room for count rows (and their suppression patterns); 0 or -ENOMEM. */
+int report_state_reserve_rows(struct report_state *st, size_t count);
+
+/* session_go.c: a Go target's parts of a report. */
+struct snapshot;
+struct report_stack;
+/* The Go heap's stacks after the maps' in snap; 0 or -ENOMEM. */
+int report_add_go_heap(struct session *s, struct report_state *st, struct snapshot *snap);
+/* A Go heap stack without the runtime's allocator frames on top, as pprof shows it. */
+void report_hide_runtime_frames(struct report_stack *stack);
+/* Goroutine groups, their states and waiting frames, into r. */
+void report_add_goroutines(struct session *s, struct report_state *st, struct report *r,
+			   bool periodic);
 
 /* The periodic report, in the format -f chose; the last one marked final.  0 or -errno. */
 int write_report(struct session *s, struct report_state *st, bool final, bool exited);

@@ -19,6 +19,7 @@
 #include "collect/aggregate.h"
 #include "collect/collect.h"
 #include "collect/collect_threads.h"
+#include "collect/go_goroutines.h"
 #include "collect/go_heap.h"
 #include "collect/unwinder.h"
 #include "run.h"
@@ -67,6 +68,32 @@ static void open_go_heap(struct run *run)
 	run->go_heap = go_heap_new(run->pid, g->mbuckets + bias, g->memprofilerate + bias);
 }
 
+static int compare_ids(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/*
+ * Every goroutine, read from runtime.allgs at each report: the ones alive at
+ * attach (ids kept sorted) grouped by their creation site like the others,
+ * with their states.
+ */
+static void open_goroutine_list(struct run *run, uint64_t *goids, size_t count)
+{
+	uint64_t bias;
+
+	qsort(goids, count, sizeof(*goids), compare_ids);
+	run->go_attach_ids = goids;
+	run->go_attach_count = count;
+	if (!run->go.globals.allgs || (run->go.pie && run->opts.command))
+		return;
+	bias = run->go.pie ? go_exe_bias(run->pid, &run->go) : 0;
+	run->go_goroutines = go_goroutines_new(run->pid, run->go.globals.allgs + bias,
+					       &run->go.g);
+}
+
 static int attach_goroutines(struct run *run)
 {
 	enum { MAX_PREEXISTING = LS_MAX_TRACKED_THREADS };
@@ -90,7 +117,7 @@ static int attach_goroutines(struct run *run)
 	choose_go_alloc_probe(run);
 	err = tracer_attach_goroutines(&run->tracer, run->pid, &run->go, goids, count,
 				       run->opts.verbose);
-	free(goids);
+	open_goroutine_list(run, goids, (size_t)count);
 	if (err)
 		return fail(EXIT_RUNTIME, "cannot attach the goroutine probes: %s", strerror(-err));
 	return 0;

@@ -10,6 +10,7 @@
 #include <dwarf.h>
 #include <elfutils/libdw.h>
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "go_offsets.h"
@@ -52,6 +53,89 @@ int go_g_layout_for_version(const char *version, struct go_g_layout *layout)
 		}
 	}
 	return -ENOTSUP;
+}
+
+/* Go 1.19's waitReasonStrings (runtime2.go), for executables without .symtab. */
+static const char *const go119_wait_reasons[] = {
+	"", "GC assist marking", "IO wait", "chan receive (nil chan)", "chan send (nil chan)",
+	"dumping heap", "garbage collection", "garbage collection scan", "panicwait", "select",
+	"select (no cases)", "GC assist wait", "GC sweep wait", "GC scavenge wait",
+	"chan receive", "chan send", "finalizer wait", "force gc (idle)", "semacquire", "sleep",
+	"sync.Cond.Wait", "timer goroutine (idle)", "trace reader (blocked)",
+	"wait for GC cycle", "GC worker (idle)", "preempted", "debug call",
+};
+
+/* runtime.gStatusStrings: the names of statuses other than waiting with a reason. */
+static const char *const status_names[] = {
+	"idle", "runnable", "running", "syscall", "waiting", "moribund", "dead", "enqueue",
+	"copystack", "preempted",
+};
+
+/* Read runtime.waitReasonStrings: string headers pointing into read-only data. */
+static bool read_wait_reasons(const struct elf_module *mod, uint64_t vaddr,
+			      struct go_wait_reasons *reasons)
+{
+	uint64_t headers[2 * GO_MAX_WAIT_REASONS];
+	size_t total = 0, n = 0, at = 0;
+
+	if (!vaddr || elf_module_read(mod, vaddr, headers, sizeof(headers)))
+		return false;
+	/*
+	 * The array ends where a header stops looking like a short name's (only
+	 * the first, waitReasonZero, is empty); whatever follows it that looks
+	 * like one names reasons the runtime never sets.
+	 */
+	for (; n < GO_MAX_WAIT_REASONS; n++) {
+		uint64_t ptr = headers[2 * n], len = headers[2 * n + 1];
+
+		if (len >= 64 || (len && !ptr) || (n && !len))
+			break;
+		total += len + 1;
+	}
+	if (n < 2 || !(reasons->owned = malloc(total)))
+		return false;
+	for (size_t i = 0; i < n; i++) {
+		char *name = reasons->owned + at;
+
+		if (headers[2 * i + 1] &&
+		    elf_module_read(mod, headers[2 * i], name, headers[2 * i + 1]))
+			break;
+		name[headers[2 * i + 1]] = '\0';
+		reasons->name[i] = name;
+		at += headers[2 * i + 1] + 1;
+	}
+	return true;
+}
+
+void go_wait_reasons_find(const struct elf_module *mod, const char *version,
+			  struct go_wait_reasons *reasons)
+{
+	memset(reasons, 0, sizeof(*reasons));
+	if (mod->has_symtab &&
+	    read_wait_reasons(mod, elf_file_object_vaddr(mod->path, "runtime.waitReasonStrings"),
+			      reasons))
+		return;
+	if (release_matches(version, "go1.19"))
+		for (size_t i = 0; i < sizeof(go119_wait_reasons) / sizeof(*go119_wait_reasons); i++)
+			reasons->name[i] = go119_wait_reasons[i];
+}
+
+void go_wait_reasons_free(struct go_wait_reasons *reasons)
+{
+	free(reasons->owned);
+	memset(reasons, 0, sizeof(*reasons));
+}
+
+const char *go_state_name(const struct go_wait_reasons *reasons, uint32_t status,
+			  unsigned reason)
+{
+	status &= ~(uint32_t)GO_STATUS_SCAN;
+	if (status == GO_STATUS_WAITING && reason && reason < GO_MAX_WAIT_REASONS) {
+		const char *name = reasons->name[reason];
+
+		return name && name[0] ? name : NULL;
+	}
+	return status < sizeof(status_names) / sizeof(*status_names) ? status_names[status] : "???";
 }
 
 const char *go_g_layout_versions(void)

@@ -26,6 +26,7 @@ struct go_globals {
 	uint64_t allgs;          /* []*g */
 	uint64_t mbuckets;       /* *bucket: the memory profile's list */
 	uint64_t memprofilerate; /* int */
+	uint64_t wait_reason_strings; /* [...]string: runtime.waitReasonStrings, .symtab only */
 };
 
 /*
@@ -42,6 +43,30 @@ int go_g_layout_for_version(const char *version, struct go_g_layout *layout);
 
 /* The releases the table covers, for messages ("go1.19"). */
 const char *go_g_layout_versions(void);
+
+/*
+ * A goroutine's state as the runtime's tracebacks and goroutine profiles
+ * print it: the wait reason of a waiting one ("chan receive", "select",
+ * "IO wait", ...), else its status ("runnable", "running", "syscall").
+ */
+#define GO_STATUS_DEAD 6     /* runtime._Gdead: a free g, not a goroutine */
+#define GO_STATUS_WAITING 4  /* runtime._Gwaiting: waitreason says why */
+#define GO_STATUS_SCAN 0x1000 /* the GC's bit over any status */
+#define GO_MAX_WAIT_REASONS 64
+
+/* The release's wait reason names (read from the executable where it can). */
+struct go_wait_reasons {
+	const char *name[GO_MAX_WAIT_REASONS]; /* NULL where unknown */
+	char *owned;                           /* the names read from the file */
+};
+
+void go_wait_reasons_find(const struct elf_module *mod, const char *version,
+			  struct go_wait_reasons *reasons);
+void go_wait_reasons_free(struct go_wait_reasons *reasons);
+
+/* The state's name for a status (scan bit cleared) and wait reason; NULL for a reason unnamed. */
+const char *go_state_name(const struct go_wait_reasons *reasons, uint32_t status,
+			  unsigned reason);
 
 /* The runtime globals from .symtab where present, else from the runtime's code. */
 void go_globals_find(const struct elf_module *mod, struct go_globals *globals);

@@ -85,6 +85,7 @@ int go_runtime_resolve(const char *path, struct go_runtime *rt)
 			err = go_g_layout_for_version(rt->version, &rt->g);
 	}
 	go_globals_find(mod, &rt->globals);
+	go_wait_reasons_find(mod, rt->version, &rt->reasons);
 	elf_module_close(mod);
 	return err;
 }

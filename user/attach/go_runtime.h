@@ -34,6 +34,7 @@ struct go_runtime {
 	struct go_g_layout g;     /* runtime.g's offsets: DWARF, else the release's table */
 	bool g_from_dwarf;
 	struct go_globals globals; /* link-time addresses; 0 where not found */
+	struct go_wait_reasons reasons; /* owned: go_wait_reasons_free at the end */
 	enum go_alloc_probe alloc_probe; /* chosen by the caller */
 	uint64_t sample_bytes;
 };

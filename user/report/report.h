@@ -15,6 +15,7 @@
 
 #include "collect/aggregate.h"
 #include "symbols/symbolize.h"
+#include "attach/go_offsets.h"
 #include "collect/goroutine_groups.h"
 #include "collect/thread_groups.h"
 #include "verdict/leak_check.h"
@@ -54,6 +55,7 @@ struct report_goroutine {
 	const struct goroutine_group *group;
 	struct frame frames[LS_MAX_STACK_DEPTH];
 	size_t depth;
+	struct frame waiting_in; /* where most of them wait; valid when group->waiting_count */
 };
 
 /* One periodic report, independent of the output format. */
@@ -111,6 +113,9 @@ struct report {
 	struct report_goroutine *goroutines;
 	size_t goroutine_count;
 	uint64_t go_preexisting_exits;
+	bool goroutine_list_read;  /* every goroutine read from the runtime's list */
+	uint64_t goroutines_ungrouped; /* of those, in sites past the table's room */
+	const struct go_wait_reasons *go_reasons; /* the names of the groups' states */
 
 	/* --leak-check: this report's check (NULL when off), or why it was skipped. */
 	const struct leak_check_result *leak_check;

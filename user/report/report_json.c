@@ -6,27 +6,30 @@
 #include "json_writer.h"
 #include "report.h"
 
-static void write_frames(struct json_writer *w, const struct frame *frames, size_t depth)
+/* One frame object, under key (NULL in an array). */
+static void write_frame(struct json_writer *w, const char *key, const struct frame *f)
 {
 	char addr[32];
 
-	json_array_begin(w, "frames");
-	for (size_t i = 0; i < depth; i++) {
-		const struct frame *f = &frames[i];
-
-		snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)f->addr);
-		json_object_begin(w, NULL);
-		json_string(w, "addr", addr);
-		json_string(w, "symbol", f->symbol ? f->symbol : "[unknown]");
-		json_uint(w, "offset", f->offset);
-		if (f->module)
-			json_string(w, "module", f->module);
-		if (f->file) {
-			json_string(w, "file", f->file);
-			json_int(w, "line", f->line);
-		}
-		json_object_end(w);
+	snprintf(addr, sizeof(addr), "0x%llx", (unsigned long long)f->addr);
+	json_object_begin(w, key);
+	json_string(w, "addr", addr);
+	json_string(w, "symbol", f->symbol ? f->symbol : "[unknown]");
+	json_uint(w, "offset", f->offset);
+	if (f->module)
+		json_string(w, "module", f->module);
+	if (f->file) {
+		json_string(w, "file", f->file);
+		json_int(w, "line", f->line);
 	}
+	json_object_end(w);
+}
+
+static void write_frames(struct json_writer *w, const struct frame *frames, size_t depth)
+{
+	json_array_begin(w, "frames");
+	for (size_t i = 0; i < depth; i++)
+		write_frame(w, NULL, &frames[i]);
 	json_array_end(w);
 }
 
@@ -122,7 +125,31 @@ static void write_stack(struct json_writer *w, const struct report_stack *stack)
 	json_object_end(w);
 }
 
-static void write_goroutine_group(struct json_writer *w, const struct report_goroutine *rg)
+/* The runtime's states of a group's goroutines: {"chan receive": 30, ...}. */
+static void write_goroutine_states(struct json_writer *w, const struct report *r,
+				   const struct goroutine_group *g)
+{
+	json_object_begin(w, "states");
+	for (unsigned slot = 0; slot < GO_STATE_SLOTS; slot++) {
+		char unnamed[32];
+		const char *name;
+
+		if (!g->states[slot])
+			continue;
+		name = slot >= GO_STATE_WAIT ?
+			go_state_name(r->go_reasons, GO_STATUS_WAITING, slot - GO_STATE_WAIT) :
+			go_state_name(r->go_reasons, slot, 0);
+		if (!name) {
+			snprintf(unnamed, sizeof(unnamed), "wait reason %u", slot - GO_STATE_WAIT);
+			name = unnamed;
+		}
+		json_uint(w, name, g->states[slot]);
+	}
+	json_object_end(w);
+}
+
+static void write_goroutine_group(struct json_writer *w, const struct report *r,
+				  const struct report_goroutine *rg)
 {
 	const struct goroutine_group *g = rg->group;
 
@@ -132,6 +159,14 @@ static void write_goroutine_group(struct json_writer *w, const struct report_gor
 	json_double(w, "growth_per_s", g->growth_per_s);
 	json_uint(w, "created", g->created);
 	json_uint(w, "exited", g->exited);
+	if (r->goroutine_list_read) {
+		json_uint(w, "preexisting", g->preexisting);
+		write_goroutine_states(w, r, g);
+		if (g->waiting_count) {
+			write_frame(w, "waiting_in", &rg->waiting_in);
+			json_uint(w, "waiting_in_count", g->waiting_count);
+		}
+	}
 	write_frames(w, rg->frames, rg->depth);
 	json_object_end(w);
 }
@@ -217,7 +252,7 @@ void report_write_json(FILE *out, const struct report *r)
 	json_array_end(&w);
 	json_array_begin(&w, "goroutines");
 	for (size_t i = 0; i < r->goroutine_count; i++)
-		write_goroutine_group(&w, &r->goroutines[i]);
+		write_goroutine_group(&w, r, &r->goroutines[i]);
 	json_array_end(&w);
 
 	if (r->leak_check || r->leak_check_skipped)

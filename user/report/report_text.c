@@ -115,6 +115,36 @@ static void write_allocated_only(FILE *out, const struct report *r, uint32_t kin
 	}
 }
 
+/* "states: chan receive 30, select 2", then the frame where most of them wait. */
+static void write_goroutine_states(FILE *out, const struct report *r,
+				   const struct report_goroutine *rg)
+{
+	const struct goroutine_group *g = rg->group;
+	const char *sep = "";
+
+	fputs("      states:", out);
+	for (unsigned slot = 0; slot < GO_STATE_SLOTS; slot++) {
+		const char *name;
+
+		if (!g->states[slot])
+			continue;
+		name = slot >= GO_STATE_WAIT ?
+			go_state_name(r->go_reasons, GO_STATUS_WAITING, slot - GO_STATE_WAIT) :
+			go_state_name(r->go_reasons, slot, 0);
+		if (name)
+			fprintf(out, "%s %s %u", sep, name, g->states[slot]);
+		else
+			fprintf(out, "%s wait reason %u: %u", sep, slot - GO_STATE_WAIT,
+				g->states[slot]);
+		sep = ",";
+	}
+	fputc('\n', out);
+	if (!g->waiting_count)
+		return;
+	fprintf(out, "      %llu of them waiting in:\n", (unsigned long long)g->waiting_count);
+	write_frame(out, 0, &rg->waiting_in);
+}
+
 static void write_goroutines(FILE *out, const struct report *r)
 {
 	size_t shown = 0;
@@ -130,9 +160,15 @@ static void write_goroutines(FILE *out, const struct report *r)
 
 		if (!g->live)
 			continue;
-		fprintf(out, "\n  #%zu goroutines live: %llu | growth %+.1f/s | created %llu, ended %llu\n",
-			++shown, (unsigned long long)g->live, g->growth_per_s,
+		fprintf(out, "\n  #%zu goroutines live: %llu | growth %+.1f/s | created %llu, ended %llu"
+			" since attach", ++shown, (unsigned long long)g->live, g->growth_per_s,
 			(unsigned long long)g->created, (unsigned long long)g->exited);
+		if (r->goroutine_list_read)
+			fprintf(out, " | %llu from before attach", (unsigned long long)g->preexisting);
+		fputc('\n', out);
+		if (r->goroutine_list_read)
+			write_goroutine_states(out, r, &r->goroutines[i]);
+		fputs("      created by:\n", out);
 		for (size_t f = 0; f < r->goroutines[i].depth; f++)
 			write_frame(out, f, &r->goroutines[i].frames[f]);
 	}
