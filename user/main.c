@@ -127,6 +127,9 @@ static int trace(struct run *run)
 	if (err)
 		return err;
 	s.attach_ns = monotonic_ns();
+	/* goleak from outside: the command's goroutines are read at its exit, before it ends. */
+	if (run->opts.command && run->is_go && run->opts.error_exitcode >= 0)
+		run->child.hold_at_exit = true;
 	if (run->opts.command && launch_release(&run->child))
 		return fail(EXIT_RUNTIME, "cannot start '%s'", run->opts.command);
 	symbolizer_refresh(run->symbolizer);

@@ -1,8 +1,9 @@
 // SPDX-License-Identifier: MIT
 /*
- * --listen's pages (report/live.c serves them): /metrics and
- * /debug/pprof/heap built from the maps as they are now, without advancing
- * the periodic reports' trends or sequence numbers.
+ * --listen's pages (report/live.c serves them): /metrics,
+ * /debug/pprof/heap and (a Go target) /debug/pprof/goroutine built from the
+ * maps and the target as they are now, without advancing the periodic
+ * reports' trends or sequence numbers.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,21 +17,25 @@ void render_live(const char *path, struct live_response *resp, void *arg)
 {
 	struct live_context *live = arg;
 	struct report r;
-	bool profile = !strcmp(path, "/debug/pprof/heap");
+	bool heap = !strcmp(path, "/debug/pprof/heap");
+	bool goroutines = !strcmp(path, "/debug/pprof/goroutine") && live->s->go_sites_fd >= 0;
 
 	if (!strcmp(path, "/")) {
 		resp->status = 200;
-		resp->body = strdup("leaksnoop: /metrics (Prometheus), /debug/pprof/heap (pprof)\n");
+		resp->body = strdup(live->s->go_sites_fd >= 0 ?
+				    "leaksnoop: /metrics (Prometheus), /debug/pprof/heap and "
+				    "/debug/pprof/goroutine (pprof)\n" :
+				    "leaksnoop: /metrics (Prometheus), /debug/pprof/heap (pprof)\n");
 		resp->len = resp->body ? strlen(resp->body) : 0;
 		return;
 	}
-	if ((!profile && strcmp(path, "/metrics")) ||
-	    build_report(live->s, live->st, &r, false, false, false, profile))
+	if ((!heap && !goroutines && strcmp(path, "/metrics")) ||
+	    build_report(live->s, live->st, &r, false, false, false, heap))
 		return;
-	if (profile) {
+	if (heap || goroutines) {
 		unsigned char *data;
 
-		if (report_gzip_pprof(&r, &data, &resp->len))
+		if ((heap ? report_gzip_pprof : report_gzip_goroutine_pprof)(&r, &data, &resp->len))
 			return;
 		resp->body = (char *)data;
 		resp->content_type = "application/octet-stream";

@@ -46,9 +46,30 @@ static uint64_t unsuppressed_threads(const struct session *s, const struct repor
 }
 
 /*
- * Goroutines the command started and left running when it exited: the
- * runtime's own (started by runtime functions, as goleak ignores them) and
- * suppressed ones aside.
+ * Goroutines of the standard library's and the test framework's own, which
+ * goleak leaves out too: the runtime's (GC workers, the finalizer...), the
+ * testing package's, and the signal loop os/signal starts.
+ */
+static bool is_framework_goroutine(const struct report_goroutine *g)
+{
+	static const char *const packages[] = { "runtime.", "testing.", "os/signal." };
+	const char *creator = g->depth ? g->frames[0].symbol : NULL;
+	const char *waiting = g->group->waiting_count ? g->waiting_in.symbol : NULL;
+
+	for (size_t i = 0; i < sizeof(packages) / sizeof(*packages); i++) {
+		size_t n = strlen(packages[i]);
+
+		if ((creator && !strncmp(creator, packages[i], n)) ||
+		    (waiting && !strncmp(waiting, "testing.", 8)))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * Goroutines the command started and left running when it exited, as goleak
+ * finds them: the framework's own aside, and those a suppression names by
+ * their creation stack or by the frame where they wait.
  */
 static uint64_t unsuppressed_goroutines(const struct session *s, const struct report *r)
 {
@@ -58,12 +79,13 @@ static uint64_t unsuppressed_goroutines(const struct session *s, const struct re
 		return 0;
 	for (size_t i = 0; i < r->goroutine_count; i++) {
 		const struct report_goroutine *g = &r->goroutines[i];
-		const char *creator = g->depth ? g->frames[0].symbol : NULL;
 
-		if (creator && !strncmp(creator, "runtime.", 8))
+		if (is_framework_goroutine(g) ||
+		    suppressions_match(s->suppressions, g->frames, g->depth) ||
+		    (g->group->waiting_count &&
+		     suppressions_match(s->suppressions, &g->waiting_in, 1)))
 			continue;
-		if (!suppressions_match(s->suppressions, g->frames, g->depth))
-			running += g->group->live;
+		running += g->group->live - g->group->preexisting;
 	}
 	return running;
 }

@@ -143,6 +143,10 @@ int report_write_svg_file(const char *path, const struct report *r);
 struct pb_buffer;
 /* profile.proto bytes of r (not compressed); 0 or -errno. */
 int report_encode_pprof(const struct report *r, struct pb_buffer *out);
+/* A pprof goroutine profile of r's groups, by creation site; 0 or -errno. */
+int report_encode_goroutine_pprof(const struct report *r, struct pb_buffer *out);
+/* The same gzip'd, in a new buffer (*data, freed by the caller). */
+int report_gzip_goroutine_pprof(const struct report *r, unsigned char **data, size_t *len);
 /* Gzip'd profile.proto of r into path (created 0600); 0 or -errno. */
 int report_write_pprof(const char *path, const struct report *r);
 /* Gzip'd profile.proto of r in a new buffer (*data, freed by the caller). */

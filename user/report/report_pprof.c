@@ -266,30 +266,81 @@ int report_encode_pprof(const struct report *r, struct pb_buffer *out)
 	return out->failed ? -ENOMEM : 0;
 }
 
-int report_gzip_pprof(const struct report *r, unsigned char **data, size_t *len)
+/*
+ * The goroutine profile: a sample per creation site (its stack from the `go`
+ * statement up), valued by the goroutines live there, labelled with where
+ * most of them wait.
+ */
+int report_encode_goroutine_pprof(const struct report *r, struct pb_buffer *out)
 {
-	struct pb_buffer profile = { 0 };
+	struct pprof_tables t = { 0 };
+	char comment[128];
+
+	intern(&t, "");
+	value_type(&t, out, PROFILE_SAMPLE_TYPE, "goroutine", "count");
+	for (size_t i = 0; i < r->goroutine_count; i++) {
+		const struct report_goroutine *g = &r->goroutines[i];
+		uint64_t locations[LS_MAX_STACK_DEPTH], value = g->group->live;
+		struct pb_buffer sample = { 0 }, label = { 0 };
+
+		if (!value)
+			continue;
+		for (size_t d = 0; d < g->depth; d++)
+			locations[d] = location_id(&t, &g->frames[d]);
+		pb_packed_field(&sample, 1, locations, g->depth);
+		pb_packed_field(&sample, 2, &value, 1);
+		if (g->group->waiting_count && g->waiting_in.symbol) {
+			pb_varint_field(&label, 1, intern(&t, "waiting_in"));
+			pb_varint_field(&label, 2, intern(&t, g->waiting_in.symbol));
+			pb_message_field(&sample, 3, &label);
+		}
+		pb_message_field(out, PROFILE_SAMPLE, &sample);
+		pb_free(&label);
+		pb_free(&sample);
+	}
+	if (out->failed || t.failed || t.mappings.failed || t.locations.failed ||
+	    t.functions.failed) {
+		free_tables(&t);
+		return -ENOMEM;
+	}
+	pb_append(out, &t.mappings);
+	pb_append(out, &t.locations);
+	pb_append(out, &t.functions);
+	pb_varint_field(out, PROFILE_TIME_NANOS,
+			(uint64_t)r->wall_time.tv_sec * 1000000000ULL + r->wall_time.tv_nsec);
+	value_type(&t, out, PROFILE_PERIOD_TYPE, "goroutine", "count");
+	pb_varint_field(out, PROFILE_PERIOD, 1);
+	snprintf(comment, sizeof(comment), "leaksnoop pid %d (%s): goroutines by creation site",
+		 (int)r->pid, r->comm);
+	pb_varint_field(out, PROFILE_COMMENT, intern(&t, comment));
+	for (size_t i = 0; i < t.string_count; i++)
+		pb_bytes_field(out, PROFILE_STRING_TABLE, t.strings[i], strlen(t.strings[i]));
+	free_tables(&t);
+	return out->failed ? -ENOMEM : 0;
+}
+
+/* Gzip profile bytes into a new buffer (*data, freed by the caller); 0 or -errno. */
+static int gzip_profile(const struct pb_buffer *profile, unsigned char **data, size_t *len)
+{
 	z_stream z = { 0 };
 	uLong bound;
-	int err = report_encode_pprof(r, &profile);
+	int err = 0;
 
 	*data = NULL;
-	if (err)
-		goto out;
 	/* windowBits 15 + 16: a gzip wrapper, as Go's net/http/pprof sends. */
 	if (deflateInit2(&z, Z_DEFAULT_COMPRESSION, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY)) {
 		err = -ENOMEM;
 		goto out;
 	}
-	bound = deflateBound(&z, profile.len) + 32;
+	bound = deflateBound(&z, profile->len) + 32;
 	*data = malloc(bound);
 	if (!*data) {
 		deflateEnd(&z);
 		err = -ENOMEM;
 		goto out;
 	}
-	z.next_in = profile.data;
-	z.avail_in = (uInt)profile.len;
+	z.next_in = profile->data;
+	z.avail_in = (uInt)profile->len;
 	z.next_out = *data;
 	z.avail_out = (uInt)bound;
 	if (deflate(&z, Z_FINISH) != Z_STREAM_END) {
@@ -300,6 +351,29 @@ int report_gzip_pprof(const struct report *r, unsigned char **data, size_t *len)
 	*len = z.total_out;
 	deflateEnd(&z);
 out:
+	return err;
+}
+
+int report_gzip_pprof(const struct report *r, unsigned char **data, size_t *len)
+{
+	struct pb_buffer profile = { 0 };
+	int err = report_encode_pprof(r, &profile);
+
+	*data = NULL;
+	if (!err)
+		err = gzip_profile(&profile, data, len);
+	pb_free(&profile);
+	return err;
+}
+
+int report_gzip_goroutine_pprof(const struct report *r, unsigned char **data, size_t *len)
+{
+	struct pb_buffer profile = { 0 };
+	int err = report_encode_goroutine_pprof(r, &profile);
+
+	*data = NULL;
+	if (!err)
+		err = gzip_profile(&profile, data, len);
 	pb_free(&profile);
 	return err;
 }
