@@ -9,7 +9,8 @@ PROG_BINS := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROGS_C)) \
 	     $(OUT)/progs/leaky_musl $(OUT)/progs/leaky_nopie $(OUT)/progs/leaky_dynsym \
 	     $(OUT)/progs/leaky_debuglink \
 	     $(OUT)/progs/goleak $(OUT)/progs/goleak_stripped $(OUT)/progs/goheap \
-	     $(OUT)/progs/goheap_stripped $(OUT)/progs/nofp \
+	     $(OUT)/progs/goheap_stripped $(OUT)/progs/goleak.test $(OUT)/progs/goleak_stripped.test \
+	     $(OUT)/progs/nofp \
 	     $(OUT)/progs/leak_cases_jemalloc $(OUT)/progs/leak_cases_tcmalloc \
 	     $(OUT)/progs/leak_cases_musl $(OUT)/progs/leak_cases_cxx_cow
 
@@ -78,6 +79,14 @@ $(OUT)/progs/goleak: tests/progs/goleak/main.go | $(OUT)/progs
 
 $(OUT)/progs/goheap: tests/progs/goheap/main.go | $(OUT)/progs
 	GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache go build -o $@ $<
+
+# A Go test binary (go test -c) whose tests leave goroutines running.
+$(OUT)/progs/goleak.test: tests/progs/goleaktest/leak_test.go | $(OUT)/progs
+	GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache go test -c -o $@ ./tests/progs/goleaktest
+
+$(OUT)/progs/goleak_stripped.test: tests/progs/goleaktest/leak_test.go | $(OUT)/progs
+	GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache go test -c -ldflags="-s -w" -o $@ \
+		./tests/progs/goleaktest
 
 # The same programs as production ships Go: no .symtab, no DWARF.
 $(OUT)/progs/%_stripped: tests/progs/%/main.go | $(OUT)/progs

@@ -4,6 +4,7 @@ JSON reports, and sum what each leak site holds."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import tempfile
 import time
@@ -23,6 +24,12 @@ def our_links():
     out = subprocess.run(["bpftool", "-j", "link", "list"], capture_output=True,
                          text=True, check=True).stdout
     return sum(1 for link in json.loads(out or "[]") if link.get("type") == "perf_event")
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
 
 
 def read_reports(path):
@@ -110,9 +117,12 @@ class Target:
         os.kill(self.pid, signal.SIGUSR1)
 
     def wait_done(self, timeout=30):
+        """Read the program's output up to "done" (kept in self.lines)."""
         deadline = time.time() + timeout
+        self.lines = []
         while time.time() < deadline:
             line = self.proc.stdout.readline()
+            self.lines.append(line)
             if line.strip() == "done":
                 return
             if not line and self.proc.poll() is not None:

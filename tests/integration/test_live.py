@@ -3,20 +3,13 @@
 import json
 import os
 import shutil
-import socket
 import subprocess
 import tempfile
 import time
 import unittest
 import urllib.request
 
-from harness import LEAKSNOOP, LeaksnoopTest, Run, Target
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from harness import LEAKSNOOP, LeaksnoopTest, Run, Target, free_port
 
 
 def fetch(url):

@@ -9,8 +9,10 @@
 //
 // Two GCs publish the profile; then it prints "profile " and its own
 // runtime.MemProfile as JSON (per record: the first frame outside the
-// runtime, the four counts, the stack), and "done", and sleeps.  With -rate N
-// the runtime samples one allocation per N bytes (1: every one).
+// runtime, the four counts, the stack), writes its heap profile as
+// /debug/pprof/heap would serve it to the -heapprofile file if given, prints
+// "done", and sleeps.  With -rate N the runtime samples one allocation per N
+// bytes (1: every one).
 package main
 
 import (
@@ -20,6 +22,7 @@ import (
 	"os"
 	"os/signal"
 	"runtime"
+	"runtime/pprof"
 	"strings"
 	"syscall"
 )
@@ -87,6 +90,7 @@ func profile() []record {
 func main() {
 	wait := flag.Bool("wait", false, "start on SIGUSR1")
 	rate := flag.Int("rate", 512*1024, "runtime.MemProfileRate")
+	heapProfile := flag.String("heapprofile", "", "write the heap profile here when done")
 	flag.Parse()
 	runtime.MemProfileRate = *rate
 	if *wait {
@@ -102,6 +106,13 @@ func main() {
 	runtime.GC()
 	text, _ := json.Marshal(profile())
 	fmt.Printf("profile %s\n", text)
+	if *heapProfile != "" {
+		f, err := os.Create(*heapProfile)
+		if err == nil {
+			pprof.WriteHeapProfile(f)
+			f.Close()
+		}
+	}
 	fmt.Println("done")
 	select {}
 }

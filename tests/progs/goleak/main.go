@@ -1,14 +1,18 @@
 // SPDX-License-Identifier: MIT
 
 // goleak: goroutines with an exactly known fate, for the integration tests.
-// With -wait it prints "ready PID" and starts on SIGUSR1; then:
+// With -early N, leakEarly first starts N goroutines that sleep forever
+// (before any tracer can attach).  With -wait it prints "ready PID" and
+// starts on SIGUSR1; then:
 //
 //	leakOnChannel    30 goroutines blocked forever on a channel receive   live 30
 //	leakOnSelect     20 goroutines blocked forever in a select            live 20
 //	finishQuickly    50 goroutines that return at once                    live 0
 //	allocGarbage     64 MiB in 1 KiB objects, all garbage (for allocation sampling)
 //
-// It prints "done" when the finishing ones have ended, then sleeps.
+// When the finishing ones have ended it writes its own goroutine profile
+// (debug=2, as /debug/pprof/goroutine?debug=2 serves it) to the -stacks
+// file if given, prints "done", then sleeps.
 package main
 
 import (
@@ -16,6 +20,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"runtime/pprof"
 	"sync"
 	"syscall"
 	"time"
@@ -52,6 +57,14 @@ func finishQuickly(n int, wg *sync.WaitGroup) {
 	}
 }
 
+func leakEarly(n int) {
+	for i := 0; i < n; i++ {
+		go func() {
+			time.Sleep(time.Hour)
+		}()
+	}
+}
+
 var sink []byte
 
 //go:noinline
@@ -63,7 +76,10 @@ func allocGarbage(total int) {
 
 func main() {
 	wait := flag.Bool("wait", false, "start on SIGUSR1")
+	early := flag.Int("early", 0, "goroutines started before -wait")
+	stacks := flag.String("stacks", "", "write the goroutine profile here when done")
 	flag.Parse()
+	leakEarly(*early)
 	if *wait {
 		start := make(chan os.Signal, 1)
 		signal.Notify(start, syscall.SIGUSR1)
@@ -77,6 +93,13 @@ func main() {
 	wg.Wait()
 	allocGarbage(64 << 20)
 	time.Sleep(200 * time.Millisecond) // the finished goroutines reach goexit
+	if *stacks != "" {
+		f, err := os.Create(*stacks)
+		if err == nil {
+			pprof.Lookup("goroutine").WriteTo(f, 2)
+			f.Close()
+		}
+	}
 	fmt.Println("done")
 	select {}
 }
