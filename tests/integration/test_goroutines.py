@@ -2,6 +2,7 @@
 """Goroutines per `go` statement, from outside a running Go program (tests/progs/goleak),
 built as is and stripped as production ships Go; checked against the program's own
 goroutine profile."""
+import json
 import os
 import subprocess
 import tempfile
@@ -187,6 +188,43 @@ class Goroutines(LeaksnoopTest):
                                                      "--suppressions", supp.name)
             self.assertEqual(status, 0, stderr)
             self.assertNotIn("still running", stderr)
+
+    def with_release(self, program, release, directory):
+        """A copy of program whose .go.buildinfo names another Go release."""
+        with open(prog(program), "rb") as f:
+            data = bytearray(f.read())
+        info = data.index(b"\xff Go buildinf:")
+        length = data[info + 32]
+        old = bytes(data[info + 33:info + 33 + length])
+        self.assertTrue(old.startswith(b"go1.19") and len(release) == len(old), old)
+        data[info + 33:info + 33 + length] = release
+        path = os.path.join(directory, program)
+        with open(path, "wb") as f:
+            f.write(data)
+        os.chmod(path, 0o755)
+        return path
+
+    def test_a_release_without_a_layout_is_refused_by_name_unless_dwarf_has_it(self):
+        with tempfile.TemporaryDirectory() as tmp:
+            os.chmod(tmp, 0o755)
+            stripped = self.with_release("goleak_stripped", b"go1.99.8", tmp)
+            proc = subprocess.run([LEAKSNOOP, "-c", stripped, "1"], capture_output=True,
+                                  text=True, timeout=60)
+            self.assertEqual(proc.returncode, 1, proc.stderr)
+            self.assertIn("built with go1.99.8 and without DWARF: runtime.g's layout is known "
+                          "here for go1.19 only", proc.stderr)
+            self.assertEqual(proc.stderr.count("\n"), 1, proc.stderr)
+            # With DWARF the layout is read from it, whatever the release says.
+            full = self.with_release("goleak", b"go1.99.8", tmp)
+            out = os.path.join(tmp, "report")
+            proc = subprocess.run([LEAKSNOOP, "-c", full, "-f", "json", "-w", out, "1"],
+                                  capture_output=True, text=True, timeout=60)
+            # goleak's own status: Go's deadlock detector ends it (see test_leak_check.py).
+            self.assertEqual(proc.returncode, 2, proc.stderr)
+            self.assertNotIn("layout", proc.stderr)
+            with open(out) as f:
+                final = [json.loads(line) for line in f][-1]
+            self.assertEqual(go_site(final, "main.leakOnChannel")["count"], 30)
 
     def test_go_allocation_rate_is_sampled_per_stack(self):
         target = Target("goleak")
