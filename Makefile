@@ -93,9 +93,13 @@ $(OUT)/bench/gochurn: bench/gochurn/main.go
 	mkdir -p $(OUT)/bench
 	GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache go build -o $@ $<
 
+$(OUT)/bench/goheap: bench/goheap/main.go
+	mkdir -p $(OUT)/bench
+	GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache go build -ldflags="-s -w" -o $@ $<
+
 bench:
 	scripts/install-deps.sh --bench
 	$(MAKE) leaksnoop $(OUT)/bench/workload $(OUT)/bench/workload_cxx $(OUT)/bench/thread_churn \
 		$(OUT)/progs/big_heap \
-		$(OUT)/bench/gochurn
+		$(OUT)/bench/gochurn $(OUT)/bench/goheap
 	scripts/bench.py $(BENCH_ARGS)

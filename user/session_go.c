@@ -98,6 +98,14 @@ struct waiting_context {
 	struct report_state *st;
 };
 
+/* A parked stack is walked up to its first frame outside the runtime. */
+static bool walk_on(uint64_t pc, bool resume, void *arg)
+{
+	struct waiting_context *ctx = arg;
+
+	return in_runtime(ctx->s, ctx->st, pc, resume);
+}
+
 /*
  * Where a goroutine waits: the first frame of its parked stack outside the
  * runtime, as a return address (its resume pc plus one when that is the
@@ -125,7 +133,8 @@ static bool add_live_goroutines(struct session *s, struct report_state *st, stru
 {
 	struct waiting_context ctx = { s, st };
 	const struct go_goroutine *list;
-	int n = s->go_goroutines ? go_goroutines_read(s->go_goroutines, &list) : -ENOENT;
+	int n = s->go_goroutines ? go_goroutines_read(s->go_goroutines, &list, walk_on, &ctx) :
+				   -ENOENT;
 	long groups;
 
 	if (n < 0) {

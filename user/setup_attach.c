@@ -76,48 +76,50 @@ static int compare_ids(const void *a, const void *b)
 }
 
 /*
- * Every goroutine, read from runtime.allgs at each report: the ones alive at
- * attach (ids kept sorted) grouped by their creation site like the others,
- * with their states.
+ * Every goroutine, read from runtime.allgs at each report: the reader is
+ * made here, and its first read gives the ids of the goroutines alive at
+ * attach (sorted), grouped later by their creation site like the others.
+ * Returns how many, 0 when the list cannot be read.
  */
-static void open_goroutine_list(struct run *run, uint64_t *goids, size_t count)
+static size_t read_goroutines_at_attach(struct run *run)
 {
+	const struct go_goroutine *list;
 	uint64_t bias;
+	int n;
 
-	qsort(goids, count, sizeof(*goids), compare_ids);
-	run->go_attach_ids = goids;
-	run->go_attach_count = count;
 	if (!run->go.globals.allgs || (run->go.pie && run->opts.command))
-		return;
+		return 0;
 	bias = run->go.pie ? go_exe_bias(run->pid, &run->go) : 0;
 	run->go_goroutines = go_goroutines_new(run->pid, run->go.globals.allgs + bias,
 					       &run->go.g);
+	if (!run->go_goroutines || run->opts.command)
+		return 0; /* -c: nothing runs before attach */
+	n = go_goroutines_read(run->go_goroutines, &list, NULL, NULL);
+	if (n < 0 && run->opts.verbose)
+		fprintf(stderr, "leaksnoop: cannot read runtime.allgs (%s): goroutines from before "
+			"attach are not covered\n", strerror(-n));
+	if (n <= 0 || !(run->go_attach_ids = malloc((size_t)n * sizeof(uint64_t))))
+		return 0;
+	for (int i = 0; i < n; i++)
+		run->go_attach_ids[i] = list[i].goid;
+	qsort(run->go_attach_ids, (size_t)n, sizeof(uint64_t), compare_ids);
+	run->go_attach_count = (size_t)n;
+	return (size_t)n;
 }
 
 static int attach_goroutines(struct run *run)
 {
-	enum { MAX_PREEXISTING = LS_MAX_TRACKED_THREADS };
-	uint64_t *goids = calloc(MAX_PREEXISTING, sizeof(*goids));
-	int count = 0, err;
-
-	if (!goids)
-		return fail(EXIT_RUNTIME, "out of memory");
 	/* Read before attach: a goroutine in both lists would never be seen to end. */
-	if (!run->opts.command) {
-		count = go_read_live_goids(run->pid, &run->go, goids, MAX_PREEXISTING);
-		if (count < 0) {
-			if (run->opts.verbose)
-				fprintf(stderr, "leaksnoop: cannot read runtime.allgs (%s): goroutines "
-					"from before attach are not covered\n", strerror(-count));
-			count = 0;
-		}
-	}
-	run->goroutines_preexisting = count;
+	size_t count = read_goroutines_at_attach(run);
+	int err;
+
+	run->goroutines_preexisting = (unsigned)count;
 	open_go_heap(run);
 	choose_go_alloc_probe(run);
-	err = tracer_attach_goroutines(&run->tracer, run->pid, &run->go, goids, count,
-				       run->opts.verbose);
-	open_goroutine_list(run, goids, (size_t)count);
+	/* The probes know as many as their map holds; the reports know them all. */
+	err = tracer_attach_goroutines(&run->tracer, run->pid, &run->go, run->go_attach_ids,
+				       count < LS_MAX_TRACKED_THREADS ? count :
+				       LS_MAX_TRACKED_THREADS, run->opts.verbose);
 	if (err)
 		return fail(EXIT_RUNTIME, "cannot attach the goroutine probes: %s", strerror(-err));
 	return 0;

@@ -2,9 +2,8 @@
 /*
  * The Go runtime of one executable: runtime.newproc, goexit1, profilealloc
  * and mallocgc placed (on their stack checks' jumps where the code allows),
- * runtime.g's layout and the runtime's globals (go_offsets.c), and the
- * goroutines alive at attach read from runtime.allgs through /proc/PID/mem.
- * It never writes to the target.
+ * runtime.g's layout and the runtime's globals (go_offsets.c), and
+ * MemProfileRate read through /proc/PID/mem.  It never writes to the target.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,8 +15,6 @@
 #include "go_runtime.h"
 #include "probe_point.h"
 #include "target/procmaps.h"
-
-#define G_STATUS_DEAD 6 /* runtime._Gdead */
 
 bool go_is_binary(const char *path)
 {
@@ -139,34 +136,4 @@ long go_read_memprofilerate(pid_t pid, const struct go_runtime *rt)
 	err = read_mem(fd, rt->globals.memprofilerate + go_exe_bias(pid, rt), &rate, sizeof(rate));
 	close(fd);
 	return err ? err : (long)rate;
-}
-
-int go_read_live_goids(pid_t pid, const struct go_runtime *rt, uint64_t *ids, size_t max)
-{
-	uint64_t allgs = rt->globals.allgs, slice[2];
-	char path[64];
-	size_t count = 0;
-	int fd, err;
-
-	if (!allgs)
-		return -ENOENT;
-	allgs += go_exe_bias(pid, rt);
-	snprintf(path, sizeof(path), "/proc/%d/mem", (int)pid);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -errno;
-	err = read_mem(fd, allgs, slice, sizeof(slice));
-	for (uint64_t i = 0; !err && i < slice[1] && count < max; i++) {
-		uint64_t g, goid;
-		uint32_t status;
-
-		if (read_mem(fd, slice[0] + i * 8, &g, sizeof(g)) ||
-		    read_mem(fd, g + rt->g.goid, &goid, sizeof(goid)) ||
-		    read_mem(fd, g + rt->g.status, &status, sizeof(status)))
-			continue;
-		if (status != G_STATUS_DEAD)
-			ids[count++] = goid;
-	}
-	close(fd);
-	return err ? err : (int)count;
 }

@@ -49,12 +49,6 @@ bool go_is_binary(const char *path);
  */
 int go_runtime_resolve(const char *path, struct go_runtime *rt);
 
-/*
- * Read the goroutine ids alive in process pid now, from runtime.allgs through
- * /proc/PID/mem.  Returns how many were stored in ids (at most max), or -errno.
- */
-int go_read_live_goids(pid_t pid, const struct go_runtime *rt, uint64_t *ids, size_t max);
-
 /* The runtime's MemProfileRate in pid (0: memory profiling off), or -errno. */
 long go_read_memprofilerate(pid_t pid, const struct go_runtime *rt);
 

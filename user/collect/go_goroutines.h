@@ -9,6 +9,7 @@
 #ifndef LS_GO_GOROUTINES_H
 #define LS_GO_GOROUTINES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -36,10 +37,19 @@ struct go_goroutines *go_goroutines_new(pid_t pid, uint64_t allgs_addr,
 void go_goroutines_free(struct go_goroutines *r);
 
 /*
- * Read every goroutine that is not dead.  The array lives until the next
- * read; returns how many, or -errno (-EPROTO: allgs does not look like a
- * slice of g).  Read while the target runs: each g is as it was when read.
+ * Whether a parked stack's walk goes on past pc (resume: pcs[0], where the
+ * goroutine resumes, else a return address): the caller stops it where the
+ * goroutine waits, each level costing a read of every stack still walked.
  */
-int go_goroutines_read(struct go_goroutines *r, const struct go_goroutine **out);
+typedef bool (*go_walk_on_fn)(uint64_t pc, bool resume, void *arg);
+
+/*
+ * Read every goroutine that is not dead, each parked stack walked while
+ * walk_on says so (NULL: up to GO_PARKED_FRAMES).  The array lives until the
+ * next read; returns how many, or -errno (-EPROTO: allgs does not look like
+ * a slice of g).  Read while the target runs: each g is as it was when read.
+ */
+int go_goroutines_read(struct go_goroutines *r, const struct go_goroutine **out,
+		       go_walk_on_fn walk_on, void *arg);
 
 #endif
