@@ -42,6 +42,7 @@ WORKLOAD_CXX = os.path.join(ROOT, "build", "bench", "workload_cxx")
 MEMLEAK_BT = os.path.join(ROOT, "bench", "memleak.bt")
 THREAD_CHURN = os.path.join(ROOT, "build", "bench", "thread_churn")
 GO_CHURN = os.path.join(ROOT, "build", "bench", "gochurn")
+GO_HEAP = os.path.join(ROOT, "build", "bench", "goheap")
 BIG_HEAP = os.path.join(ROOT, "build", "progs", "big_heap")
 
 
@@ -300,6 +301,69 @@ def measure_churn(rounds):
             print("    %-24s %10.1f  (+%.1f)" % (label, med, med - medians["untraced"]))
         out[name] = {"samples": samples, "medians": medians}
     return out
+
+
+def measure_go_reports(rounds, buckets=10000, goroutines=100000):
+    """A Go report read from outside: `buckets` memory-profile buckets and `goroutines`
+    parked goroutines (bench/goheap, stripped).  Report time, and what the target pays per
+    allocation while traced (no probe per allocation: a ratio near 1), paired rounds."""
+    proc = subprocess.Popen([GO_HEAP, "-buckets", str(buckets), "-goroutines", str(goroutines)],
+                            stdout=subprocess.PIPE, text=True)
+    line = proc.stdout.readline()
+    if not line.startswith("ready"):
+        raise RuntimeError("goheap did not start: %r" % line)
+
+    def allocation_ns():
+        os.kill(proc.pid, signal.SIGUSR1)
+        for out in proc.stdout:
+            if out.startswith("ns_per_op"):
+                return float(out.split()[1])
+        raise RuntimeError("goheap gave no result")
+
+    def traced_rounds(interval, workdir):
+        """Allocation rounds under leaksnoop reporting every `interval` s: (ns, reports)."""
+        out, err_path = os.path.join(workdir, "r.json"), os.path.join(workdir, "err")
+        with open(err_path, "w") as err:
+            tracer = subprocess.Popen([LEAKSNOOP, "-p", str(proc.pid), "-f", "json", "-w", out,
+                                       str(interval)], stderr=err)
+            if not wait_for(tracer, "Tracing", 60, lambda: open(err_path).read()):
+                raise RuntimeError("leaksnoop did not attach: " + open(err_path).read())
+            ns = [allocation_ns() for _ in range(rounds)]
+            time.sleep(3.5)
+            cpu, rss = stop(tracer)
+        return ns, read_json_lines(out), rss
+
+    with tempfile.TemporaryDirectory() as d:
+        # Paired: untraced, traced with no report during the rounds, traced reporting each second.
+        untraced = [allocation_ns() for _ in range(rounds)]
+        quiet, _, _ = traced_rounds(600, d)
+        busy, reports, rss = traced_rounds(1, d)
+        untraced += [allocation_ns() for _ in range(rounds)]
+    proc.kill()
+    proc.wait()
+    times = [r["report_ms"] for r in reports]
+    row = {"buckets": buckets, "goroutines": goroutines,
+           "report_ms_median": statistics.median(times), "report_ms_max": max(times),
+           "reports": len(times), "tracer_rss_kib": rss,
+           "alloc_ns_untraced": statistics.median(untraced),
+           "alloc_ns_traced": statistics.median(quiet),
+           "alloc_ns_reporting": statistics.median(busy),
+           "go_heap_stacks": reports[-1].get("go_heap", {}).get("stacks"),
+           "goroutines_seen": sum(g["count"] for g in reports[-1]["goroutines"])}
+    row["alloc_ratio"] = row["alloc_ns_traced"] / row["alloc_ns_untraced"]
+    row["alloc_ratio_reporting"] = row["alloc_ns_reporting"] / row["alloc_ns_untraced"]
+    print("  %d buckets and %d goroutines read at each report: %.1f ms median (max %.1f, %d "
+          "reports), leaksnoop RSS %.1f MiB" %
+          (row["go_heap_stacks"] or 0, row["goroutines_seen"], row["report_ms_median"],
+           row["report_ms_max"], row["reports"], rss / 1024.0))
+    print("  the target per allocation (medians; min..max): untraced %.1f ns (%.1f..%.1f, %d "
+          "rounds), traced %.1f ns (%.1f..%.1f; ratio %.3f: no probe per allocation), while "
+          "reporting every second %.1f ns (%.1f..%.1f; ratio %.3f: the reads share the CPUs)" %
+          (row["alloc_ns_untraced"], min(untraced), max(untraced), len(untraced),
+           row["alloc_ns_traced"], min(quiet), max(quiet), row["alloc_ratio"],
+           row["alloc_ns_reporting"], min(busy), max(busy), row["alloc_ratio_reporting"]),
+          flush=True)
+    return row
 
 
 def detach_children_gone(timeout=30):
@@ -638,6 +702,9 @@ def run_bench(args):
 
     print("\n== thread and goroutine tracking", flush=True)
     results["churn"] = measure_churn(2 if args.quick else 3)
+
+    print("\n== Go: the runtime's heap profile and goroutine list, read from outside", flush=True)
+    results["go_reports"] = measure_go_reports(3 if args.quick else 9)
 
     print("\n== report cost with many outstanding blocks", flush=True)
     scale = [measure_reports(100000), measure_reports(1000000)]
