@@ -184,6 +184,16 @@ class RealGoServer(LeaksnoopTest):
         self.assertGreater(len(own), 5)
         self.assertEqual(ours, own)
         self.assertNotIn("the Go heap is not shown", self.run_.stderr())
+        # And its totals in /metrics, valid for Prometheus.
+        path = os.path.join(self.dir.name, "metrics")
+        fetch(self.live + "/metrics", path)
+        with open(path) as f:
+            text = f.read()
+        self.assertRegex(text, r"leaksnoop_go_heap_inuse_bytes\{[^}]*\} \d+\n")
+        self.assertRegex(text, r'kind="go_heap"')
+        check = subprocess.run(["promtool", "check", "metrics"], input=text,
+                               capture_output=True, text=True)
+        self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
 
     def test_goroutine_groups_equal_the_servers_own(self):
         # Each request to the server is served by goroutines of its own: left out.

@@ -102,9 +102,21 @@ void report_write_metrics(FILE *out, const struct report *r)
 		process_metric(out, r, "leaksnoop_threads_leaked", "gauge",
 			       "Threads exited but never joined nor detached.", r->threads_leaked);
 	}
-	if (r->goroutines_tracked)
+	if (r->goroutines_tracked) {
 		process_metric(out, r, "leaksnoop_goroutines_live", "gauge",
 			       "Goroutines started since attach and running.", r->goroutines_live);
+		process_metric(out, r, "leaksnoop_goroutines_preexisting", "gauge",
+			       "Goroutines alive at attach and still running.",
+			       r->goroutines_preexisting);
+	}
+	if (r->go_heap_read) {
+		process_metric(out, r, "leaksnoop_go_heap_inuse_bytes", "gauge",
+			       "The Go heap in use, as the runtime's memory profile has it.",
+			       (uint64_t)r->go_heap.inuse_bytes);
+		process_metric(out, r, "leaksnoop_go_heap_inuse_objects", "gauge",
+			       "Go objects in use, as the runtime's memory profile has it.",
+			       (uint64_t)r->go_heap.inuse_objects);
+	}
 	metric_head(out, "leaksnoop_stack_outstanding_bytes", "gauge",
 		    "Bytes held by one allocation stack (top stacks).");
 	for (size_t i = 0; i < r->stack_count; i++) {
