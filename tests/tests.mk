@@ -9,7 +9,8 @@ PROG_BINS := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROGS_C)) \
 	     $(OUT)/progs/leaky_musl $(OUT)/progs/leaky_nopie $(OUT)/progs/leaky_dynsym \
 	     $(OUT)/progs/leaky_debuglink \
 	     $(OUT)/progs/goleak $(OUT)/progs/goleak_stripped $(OUT)/progs/goheap \
-	     $(OUT)/progs/goheap_stripped $(OUT)/progs/goleak.test $(OUT)/progs/goleak_stripped.test \
+	     $(OUT)/progs/goheap_stripped $(OUT)/progs/goheap_pie $(OUT)/progs/goleak.test \
+	     $(OUT)/progs/goleak_stripped.test \
 	     $(OUT)/progs/nofp \
 	     $(OUT)/progs/leak_cases_jemalloc $(OUT)/progs/leak_cases_tcmalloc \
 	     $(OUT)/progs/leak_cases_musl $(OUT)/progs/leak_cases_cxx_cow
@@ -79,6 +80,12 @@ $(OUT)/progs/goleak: tests/progs/goleak/main.go | $(OUT)/progs
 
 $(OUT)/progs/goheap: tests/progs/goheap/main.go | $(OUT)/progs
 	GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache go build -o $@ $<
+
+# Position-independent and stripped: its .gopclntab lies in .data.rel.ro, its text
+# start left for a relocation to fill in.
+$(OUT)/progs/goheap_pie: tests/progs/goheap/main.go | $(OUT)/progs
+	GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache go build -buildmode=pie \
+		-ldflags="-s -w" -o $@ $<
 
 # A Go test binary (go test -c) whose tests leave goroutines running.
 $(OUT)/progs/goleak.test: tests/progs/goleaktest/leak_test.go | $(OUT)/progs

@@ -106,6 +106,10 @@ class GoHeap(LeaksnoopTest):
     def test_a_stripped_program_reads_the_same(self):
         self.check_sites("goheap_stripped", 1)
 
+    def test_a_position_independent_stripped_program_reads_the_same(self):
+        final = self.check_sites("goheap_pie", 1)
+        self.assertEqual(final["main.keepLarge"][:2], [500, 500 * 8192])
+
     def test_sampled_profile_is_scaled_as_pprof_scales_it(self):
         ours = self.check_sites("goheap_stripped", 512 * 1024)
         # About 4 MB kept by keepLarge, estimated from samples.

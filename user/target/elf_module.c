@@ -142,6 +142,7 @@ static void read_build_id(struct elf_module *mod, Elf_Data *data)
 /* Where .gopclntab lies in the file, found by read_sections. */
 struct pclntab_place {
 	uint64_t file_offset, size;
+	uint64_t text_vaddr; /* .text: where a PIE's function offsets count from */
 };
 
 static int read_sections(struct elf_module *mod, Elf *elf, bool symbols_only,
@@ -184,7 +185,10 @@ static int read_sections(struct elf_module *mod, Elf *elf, bool symbols_only,
 		} else if (!strcmp(name, ".debug_info") && shdr.sh_type != SHT_NOBITS &&
 			   shdr.sh_size > 0) {
 			mod->has_dwarf = true;
-		} else if (!strcmp(name, ".gopclntab") && shdr.sh_type == SHT_PROGBITS) {
+		} else if (!strcmp(name, ".text")) {
+			pclntab->text_vaddr = shdr.sh_addr;
+		} else if ((!strcmp(name, ".gopclntab") || !strcmp(name, ".data.rel.ro.gopclntab")) &&
+			   shdr.sh_type == SHT_PROGBITS) {
 			pclntab->file_offset = shdr.sh_offset;
 			pclntab->size = shdr.sh_size;
 		} else if (!strcmp(name, ".go.buildinfo") && shdr.sh_type == SHT_PROGBITS) {
@@ -242,7 +246,10 @@ static int read_go_pclntab(struct elf_module *mod, const struct pclntab_place *p
 	}
 	mod->go_pclntab_map = map;
 	mod->go_pclntab = gopclntab_open(map + (place->file_offset - start), place->size, &magic);
-	if (!mod->go_pclntab || mod->has_symtab)
+	if (!mod->go_pclntab)
+		return 0;
+	gopclntab_set_text_start_if_unset(mod->go_pclntab, place->text_vaddr);
+	if (mod->has_symtab)
 		return 0;
 	return add_go_symbols(mod, mod->go_pclntab);
 }

@@ -99,6 +99,12 @@ void gopclntab_free(struct gopclntab *t)
 	free(t);
 }
 
+void gopclntab_set_text_start_if_unset(struct gopclntab *t, uint64_t text_start)
+{
+	if (t->magic != MAGIC_GO116 && !t->text_start)
+		t->text_start = text_start;
+}
+
 size_t gopclntab_count(const struct gopclntab *t)
 {
 	return (size_t)t->nfunc;

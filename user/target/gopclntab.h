@@ -32,6 +32,12 @@ struct go_pc_info {
 struct gopclntab *gopclntab_open(const uint8_t *data, size_t size, uint32_t *version_magic);
 void gopclntab_free(struct gopclntab *t);
 
+/*
+ * In a position-independent executable the header's text start is 0 in the
+ * file (a relocation fills it in at load): the start of .text stands for it.
+ */
+void gopclntab_set_text_start_if_unset(struct gopclntab *t, uint64_t text_start);
+
 /* The function holding pc, with file:line; false when pc is in none. */
 bool gopclntab_lookup(const struct gopclntab *t, uint64_t pc, struct go_pc_info *info);
 
