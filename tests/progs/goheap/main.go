@@ -99,6 +99,7 @@ func main() {
 		fmt.Printf("ready %d\n", os.Getpid())
 		<-start
 	}
+	kept = make([][]byte, 0, 2500) // room for all: no slice growth in the sites
 	keepLarge(500)
 	keepSmall(2000)
 	churn(20000)
