@@ -141,6 +141,7 @@ static int trace(struct run *run)
 	s.collector = run->collector;
 	s.symbolizer = run->symbolizer;
 	s.procs = run->procs;
+	s.children_inherit = tracer_children_inherit(&run->tracer);
 	s.unwinder = run->unwinder;
 	s.more_targets = run->opts.more_pid_count > 0;
 	s.threads = run->threads;

@@ -113,8 +113,11 @@ int session_run(struct session *s)
 		bool final = false, exited = false;
 		int ready;
 
-		/* New children run untraced until attached: look for them often. */
-		if (s->procs && timeout_ms > FOLLOW_POLL_MS)
+		/*
+		 * New children run untraced until attached: look for them often,
+		 * unless they inherit the probes (then they are named at reports).
+		 */
+		if (s->procs && (!s->children_inherit || s->unwinder) && timeout_ms > FOLLOW_POLL_MS)
 			timeout_ms = FOLLOW_POLL_MS;
 		ready = poll(fds, 3, timeout_ms); /* negative fds are skipped */
 		if (s->procs)

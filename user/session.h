@@ -35,6 +35,7 @@ struct session {
 	struct collector *collector;
 	struct symbolizer *symbolizer;
 	struct proc_follower *procs;       /* forks and execs followed, or NULL */
+	bool children_inherit;             /* the target's children carry its probes from fork */
 	struct unwinder *unwinder;         /* --unwind dwarf, or NULL */
 	bool more_targets;                 /* -p given more than once: run until all exit */
 	struct thread_collector *threads;  /* NULL with --no-threads */

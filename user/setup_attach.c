@@ -220,12 +220,14 @@ static int attach_more_pids(struct run *run)
 }
 
 /* A child the target forked: the allocator probes again, for its PID. */
-static int attach_child(void *arg, pid_t pid)
+static int attach_child(void *arg, pid_t pid, bool from_target)
 {
 	struct run *run = arg;
 
 	if (run->opts.system_wide)
 		return 0; /* the probes fire in every process already */
+	if (from_target && tracer_children_inherit(&run->tracer))
+		return 0; /* it carries the target's probes since fork */
 	if (tracer_attach_allocator(&run->tracer, pid, &run->alloc, run->opts.verbose))
 		return -EIO;
 	if (run->threads)
@@ -317,16 +319,25 @@ int run_attach_all(struct run *run)
 		err = attach_goroutines(run);
 		if (err)
 			return err;
-	} else if (tracer_attach_allocator(&run->tracer, o->system_wide ? -1 : run->pid,
-					   &run->alloc, o->verbose)) {
-		return EXIT_RUNTIME;
 	} else {
+		/*
+		 * The fork tracepoint first: a child that inherits the probes is
+		 * numbered before it runs, never taken for the target.
+		 */
+		err = o->system_wide ? 0 : follow_processes(run);
+		if (!err && !o->system_wide)
+			tracer_inherit_to_children(&run->tracer, run->pid, o->verbose);
+		if (!err && tracer_attach_allocator(&run->tracer, o->system_wide ? -1 : run->pid,
+						    &run->alloc, o->verbose))
+			return EXIT_RUNTIME;
+		if (err)
+			return err;
 		if (o->system_wide && !o->obj_path)
 			attach_system_allocators(run);
 		err = attach_more_pids(run);
 		if (err)
 			return err;
-		err = follow_processes(run);
+		err = o->system_wide ? follow_processes(run) : 0;
 		if (!err && o->unwind_dwarf)
 			err = start_unwinder(run);
 		if (err)

@@ -4,6 +4,7 @@ reported by PID, an execve drops what the old image held (tests/progs/forker.c).
 import os
 import re
 import signal
+import tempfile
 import time
 import unittest
 
@@ -118,7 +119,7 @@ class FollowProcesses(LeaksnoopTest):
             target.close()
             try:
                 os.kill(child, signal.SIGKILL)
-            except ProcessLookupError:
+            except (ProcessLookupError, PermissionError):
                 pass
 
     def test_execve_drops_the_old_image_and_traces_the_new_one(self):
@@ -144,3 +145,125 @@ class FollowProcesses(LeaksnoopTest):
 
 if __name__ == "__main__":
     unittest.main()
+
+
+def uprobe_definitions():
+    """This machine's tracefs uprobe events made by a leaksnoop instance."""
+    with open("/sys/kernel/tracing/uprobe_events") as f:
+        return [line for line in f if ":leaksnoop_" in line]
+
+
+def children_of(output_lines):
+    return [int(line.split()[1]) for line in output_lines if line.startswith("child ")]
+
+
+class FromFirstInstruction(LeaksnoopTest):
+    """tests/progs/prefork.c: children forked one after another allocate on the first line
+    after fork(), and are traced exactly from it: their probes are inherited inside fork."""
+
+    def setUp(self):
+        super().setUp()
+        self.pgids = []
+
+    def tearDown(self):
+        for pgid in self.pgids:  # prefork's children pause until killed
+            try:
+                os.killpg(pgid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                pass
+        super().tearDown()
+
+    def check_every_process(self, final, parent, children):
+        by_pid = {}
+        for stack in final["stacks"]:
+            for function in frames_of(stack):
+                if function.endswith(("_site", "_first_line")):
+                    held = by_pid.setdefault((stack["pid"], function), [0, 0])
+                    held[0] += stack["outstanding_bytes"]
+                    held[1] += stack["outstanding_allocs"]
+                    break
+        self.assertEqual(by_pid.pop((parent, "parent_site")), [2000, 2])
+        first = [by_pid.pop((pid, "child_first_line"), None) for pid in children]
+        # Every child but the grandchild, the thread's child and the exec'd one.
+        forked = [held for held in first if held is not None]
+        self.assertEqual(forked, [[700, 7]] * (len(children) - 3))
+        rest = sorted((function, held) for (_, function), held in by_pid.items())
+        self.assertEqual(rest, [("grandchild_first_line", [150, 3]), ("leaf_site", [360, 9]),
+                                ("thread_child_first_line", [1500, 5])])
+
+    def test_a_hundred_children_each_exact_from_their_first_line(self):
+        target = Target("prefork", "100")
+        self.pgids.append(target.pid)
+        run = Run(["-p", str(target.pid), "-o", "0", "-T", "1000", "1"])
+        try:
+            run.wait_tracing()
+            self.assertTrue(uprobe_definitions(), "the probes are tracefs events")
+            target.release()
+            target.wait_done(60)
+            time.sleep(1.5)
+            self.assertEqual(run.stop(), 0, run.stderr())
+            self.check_every_process(run.reports()[-1], target.pid,
+                                     children_of(target.lines))
+            # Nothing said about the children: nothing went wrong with them.
+            self.assertEqual(run.stderr().count("\n"), 1, run.stderr())
+        finally:
+            run.close()
+            target.close()
+        # The definitions are removed once every event is closed.
+        wait_for(lambda: not uprobe_definitions(), "the uprobe events to be removed", 60)
+
+    def test_a_command_s_children_from_their_first_line(self):
+        with tempfile.TemporaryFile("w+") as out:
+            run = Run(["-o", "0", "-T", "1000", "3", "1", "-c",
+                       prog("prefork") + " 20"], stdout=out)
+            try:
+                self.assertEqual(run.wait(60), 0, run.stderr())
+                out.seek(0)
+                lines = out.read().splitlines()
+                final = run.reports()[-1]
+                parent = final["pid"]
+                self.pgids.append(parent)
+                self.check_every_process(final, parent, children_of(lines))
+            finally:
+                run.close()
+
+    def test_a_short_lived_child_is_no_error(self):
+        # A shell's children exec and end within milliseconds of their fork.
+        run = Run(["-c", "sh -c '/bin/true; /bin/true; /bin/true'", "1"])
+        try:
+            self.assertEqual(run.wait(30), 0, run.stderr())
+            self.assertEqual(run.stderr().count("\n"), 1, run.stderr())
+        finally:
+            run.close()
+
+    def test_definitions_of_a_killed_instance_are_removed(self):
+        target = Target("prefork", "3")
+        self.pgids.append(target.pid)
+        run = Run(["-p", str(target.pid), "1"])
+        try:
+            run.wait_tracing()
+            self.assertTrue(uprobe_definitions())
+            run.proc.kill()  # SIGKILL: no teardown of its own
+            run.wait()
+            wait_for(lambda: not uprobe_definitions(), "the janitor to remove them", 60)
+        finally:
+            run.close()
+            target.close()
+        # One left by an instance gone for good (its janitor never ran) goes at the next start.
+        events = os.open("/sys/kernel/tracing/uprobe_events", os.O_WRONLY | os.O_APPEND)
+        try:
+            os.write(events, b"p:leaksnoop_999999/p0 %s:0x1000\n" % prog("prefork").encode())
+        finally:
+            os.close(events)
+        self.assertTrue(uprobe_definitions())
+        target = Target("prefork", "3")
+        self.pgids.append(target.pid)
+        run = Run(["-p", str(target.pid), "1"])
+        try:
+            run.wait_tracing()
+            self.assertFalse([line for line in uprobe_definitions() if "999999" in line])
+            self.assertEqual(run.stop(), 0, run.stderr())
+        finally:
+            run.close()
+            target.close()
+        wait_for(lambda: not uprobe_definitions(), "the uprobe events to be removed", 60)

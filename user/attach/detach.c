@@ -6,6 +6,7 @@
  */
 #include <bpf/libbpf.h>
 #include <linux/perf_event.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -54,40 +55,58 @@ static int compare_fds(const void *a, const void *b)
 	return *(const int *)a - *(const int *)b;
 }
 
-/* In the child: every descriptor but the sorted events closed, then the events one by one. */
-static _Noreturn void close_events_and_exit(const int *sorted, size_t count)
+/*
+ * In the child: every descriptor but the sorted events (and last_fd) closed,
+ * then the events one by one, then last_fd.
+ */
+static _Noreturn void close_events_and_exit(const int *sorted, size_t count, int last_fd)
 {
 	unsigned int low = 0;
 
 	setsid(); /* a Ctrl-C for the terminal is not for this process */
 	prctl(PR_SET_NAME, "leaksnoop-close");
+	if (last_fd >= 0) {
+		int moved = fcntl(last_fd, F_DUPFD_CLOEXEC, sorted[count - 1] + 1);
+
+		close(last_fd);
+		last_fd = moved;
+	}
 	for (size_t i = 0; i < count; i++) {
 		if ((unsigned int)sorted[i] > low)
 			close_range(low, (unsigned int)sorted[i] - 1, 0);
 		low = (unsigned int)sorted[i] + 1;
 	}
-	close_range(low, ~0U, 0);
+	if (last_fd >= 0 && (unsigned int)last_fd > low)
+		close_range(low, (unsigned int)last_fd - 1, 0);
+	close_range(last_fd >= 0 ? (unsigned int)last_fd + 1 : low, ~0U, 0);
 	for (size_t i = 0; i < count; i++)
 		close(sorted[i]);
+	if (last_fd >= 0)
+		close(last_fd);
 	_exit(0);
 }
 
-void events_release_in_background(int *fds, size_t count, bool verbose)
+void events_release_in_background(int *fds, size_t count, int last_fd, bool verbose)
 {
 	pid_t child;
 
-	if (!count)
+	if (!count) {
+		if (last_fd >= 0)
+			close(last_fd);
 		return;
+	}
 	/* Disabled, an event whose probe still traps records nothing until it is gone. */
 	for (size_t i = 0; i < count; i++)
 		ioctl(fds[i], PERF_EVENT_IOC_DISABLE, 0);
 	qsort(fds, count, sizeof(*fds), compare_fds);
 	child = fork();
 	if (child == 0)
-		close_events_and_exit(fds, count);
+		close_events_and_exit(fds, count, last_fd);
 	if (verbose && child > 0)
 		fprintf(stderr, "leaksnoop: every program detached; the kernel removes the %zu "
 			"probe events in the background (PID %d, ~0.1 s each)\n", count, (int)child);
 	for (size_t i = 0; i < count; i++)
 		close(fds[i]); /* the child's copies keep them; without a child, this waits */
+	if (last_fd >= 0)
+		close(last_fd);
 }

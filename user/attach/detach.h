@@ -21,9 +21,11 @@ void links_destroy_parallel(struct bpf_link **links, size_t count);
 /*
  * Disable the perf events fds (sorted in place) and close them in a child
  * process that holds nothing else (no output, no map, no program), in its own
- * session.  Without a child (fork fails) they are closed here.  verbose: say
- * how many, and where.
+ * session; last_fd (or -1) is closed after them, there and here (its end of
+ * file tells the janitor of uprobe_events.h that every event is closed).
+ * Without a child (fork fails) they are closed here.  verbose: say how many,
+ * and where.
  */
-void events_release_in_background(int *fds, size_t count, bool verbose);
+void events_release_in_background(int *fds, size_t count, int last_fd, bool verbose);
 
 #endif

@@ -61,6 +61,16 @@ int perf_event_uprobe(const char *path, uint64_t offset, bool retprobe, pid_t pi
 	return open_event(&attr, pid);
 }
 
+int perf_event_tracepoint_task(long id, pid_t tid, bool inherit)
+{
+	struct perf_event_attr attr = {
+		.size = sizeof(attr), .type = PERF_TYPE_TRACEPOINT, .config = (__u64)id,
+		.inherit = inherit,
+	};
+
+	return open_event(&attr, tid);
+}
+
 long tracepoint_id(const char *category, const char *name)
 {
 	static const char *const roots[] = { "/sys/kernel/tracing", "/sys/kernel/debug/tracing" };

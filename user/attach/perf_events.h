@@ -19,6 +19,12 @@ int perf_event_uprobe(const char *path, uint64_t offset, bool retprobe, pid_t pi
 /* The tracefs tracepoint CATEGORY/NAME, every process; fd or -errno. */
 int perf_event_tracepoint(const char *category, const char *name);
 
+/*
+ * The tracepoint with this id (a tracefs uprobe event, say) for thread tid
+ * and, with inherit, every thread and child it creates from now on; fd or -errno.
+ */
+int perf_event_tracepoint_task(long id, pid_t tid, bool inherit);
+
 /* CATEGORY/NAME's id in tracefs, or -errno: -ENOENT when this kernel has no such tracepoint. */
 long tracepoint_id(const char *category, const char *name);
 

@@ -17,6 +17,7 @@
 struct proc_state {
 	pid_t pid;
 	uint32_t origin;
+	uint32_t parent;  /* the proc it was forked from or exec'd out of */
 	char comm[16];
 	/*
 	 * Its mappings when it was adopted: a process that exits before a report
@@ -80,6 +81,23 @@ void read_process_comm(pid_t pid, char *comm, size_t size)
 	fclose(f);
 }
 
+/* Forked (or exec'd) from the target, however many generations back? */
+static bool descends_from_target(const struct proc_follower *f, uint32_t index)
+{
+	for (unsigned hops = 0; hops < LS_MAX_PROCS && index <= f->seen; hops++) {
+		const struct proc_state *p = &f->procs[index];
+
+		if (p->origin == LS_PROC_TARGET)
+			return true;
+		if (p->origin != LS_PROC_FORK && p->origin != LS_PROC_EXEC)
+			return false;
+		if (p->parent >= index)
+			return false;
+		index = p->parent;
+	}
+	return false;
+}
+
 static void adopt(struct proc_follower *f, uint32_t index, const struct proc_entry *entry)
 {
 	struct proc_state *p = &f->procs[index];
@@ -87,6 +105,7 @@ static void adopt(struct proc_follower *f, uint32_t index, const struct proc_ent
 
 	p->pid = (pid_t)entry->tgid;
 	p->origin = entry->origin;
+	p->parent = entry->parent;
 	memcpy(p->comm, entry->comm, sizeof(p->comm) - 1);
 	read_process_comm(p->pid, p->comm, sizeof(p->comm));
 	if (entry->origin == LS_PROC_UNUSED) {
@@ -105,12 +124,16 @@ static void adopt(struct proc_follower *f, uint32_t index, const struct proc_ent
 				"no longer reported\n", (int)p->pid);
 		return;
 	}
-	/* A fork: the child runs untraced until its probes are attached. */
-	err = f->attach(f->arg, p->pid);
-	if (err)
+	/*
+	 * A fork: the target's children carry the probes they inherited; any
+	 * other runs untraced until its probes are attached.  One that is gone
+	 * already needed none.
+	 */
+	err = f->attach(f->arg, p->pid, descends_from_target(f, index));
+	if (err && f->verbose && !process_gone(p->pid))
 		fprintf(stderr, "leaksnoop: cannot follow child PID %d: %s\n", (int)p->pid,
 			strerror(-err));
-	else if (f->verbose)
+	else if (!err && f->verbose)
 		fprintf(stderr, "leaksnoop: following child PID %d (forked by PID %d)\n",
 			(int)p->pid, (int)f->procs[entry->parent].pid);
 }
@@ -217,6 +240,13 @@ uint32_t proc_follower_count(const struct proc_follower *f)
 pid_t proc_follower_target(const struct proc_follower *f)
 {
 	return f->target;
+}
+
+bool proc_follower_forked_image(const struct proc_follower *f, uint32_t proc)
+{
+	while (proc < f->seen && f->procs[proc].origin == LS_PROC_FORK && f->procs[proc].parent < proc)
+		proc = f->procs[proc].parent;
+	return proc < f->seen && f->procs[proc].origin == LS_PROC_TARGET;
 }
 
 struct mapping_list *proc_follower_adopted_maps(struct proc_follower *f, uint32_t proc)

@@ -24,8 +24,11 @@ struct mapping_list;
  */
 struct proc_follower;
 
-/* Attach the probes a new child needs; returns 0 or -errno. */
-typedef int (*attach_child_fn)(void *arg, pid_t pid);
+/*
+ * Attach the probes a new child needs (from_target: the target's child, or
+ * grandchild...); returns 0 or -errno.
+ */
+typedef int (*attach_child_fn)(void *arg, pid_t pid, bool from_target);
 
 struct proc_follower *proc_follower_new(int table_fd, int used_fd, pid_t target,
 					attach_child_fn attach, void *arg, bool verbose);
@@ -41,6 +44,8 @@ void proc_follower_check_exits(struct proc_follower *f);
 void proc_follower_report_done(struct proc_follower *f);
 
 pid_t proc_follower_pid(const struct proc_follower *f, uint32_t proc);
+/* A child forked from the target (however deep) that has not exec'd: the target's code. */
+bool proc_follower_forked_image(const struct proc_follower *f, uint32_t proc);
 /* The proc of pid's current image (after execve, a new one), or LS_NO_PROC. */
 uint32_t proc_follower_image_of(const struct proc_follower *f, pid_t pid);
 const char *proc_follower_comm(const struct proc_follower *f, uint32_t proc);

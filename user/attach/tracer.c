@@ -27,6 +27,7 @@
 #include "threads.skel.h"
 #include "tracer.h"
 #include "tracer_links.h"
+#include "uprobe_events.h"
 
 int tracer_keep_link(struct tracer *t, struct bpf_link *link)
 {
@@ -45,27 +46,12 @@ int tracer_keep_link(struct tracer *t, struct bpf_link *link)
 	return 0;
 }
 
-/*
- * Attach prog through the perf event fd and keep both: the link for
- * tracer_destroy to release, a copy of the event for detach.c to close.
- * The fd is the link's from here on, or closed on failure.
- */
-static int attach_through_event(struct tracer *t, struct bpf_program *prog, int fd)
+/* The link for tracer_destroy, the event's copy for detach.c (tracer_links.h). */
+int tracer_attach_through_event(struct tracer *t, struct bpf_program *prog, int fd)
 {
 	struct bpf_link *link;
 	int copy, err;
 
-	if (t->event_count == t->event_cap) {
-		size_t grown = t->event_cap ? t->event_cap * 2 : 32;
-		int *fds = realloc(t->event_fds, grown * sizeof(*fds));
-
-		if (!fds) {
-			close(fd);
-			return -ENOMEM;
-		}
-		t->event_fds = fds;
-		t->event_cap = grown;
-	}
 	copy = fcntl(fd, F_DUPFD_CLOEXEC, 0);
 	if (copy < 0) {
 		err = -errno;
@@ -79,7 +65,11 @@ static int attach_through_event(struct tracer *t, struct bpf_program *prog, int 
 		close(copy);
 		return err;
 	}
-	t->event_fds[t->event_count++] = copy;
+	err = tracer_keep_event(t, copy);
+	if (err) {
+		bpf_link__destroy(link);
+		return err;
+	}
 	return tracer_keep_link(t, link);
 }
 
@@ -92,18 +82,43 @@ int tracer_attach_kept(struct tracer *t, struct bpf_program *prog)
 	/* A tracepoint's program goes through a perf event; others (tp_btf) are links alone. */
 	if (tracepoint_of_section(bpf_program__section_name(prog), category, name)) {
 		fd = perf_event_tracepoint(category, name);
-		return fd < 0 ? fd : attach_through_event(t, prog, fd);
+		return fd < 0 ? fd : tracer_attach_through_event(t, prog, fd);
 	}
 	link = bpf_program__attach(prog);
 	return link ? tracer_keep_link(t, link) : -errno;
 }
 
-int tracer_attach_uprobe(struct tracer *t, struct bpf_program *prog, pid_t pid, const char *path,
-			 uint64_t offset, bool retprobe)
+int tracer_keep_event(struct tracer *t, int fd)
+{
+	if (t->event_count == t->event_cap) {
+		size_t grown = t->event_cap ? t->event_cap * 2 : 32;
+		int *fds = realloc(t->event_fds, grown * sizeof(*fds));
+
+		if (!fds) {
+			close(fd);
+			return -ENOMEM;
+		}
+		t->event_fds = fds;
+		t->event_cap = grown;
+	}
+	t->event_fds[t->event_count++] = fd;
+	return 0;
+}
+
+int tracer_attach_uprobe_pmu(struct tracer *t, struct bpf_program *prog, pid_t pid,
+			     const char *path, uint64_t offset, bool retprobe)
 {
 	int fd = perf_event_uprobe(path, offset, retprobe, pid);
 
-	return fd < 0 ? fd : attach_through_event(t, prog, fd);
+	return fd < 0 ? fd : tracer_attach_through_event(t, prog, fd);
+}
+
+int tracer_attach_uprobe(struct tracer *t, struct bpf_program *prog, pid_t pid, const char *path,
+			 uint64_t offset, bool retprobe)
+{
+	if (t->inherit && pid == t->inherit_target)
+		return tracer_attach_inherited_uprobe(t, prog, path, offset, retprobe);
+	return tracer_attach_uprobe_pmu(t, prog, pid, path, offset, retprobe);
 }
 
 /* The maps every probe file declares (bpf/stack.bpf.h) become the heap object's. */
@@ -295,8 +310,12 @@ void tracer_destroy(struct tracer *t, bool verbose)
 	t->skel = NULL;
 	t->floor = NULL;
 	/* Last: nothing is attached to them any more, and nothing here waits for them. */
-	events_release_in_background(t->event_fds, t->event_count, verbose);
+	/* The tracefs definitions go once every event is closed (the janitor, uprobe_events.c). */
+	events_release_in_background(t->event_fds, t->event_count,
+				     uprobe_events_take_keepalive(t->inherit), verbose);
 	free(t->event_fds);
 	t->event_fds = NULL;
 	t->event_count = t->event_cap = 0;
+	uprobe_events_free(t->inherit);
+	t->inherit = NULL;
 }

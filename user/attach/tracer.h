@@ -50,6 +50,8 @@ struct tracer_config {
 };
 
 /* The loaded BPF programs and every link attached so far. */
+struct uprobe_events;
+
 struct tracer {
 	struct heap_bpf *skel;
 	struct floor_bpf *floor;
@@ -61,6 +63,8 @@ struct tracer {
 	size_t link_count, link_cap;
 	int *event_fds;           /* a copy of each link's perf event, closed last (detach.h) */
 	size_t event_count, event_cap;
+	struct uprobe_events *inherit; /* uprobes the target's children inherit, or NULL */
+	pid_t inherit_target;
 	struct age_clock age_clock; /* running when the probes date blocks by it */
 };
 
@@ -105,6 +109,17 @@ int tracer_attach_goroutines(struct tracer *t, pid_t pid, const struct go_runtim
  * with 0, any process) allocates in the kernel.
  */
 int tracer_attach_kernel(struct tracer *t, const struct tracer_config *cfg, bool verbose);
+
+/*
+ * From now on, the target's uprobes are tracefs events that its children
+ * inherit inside fork, traced from their first instruction with no probe
+ * attached to them.  -errno when tracefs cannot be written: the children
+ * then get their probes when they are seen (tracer_attach_* for their PID).
+ */
+int tracer_inherit_to_children(struct tracer *t, pid_t target, bool verbose);
+
+/* Whether a child the target forks carries its probes already (inherited). */
+bool tracer_children_inherit(const struct tracer *t);
 
 /* Follow the target's forks and execs (map `proc_table`); children need their own probes. */
 int tracer_follow_processes(struct tracer *t, bool verbose);

@@ -26,6 +26,24 @@ int tracer_attach_kept(struct tracer *t, struct bpf_program *prog);
 int tracer_attach_uprobe(struct tracer *t, struct bpf_program *prog, pid_t pid, const char *path,
 			 uint64_t offset, bool retprobe);
 
+/*
+ * Attach prog through the perf event fd and keep both: the link for
+ * tracer_destroy to release, a copy of the event for detach.c to close.
+ * The fd is the link's from here on, or closed on failure.
+ */
+int tracer_attach_through_event(struct tracer *t, struct bpf_program *prog, int fd);
+
+/* Keep a perf event with no program (closed last, detach.h); closes it on failure. */
+int tracer_keep_event(struct tracer *t, int fd);
+
+/* The uprobe PMU's event for pid, not inherited (what tracer_attach_uprobe does otherwise). */
+int tracer_attach_uprobe_pmu(struct tracer *t, struct bpf_program *prog, pid_t pid,
+			     const char *path, uint64_t offset, bool retprobe);
+
+/* tracer_attach_uprobe for the target when its children inherit (tracer_inherit.c). */
+int tracer_attach_inherited_uprobe(struct tracer *t, struct bpf_program *prog, const char *path,
+				   uint64_t offset, bool retprobe);
+
 /* Before obj loads: its copies of the shared maps become the heap object's. */
 int tracer_share_maps(struct tracer *t, struct bpf_object *obj);
 

@@ -57,6 +57,12 @@ struct symbolizer *proc_symbolizer(struct proc_symbolizers *ps, uint32_t proc,
 	if (!sym)
 		return target;
 	adopted = proc_follower_adopted_maps(ps->procs, proc);
+	if (process_gone(pid) && (!adopted || !adopted->count) &&
+	    proc_follower_forked_image(ps->procs, proc)) {
+		/* Gone before it was named, never exec'd: its parent's code. */
+		symbolizer_free(sym);
+		return target;
+	}
 	if (process_gone(pid) && adopted && adopted->count)
 		/* Its files as the host sees them: its own root went with it. */
 		symbolizer_set_mappings(sym, adopted, "");
