@@ -89,6 +89,10 @@ $(OUT)/bench/thread_churn: bench/thread_churn.c
 	mkdir -p $(OUT)/bench
 	$(CC) $(BENCH_FLAGS) $< -o $@ -lpthread
 
+$(OUT)/bench/fork_churn: bench/fork_churn.c
+	mkdir -p $(OUT)/bench
+	$(CC) $(BENCH_FLAGS) $< -o $@
+
 $(OUT)/bench/gochurn: bench/gochurn/main.go
 	mkdir -p $(OUT)/bench
 	GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache go build -o $@ $<
@@ -100,6 +104,7 @@ $(OUT)/bench/goheap: bench/goheap/main.go
 bench:
 	scripts/install-deps.sh --bench
 	$(MAKE) leaksnoop $(OUT)/bench/workload $(OUT)/bench/workload_cxx $(OUT)/bench/thread_churn \
+		$(OUT)/bench/fork_churn \
 		$(OUT)/progs/big_heap \
 		$(OUT)/bench/gochurn $(OUT)/bench/goheap
 	scripts/bench.py $(BENCH_ARGS)

@@ -42,6 +42,7 @@ WORKLOAD_CXX = os.path.join(ROOT, "build", "bench", "workload_cxx")
 MEMLEAK_BT = os.path.join(ROOT, "bench", "memleak.bt")
 THREAD_CHURN = os.path.join(ROOT, "build", "bench", "thread_churn")
 GO_CHURN = os.path.join(ROOT, "build", "bench", "gochurn")
+FORK_CHURN = os.path.join(ROOT, "build", "bench", "fork_churn")
 GO_HEAP = os.path.join(ROOT, "build", "bench", "goheap")
 BIG_HEAP = os.path.join(ROOT, "build", "progs", "big_heap")
 
@@ -280,8 +281,13 @@ def measure_churn(rounds):
     cases = {
         "threads": ([THREAD_CHURN, "20000"], [
             ("untraced", None), ("leaksnoop --no-threads", leaks[:3] + ["--no-threads"] + leaks[3:]),
-            ("leaksnoop", leaks)]),
+            ("leaksnoop", leaks),
+            ("leaksnoop --children-when-seen", leaks[:3] + ["--children-when-seen"] + leaks[3:])]),
         "goroutines": ([GO_CHURN, "-n", "200000"], [("untraced", None), ("leaksnoop", leaks)]),
+        # Children inherit the probes inside fork: traced from their first instruction.
+        "forks": ([FORK_CHURN, "2000"], [
+            ("untraced", None), ("leaksnoop", leaks),
+            ("leaksnoop --children-when-seen", leaks[:3] + ["--children-when-seen"] + leaks[3:])]),
     }
     out = {}
     for name, (argv, configs) in cases.items():
@@ -296,7 +302,8 @@ def measure_churn(rounds):
                 samples[label].append(ns)
         medians = {label: statistics.median(v) for label, v in samples.items()}
         print("  %s churn, ns per %s (median of %d):" %
-              (name, "create+join" if name == "threads" else "go+exit", rounds))
+              (name, {"threads": "create+join", "goroutines": "go+exit",
+                      "forks": "fork+malloc+exit+wait"}[name], rounds))
         for label, med in medians.items():
             print("    %-24s %10.1f  (+%.1f)" % (label, med, med - medians["untraced"]))
         out[name] = {"samples": samples, "medians": medians}

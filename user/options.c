@@ -59,6 +59,9 @@ static const char usage_text[] =
 "                         allocation; see the README)\n"
 "      --no-mmap          do not track anonymous mmap regions\n"
 "      --no-threads       do not track thread creation, join, detach and exit\n"
+"      --children-when-seen  probe a child the target forks when it is seen (~20 ms\n"
+"                         after fork) instead of inheriting the probes in fork:\n"
+"                         cheaper pthread_create and fork, a window in each child\n"
 "      --go               track goroutines (automatic for Go executables)\n"
 "      --go-allocs        Go: sample allocations through runtime.mallocgc (about\n"
 "                         1 us per Go allocation; without it the runtime's own\n"
@@ -89,6 +92,7 @@ static const char usage_text[] =
 enum long_only {
 	OPT_VERSION = 0x100,
 	OPT_NO_THREADS,
+	OPT_CHILDREN_WHEN_SEEN,
 	OPT_NO_MMAP,
 	OPT_MAX_ALLOCS,
 	OPT_MAX_STACKS,
@@ -125,6 +129,7 @@ static const struct option long_options[] = {
 	{ "help", no_argument, NULL, 'h' },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "no-threads", no_argument, NULL, OPT_NO_THREADS },
+	{ "children-when-seen", no_argument, NULL, OPT_CHILDREN_WHEN_SEEN },
 	{ "no-mmap", no_argument, NULL, OPT_NO_MMAP },
 	{ "max-allocs", required_argument, NULL, OPT_MAX_ALLOCS },
 	{ "max-stacks", required_argument, NULL, OPT_MAX_STACKS },
@@ -297,6 +302,9 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 		return 0;
 	case 'v':
 		opts->verbose = true;
+		return 0;
+	case OPT_CHILDREN_WHEN_SEEN:
+		opts->children_when_seen = true;
 		return 0;
 	case OPT_NO_THREADS:
 		opts->no_threads = true;

@@ -39,6 +39,7 @@ struct options {
 	const char *obj_path;    /* -O */
 	bool verbose;
 	bool no_threads;
+	bool children_when_seen; /* children probed when seen, not inherited in fork */
 	bool no_mmap;
 	bool force_go;           /* --go */
 	bool go_allocs;          /* --go-allocs: probe runtime.mallocgc */

@@ -325,7 +325,7 @@ int run_attach_all(struct run *run)
 		 * numbered before it runs, never taken for the target.
 		 */
 		err = o->system_wide ? 0 : follow_processes(run);
-		if (!err && !o->system_wide)
+		if (!err && !o->system_wide && !o->children_when_seen)
 			tracer_inherit_to_children(&run->tracer, run->pid, o->verbose);
 		if (!err && tracer_attach_allocator(&run->tracer, o->system_wide ? -1 : run->pid,
 						    &run->alloc, o->verbose))

@@ -267,3 +267,22 @@ class FromFirstInstruction(LeaksnoopTest):
             run.close()
             target.close()
         wait_for(lambda: not uprobe_definitions(), "the uprobe events to be removed", 60)
+
+    def test_without_a_writable_tracefs_children_are_attached_when_seen(self):
+        # A mount namespace whose tracefs is read-only: the uprobe PMU, as before.
+        readonly = ["unshare", "-m", "sh", "-c",
+                    'mount -o remount,bind,ro /sys/kernel/tracing && exec "$0" "$@"']
+        with tempfile.TemporaryFile("w+") as out:
+            run = Run(["-v", "-o", "0", "-T", "1000", "2", "1", "-c", prog("prefork") + " 5"],
+                      wrapper=readonly, stdout=out)
+            try:
+                self.assertEqual(run.wait(60), 0, run.stderr())
+                final = run.reports()[-1]
+                self.pgids.append(final["pid"])
+                self.assertIn("tracefs uprobe_events cannot be written (Read-only file system): "
+                              "a child the target forks is traced once it is seen",
+                              run.stderr())
+                self.assertEqual(site_in(final, "parent_site", final["pid"]), (2000, 2, 2))
+                self.assertFalse(uprobe_definitions())
+            finally:
+                run.close()

@@ -185,8 +185,11 @@ int uprobe_events_new(struct uprobe_events **out, bool verbose)
 		char path[128];
 
 		snprintf(path, sizeof(path), "%s/uprobe_events", tracefs_roots[i]);
-		if (access(path, W_OK))
+		if (access(path, W_OK)) {
+			if (errno != ENOENT || err == -ENOENT)
+				err = errno == ENOENT && err != -ENOENT ? err : -errno;
 			continue;
+		}
 		snprintf(ev->root, sizeof(ev->root), "%s", tracefs_roots[i]);
 		err = 0;
 	}
