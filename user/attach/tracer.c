@@ -310,6 +310,7 @@ void tracer_destroy(struct tracer *t, bool verbose)
 	t->skel = NULL;
 	t->floor = NULL;
 	/* Last: nothing is attached to them any more, and nothing here waits for them. */
+	tracer_close_inherited(t);
 	/* The tracefs definitions go once every event is closed (the janitor, uprobe_events.c). */
 	events_release_in_background(t->event_fds, t->event_count,
 				     uprobe_events_take_keepalive(t->inherit), verbose);

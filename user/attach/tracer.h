@@ -65,6 +65,8 @@ struct tracer {
 	size_t event_count, event_cap;
 	struct uprobe_events *inherit; /* uprobes the target's children inherit, or NULL */
 	pid_t inherit_target;
+	int *inherit_fds;         /* the per-thread events that fork copies (no program) */
+	size_t inherit_count, inherit_cap;
 	struct age_clock age_clock; /* running when the probes date blocks by it */
 };
 

@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <unistd.h>
 
 #include "perf_events.h"
 #include "tracer.h"
@@ -71,6 +72,39 @@ static bool listed(const pid_t *tids, size_t n, pid_t tid)
 	return false;
 }
 
+/* Keep an inherit event apart: they go first at the end (tracer_close_inherited). */
+static int keep_inherit_event(struct tracer *t, int fd)
+{
+	if (t->inherit_count == t->inherit_cap) {
+		size_t grown = t->inherit_cap ? t->inherit_cap * 2 : 64;
+		int *fds = realloc(t->inherit_fds, grown * sizeof(*fds));
+
+		if (!fds) {
+			close(fd);
+			return -ENOMEM;
+		}
+		t->inherit_fds = fds;
+		t->inherit_cap = grown;
+	}
+	t->inherit_fds[t->inherit_count++] = fd;
+	return 0;
+}
+
+void tracer_close_inherited(struct tracer *t)
+{
+	/*
+	 * Closed here and first: while one is open, every fork and thread of the
+	 * target copies it, and the other events' teardown (~0.1 s each, in the
+	 * background) would hold those forks up.  With the target's own event
+	 * still open, closing these unregisters nothing: it is quick.
+	 */
+	for (size_t i = 0; i < t->inherit_count; i++)
+		close(t->inherit_fds[i]);
+	free(t->inherit_fds);
+	t->inherit_fds = NULL;
+	t->inherit_count = t->inherit_cap = 0;
+}
+
 /* The inherit events of tracepoint id for every thread of the target, new ones included. */
 static int open_inherit_events(struct tracer *t, long id)
 {
@@ -101,7 +135,7 @@ static int open_inherit_events(struct tracer *t, long id)
 				err = fd;
 				break;
 			}
-			err = tracer_keep_event(t, fd);
+			err = keep_inherit_event(t, fd);
 			grown = realloc(done, (done_count + 1) * sizeof(*done));
 			if (!grown) {
 				err = -ENOMEM;

@@ -44,6 +44,9 @@ int tracer_attach_uprobe_pmu(struct tracer *t, struct bpf_program *prog, pid_t p
 int tracer_attach_inherited_uprobe(struct tracer *t, struct bpf_program *prog, const char *path,
 				   uint64_t offset, bool retprobe);
 
+/* Close the per-thread inherit events, at the end, before the others. */
+void tracer_close_inherited(struct tracer *t);
+
 /* Before obj loads: its copies of the shared maps become the heap object's. */
 int tracer_share_maps(struct tracer *t, struct bpf_object *obj);
 
