@@ -3,12 +3,14 @@
 reported by PID, an execve drops what the old image held (tests/progs/forker.c)."""
 import os
 import re
+import select
 import signal
+import subprocess
 import tempfile
 import time
 import unittest
 
-from harness import LeaksnoopTest, Run, Target, frames_of, prog, site
+from harness import LEAKSNOOP, LeaksnoopTest, Run, Target, frames_of, prog, site
 from test_heap import LEAKY_TRUTH, LEAKY_MMAP_TRUTH
 
 
@@ -286,3 +288,25 @@ class FromFirstInstruction(LeaksnoopTest):
                 self.assertFalse(uprobe_definitions())
             finally:
                 run.close()
+
+    def test_nothing_left_running_holds_leaksnoop_s_output(self):
+        # The janitor outlives the run until the events are closed: not with its output.
+        proc = subprocess.Popen([LEAKSNOOP, "-c", "true", "1"], stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+        try:
+            self.assertEqual(proc.wait(60), 0)
+            for pipe in (proc.stdout, proc.stderr):
+                # End of file soon after the exit: no process it left holds the pipe (the
+                # janitor lives seconds longer, until the events are closed).
+                os.set_blocking(pipe.fileno(), False)
+                deadline, ended = time.time() + 1.0, False
+                while not ended and time.time() < deadline:
+                    select.select([pipe], [], [], max(0.0, deadline - time.time()))
+                    chunk = os.read(pipe.fileno(), 65536) if select.select(
+                        [pipe], [], [], 0)[0] else None
+                    ended = chunk == b""
+                self.assertTrue(ended, "a process still holds leaksnoop's output")
+        finally:
+            proc.stdout.close()
+            proc.stderr.close()
+        wait_for(lambda: not uprobe_definitions(), "the uprobe events to be removed", 60)

@@ -120,15 +120,6 @@ static int remove_groups(const char *root, pid_t owner, int retry_ms)
 	}
 }
 
-int uprobe_events_remove_stale(void)
-{
-	int removed = 0;
-
-	for (size_t i = 0; i < sizeof(tracefs_roots) / sizeof(*tracefs_roots); i++)
-		removed += remove_groups(tracefs_roots[i], 0, 0);
-	return removed;
-}
-
 /*
  * The janitor: a grandchild with nothing but the pipe's read end, out of the
  * terminal's process group (Ctrl-C is for leaksnoop).  It waits for end of
@@ -154,9 +145,16 @@ static int start_janitor(struct uprobe_events *ev)
 		setsid();
 		if (fork() != 0)
 			_exit(0);
-		/* Nothing of leaksnoop's (maps, programs, events) stays open here. */
+		/*
+		 * Nothing of leaksnoop's (maps, programs, events, nor its output: a
+		 * pipe reading it would wait for this process) stays open here.
+		 */
 		if (dup2(pipe_fds[0], 3) == 3) {
+			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
+
 			pipe_fds[0] = 3;
+			for (int fd = 0; fd < 3 && null >= 0; fd++)
+				dup2(null, fd);
 			close_range(4, ~0U, 0);
 		}
 		prctl(PR_SET_NAME, "leaksnoop-clean");

@@ -36,10 +36,4 @@ int uprobe_events_take_keepalive(struct uprobe_events *ev);
 long uprobe_events_define(struct uprobe_events *ev, const char *path, uint64_t offset,
 			  bool retprobe);
 
-/*
- * Remove the definitions of groups whose instance is no longer running
- * (exposed for the janitor and for tests).  Returns how many were removed.
- */
-int uprobe_events_remove_stale(void);
-
 #endif
