@@ -150,7 +150,8 @@ int report_state_reserve_rows(struct report_state *st, size_t count)
 static uint64_t dropped_events(const struct snapshot *snap)
 {
 	return snap->counters[LS_CNT_DROP_ALLOC_FULL] + snap->counters[LS_CNT_DROP_STATS_FULL] +
-	       snap->counters[LS_CNT_DROP_STATE] + snap->counters[LS_CNT_DROP_THREAD];
+	       snap->counters[LS_CNT_DROP_STATE] + snap->counters[LS_CNT_DROP_THREAD] +
+	       snap->counters[LS_CNT_DROP_PROC];
 }
 
 /*
@@ -348,6 +349,7 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 	r.go_unknown_exits = snap.counters[LS_CNT_GO_UNKNOWN_EXITS];
 	r.calls_in_task_storage = snap.counters[LS_CNT_CALLS_IN_TASK_STORAGE];
 	r.dropped_stacks = snap.counters[LS_CNT_DROP_STACK];
+	r.dropped_processes = snap.counters[LS_CNT_DROP_PROC];
 	/* A profile holds every stack, as a Go heap profile does; the others the top N. */
 	r.stack_count = all_stacks ? n : n < o->top ? n : o->top;
 	if (r.stack_count > st->stacks_cap) {

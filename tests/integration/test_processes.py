@@ -310,3 +310,21 @@ class FromFirstInstruction(LeaksnoopTest):
             proc.stdout.close()
             proc.stderr.close()
         wait_for(lambda: not uprobe_definitions(), "the uprobe events to be removed", 60)
+
+    def test_processes_past_the_table_are_counted_as_dropped(self):
+        # A table of 4 (the target and 3 more): prefork 6 makes 10 (6 children, the
+        # grandchild, the thread's child, the exec'd child and its new image).
+        env = dict(os.environ, LEAKSNOOP_MAX_PROCS="4")
+        with tempfile.TemporaryFile("w+") as out:
+            run = Run(["-o", "0", "-T", "1000", "2", "1", "-c", prog("prefork") + " 6"],
+                      env=env, stdout=out)
+            try:
+                self.assertEqual(run.wait(60), 0, run.stderr())
+                final = run.reports()[-1]
+                self.pgids.append(final["pid"])
+                self.assertEqual(final["dropped"]["processes"], 7)
+                self.assertGreaterEqual(final["dropped"]["events"], 7)
+                self.assertEqual(site_in(final, "parent_site", final["pid"]), (2000, 2, 2))
+                self.assertLessEqual(len({s["pid"] for s in final["stacks"]}), 4)
+            finally:
+                run.close()

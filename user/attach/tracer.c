@@ -158,6 +158,18 @@ static uint32_t call_slot_mask(void)
 	return slots - 1;
 }
 
+/*
+ * Processes followed: LS_MAX_PROCS; LEAKSNOOP_MAX_PROCS makes the table
+ * smaller, so that the tests can fill it and see the rest counted as dropped.
+ */
+static uint32_t max_procs(void)
+{
+	const char *env = getenv("LEAKSNOOP_MAX_PROCS");
+	unsigned long procs = env ? strtoul(env, NULL, 10) : 0;
+
+	return procs && procs < LS_MAX_PROCS ? (uint32_t)procs : LS_MAX_PROCS;
+}
+
 /* The target is proc 0; the next fork or exec gets proc 1. */
 static int init_procs(struct heap_bpf *skel, pid_t tgid)
 {
@@ -250,6 +262,7 @@ int tracer_load(struct tracer *t, const struct tracer_config *cfg)
 				 cfg->sample_rate > 1 ?
 				 (block_buckets(cfg->max_allocs) >> LS_BUCKET_GROUP_SHIFT) + 1 : 1);
 	bpf_map__set_max_entries(skel->maps.mmaps, LS_DEFAULT_MAX_REGIONS);
+	bpf_map__set_max_entries(skel->maps.proc_table, max_procs());
 	bpf_map__set_max_entries(skel->maps.stack_index, cfg->max_stacks);
 	bpf_map__set_max_entries(skel->maps.stack_stats, cfg->max_stacks);
 	bpf_map__set_max_entries(skel->maps.stack_traces, cfg->max_stacks);

@@ -260,6 +260,8 @@ void report_write_json(FILE *out, const struct report *r)
 	json_object_begin(&w, "dropped");
 	json_uint(&w, "events", r->dropped_events);
 	json_uint(&w, "stacks", r->dropped_stacks);
+	if (r->dropped_processes)
+		json_uint(&w, "processes", r->dropped_processes);
 	json_object_end(&w);
 	json_object_end(&w);
 	fputc('\n', out);
