@@ -100,7 +100,8 @@ uint64_t go_exe_bias(pid_t pid, const struct go_runtime *rt)
 	char exe[4096], link[64];
 	ssize_t n;
 
-	if (elf_module_open(rt->path, &mod))
+	/* ET_EXEC (go build's default): linked where it runs; no file to read again. */
+	if (!rt->pie || elf_module_open(rt->path, &mod))
 		return 0;
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
 	n = readlink(link, exe, sizeof(exe) - 1);

@@ -265,10 +265,8 @@ static int walk_stacks(struct go_goroutines *r, size_t count, go_walk_on_fn walk
 			who[windowed] = i;
 			at[windowed++] = r->frame_sp[i];
 		}
-	/* The windows: one piece per parked goroutine, into a scratch then in place. */
-	for (size_t k = 0; !err && k < windowed; k++)
-		at[k] = r->frame_sp[who[k]];
-	if (!err)
+	/* The windows: one piece per parked goroutine, packed, then moved to their slots. */
+	if (!err && windowed)
 		read_pieces(r->pid, at, windowed, STACK_WINDOW, r->windows);
 	for (size_t k = windowed; !err && k-- > 0;)
 		if (who[k] != k)

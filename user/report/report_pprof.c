@@ -213,6 +213,35 @@ static void free_tables(struct pprof_tables *t)
 	pb_free(&t->mappings);
 }
 
+/*
+ * After the samples: the mapping, location and function tables (protobuf
+ * fields may come in any order) and the profile's time.  On failure the
+ * tables are freed and -ENOMEM returned.
+ */
+static int append_tables(struct pprof_tables *t, struct pb_buffer *out, const struct report *r)
+{
+	if (out->failed || t->failed || t->mappings.failed || t->locations.failed ||
+	    t->functions.failed) {
+		free_tables(t);
+		return -ENOMEM;
+	}
+	pb_append(out, &t->mappings);
+	pb_append(out, &t->locations);
+	pb_append(out, &t->functions);
+	pb_varint_field(out, PROFILE_TIME_NANOS,
+			(uint64_t)r->wall_time.tv_sec * 1000000000ULL + r->wall_time.tv_nsec);
+	return 0;
+}
+
+/* The string table last (every string is interned by now), then the tables freed. */
+static int finish_profile(struct pprof_tables *t, struct pb_buffer *out)
+{
+	for (size_t i = 0; i < t->string_count; i++)
+		pb_bytes_field(out, PROFILE_STRING_TABLE, t->strings[i], strlen(t->strings[i]));
+	free_tables(t);
+	return out->failed ? -ENOMEM : 0;
+}
+
 int report_encode_pprof(const struct report *r, struct pb_buffer *out)
 {
 	struct pprof_tables t = { 0 };
@@ -241,17 +270,8 @@ int report_encode_pprof(const struct report *r, struct pb_buffer *out)
 	for (size_t i = 0; i < r->stack_count; i++)
 		if (!r->go_heap_read || r->stacks[i].row->sample->key.kind == LS_KIND_GO_HEAP)
 			add_sample(&t, out, &r->stacks[i], r->leak_check != NULL);
-	if (out->failed || t.failed || t.mappings.failed || t.locations.failed ||
-	    t.functions.failed) {
-		free_tables(&t);
+	if (append_tables(&t, out, r))
 		return -ENOMEM;
-	}
-	/* Tables after the samples: protobuf fields may come in any order. */
-	pb_append(out, &t.mappings);
-	pb_append(out, &t.locations);
-	pb_append(out, &t.functions);
-	pb_varint_field(out, PROFILE_TIME_NANOS,
-			(uint64_t)r->wall_time.tv_sec * 1000000000ULL + r->wall_time.tv_nsec);
 	pb_varint_field(out, PROFILE_DURATION_NANOS, (uint64_t)(r->elapsed_s * 1e9));
 	value_type(&t, out, PROFILE_PERIOD_TYPE, "space", "bytes");
 	pb_varint_field(out, PROFILE_PERIOD, r->go_heap_read && r->go_heap_rate > 1 ?
@@ -260,10 +280,7 @@ int report_encode_pprof(const struct report *r, struct pb_buffer *out)
 		 (int)r->pid, r->comm, r->older_ms);
 	pb_varint_field(out, PROFILE_COMMENT, intern(&t, comment));
 	pb_varint_field(out, PROFILE_DEFAULT_SAMPLE_TYPE, intern(&t, "inuse_space"));
-	for (size_t i = 0; i < t.string_count; i++)
-		pb_bytes_field(out, PROFILE_STRING_TABLE, t.strings[i], strlen(t.strings[i]));
-	free_tables(&t);
-	return out->failed ? -ENOMEM : 0;
+	return finish_profile(&t, out);
 }
 
 /*
@@ -298,25 +315,14 @@ int report_encode_goroutine_pprof(const struct report *r, struct pb_buffer *out)
 		pb_free(&label);
 		pb_free(&sample);
 	}
-	if (out->failed || t.failed || t.mappings.failed || t.locations.failed ||
-	    t.functions.failed) {
-		free_tables(&t);
+	if (append_tables(&t, out, r))
 		return -ENOMEM;
-	}
-	pb_append(out, &t.mappings);
-	pb_append(out, &t.locations);
-	pb_append(out, &t.functions);
-	pb_varint_field(out, PROFILE_TIME_NANOS,
-			(uint64_t)r->wall_time.tv_sec * 1000000000ULL + r->wall_time.tv_nsec);
 	value_type(&t, out, PROFILE_PERIOD_TYPE, "goroutine", "count");
 	pb_varint_field(out, PROFILE_PERIOD, 1);
 	snprintf(comment, sizeof(comment), "leaksnoop pid %d (%s): goroutines by creation site",
 		 (int)r->pid, r->comm);
 	pb_varint_field(out, PROFILE_COMMENT, intern(&t, comment));
-	for (size_t i = 0; i < t.string_count; i++)
-		pb_bytes_field(out, PROFILE_STRING_TABLE, t.strings[i], strlen(t.strings[i]));
-	free_tables(&t);
-	return out->failed ? -ENOMEM : 0;
+	return finish_profile(&t, out);
 }
 
 /* Gzip profile bytes into a new buffer (*data, freed by the caller); 0 or -errno. */
@@ -354,10 +360,13 @@ out:
 	return err;
 }
 
-int report_gzip_pprof(const struct report *r, unsigned char **data, size_t *len)
+/* A profile of r made by encode, gzip'd into a new buffer. */
+static int gzip_encoded(const struct report *r,
+			int (*encode)(const struct report *, struct pb_buffer *),
+			unsigned char **data, size_t *len)
 {
 	struct pb_buffer profile = { 0 };
-	int err = report_encode_pprof(r, &profile);
+	int err = encode(r, &profile);
 
 	*data = NULL;
 	if (!err)
@@ -366,16 +375,14 @@ int report_gzip_pprof(const struct report *r, unsigned char **data, size_t *len)
 	return err;
 }
 
+int report_gzip_pprof(const struct report *r, unsigned char **data, size_t *len)
+{
+	return gzip_encoded(r, report_encode_pprof, data, len);
+}
+
 int report_gzip_goroutine_pprof(const struct report *r, unsigned char **data, size_t *len)
 {
-	struct pb_buffer profile = { 0 };
-	int err = report_encode_goroutine_pprof(r, &profile);
-
-	*data = NULL;
-	if (!err)
-		err = gzip_profile(&profile, data, len);
-	pb_free(&profile);
-	return err;
+	return gzip_encoded(r, report_encode_goroutine_pprof, data, len);
 }
 
 int report_write_pprof(const char *path, const struct report *r)
