@@ -27,6 +27,7 @@ const volatile __u32 bucket_count = 1;   /* buckets in `allocs` */
 const volatile __u32 call_slot_mask = LS_CALL_SLOTS - 1; /* fewer only to test sharing */
 const volatile __u32 system_wide = 0;   /* no target: every process calling the allocator */
 const volatile __u32 self_tgid = 0;     /* leaksnoop itself, never traced */
+__u32 watch_mappings = 0;               /* set when new executable mappings are told */
 const volatile char comm_filter[16] = {}; /* system-wide --comm: only processes named so */
 const volatile __u64 cgroup_filter = 0;   /* system-wide --cgroup: only this cgroup v2 subtree */
 const volatile __u32 cgroup_level = 0;    /* ... whose depth below the root is this */
@@ -201,6 +202,7 @@ static __noinline __u32 add_proc(__u32 tgid, __u32 origin, __u32 parent)
 	entry->origin = origin;
 	entry->parent = parent;
 	bpf_get_current_comm(entry->comm, sizeof(entry->comm)); /* a fork: the parent's, the same */
+	entry->cgroup_id = bpf_get_current_cgroup_id();
 	/* Two threads of a new process may race to add it: the first one wins. */
 	if (bpf_map_update_elem(&procs, &tgid, &index,
 				origin == LS_PROC_SEEN ? BPF_NOEXIST : BPF_ANY)) {
@@ -266,6 +268,93 @@ static __always_inline __u32 allocating_proc(void)
 	return first_allocation(bpf_get_current_pid_tgid() >> 32);
 }
 
+/* (process, file) pairs already reported to user space; system-wide the process is 0. */
+struct mapped_file {
+	__u64 ino;
+	__u32 dev;
+	__u32 tgid;
+};
+
+struct {
+	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(max_entries, LS_MAX_MAPPED_FILES);
+	__type(key, struct mapped_file);
+	__type(value, __u8);
+} mapped_files SEC(".maps");
+
+struct {
+	__uint(type, BPF_MAP_TYPE_RINGBUF);
+	__uint(max_entries, LS_MAPPING_RING_BYTES);
+} new_mappings SEC(".maps");
+
+#define LS_PROT_EXEC 0x4
+
+/*
+ * Tell user space that process tgid maps file executable, the first time it
+ * does (system-wide: the first time any process does).  Before the mmap
+ * creates the mapping; at exec, after.
+ */
+static __noinline void tell_exec_mapping(__u32 tgid, struct file *file)
+{
+	struct mapped_file key = {};
+	struct mapping_event *event;
+	__u8 seen = 1;
+
+	if (!file)
+		return;
+	key.ino = BPF_CORE_READ(file, f_inode, i_ino);
+	key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
+	key.tgid = system_wide ? 0 : tgid;
+	if (bpf_map_update_elem(&mapped_files, &key, &seen, BPF_NOEXIST))
+		return; /* told already */
+	event = bpf_ringbuf_reserve(&new_mappings, sizeof(*event), 0);
+	if (!event) {
+		bpf_map_delete_elem(&mapped_files, &key); /* its next mapping tries again */
+		count(LS_CNT_DROP_MAPPING, 1);
+		return;
+	}
+	event->time_ns = bpf_ktime_get_ns();
+	event->ino = key.ino;
+	event->dev = key.dev;
+	event->tgid = tgid;
+	bpf_ringbuf_submit(event, 0);
+}
+
+/* Whether process tgid's new executable mappings are to be told. */
+static __always_inline bool watched_process(__u32 tgid)
+{
+	if (tgid == self_tgid)
+		return false;
+	return system_wide ? wanted_process() : proc_of(tgid) != LS_NO_PROC;
+}
+
+/* The open file behind descriptor fd of the calling process, or NULL. */
+static __always_inline struct file *current_fd_file(__u64 fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file **files = BPF_CORE_READ(task, files, fdt, fd);
+	struct file *file = NULL;
+
+	if (fd >= BPF_CORE_READ(task, files, fdt, max_fds))
+		return NULL;
+	bpf_core_read(&file, sizeof(file), &files[fd]);
+	return file;
+}
+
+/* The loader's mmap of a library's code, at start or from dlopen. */
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int watch_exec_mmap(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 prot = ctx->args[2], flags = ctx->args[3], fd = ctx->args[4];
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!(prot & LS_PROT_EXEC) || (flags & MAP_ANONYMOUS) || (__s64)fd < 0 ||
+	    !watched_process(tgid))
+		return 0;
+	tell_exec_mapping(tgid, current_fd_file(fd));
+	return 0;
+}
+
 /* A traced process forked: its child is traced too (threads are not new processes). */
 SEC("tp_btf/sched_process_fork")
 int BPF_PROG(follow_fork, struct task_struct *parent, struct task_struct *child)
@@ -290,6 +379,9 @@ int BPF_PROG(follow_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		add_proc(tgid, LS_PROC_EXEC, proc);
 	else if (system_wide)
 		bpf_map_delete_elem(&procs, &tgid); /* left out by name? judged again as the new program */
+	/* The kernel mapped the executable and its loader: no mmap call told of them. */
+	if (watch_mappings && watched_process(tgid))
+		tell_exec_mapping(tgid, bprm->file);
 	return 0;
 }
 

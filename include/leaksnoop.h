@@ -107,7 +107,26 @@ struct proc_entry {
 	__u32 parent; /* proc that forked it, or the image it replaced */
 	__u32 pad;
 	char comm[16]; /* its name when it got its index: kept if it exits unseen */
+	__u64 cgroup_id; /* its cgroup v2 (the directory's inode number) then */
 };
+
+/*
+ * A traced process mapped a file executable that it had not mapped before
+ * (ring buffer `new_mappings`): user space reads its mappings and probes the
+ * file if it is an allocator (user/attach/late_allocators.c).  The inode is
+ * the one the process opened; on overlayfs /proc/PID/maps names the file
+ * underneath, so user space matches by the process's mappings, not by it.
+ */
+struct mapping_event {
+	__u64 time_ns; /* CLOCK_MONOTONIC at the mmap, before the mapping exists */
+	__u64 ino;
+	__u32 dev;     /* the kernel's encoding: major << 20 | minor */
+	__u32 tgid;
+};
+
+/* Distinct (process, file) pairs remembered in BPF; past it, repeats reach user space. */
+#define LS_MAX_MAPPED_FILES 16384
+#define LS_MAPPING_RING_BYTES (256 * 1024)
 
 struct age_slot {
 	__u64 epoch; /* which epoch the slot currently counts */
@@ -226,6 +245,7 @@ enum ls_counter {
 	LS_CNT_GO_UNKNOWN_EXITS,     /* ended goroutines not seen created (attach window) */
 	LS_CNT_CALLS_IN_TASK_STORAGE, /* calls kept in task storage: their TID's slot was taken */
 	LS_CNT_DROP_PROC,       /* a fork or exec not followed: `proc_table` full */
+	LS_CNT_DROP_MAPPING,    /* an executable mapping not reported: `new_mappings` full */
 	LS_CNT_MAX,
 };
 

@@ -20,6 +20,7 @@
 
 #include "common/clock.h"
 #include "attach/preflight.h"
+#include "attach/late_allocators.h"
 #include "attach/procs.h"
 #include "attach/thread_probes.h"
 #include "collect/collect.h"
@@ -141,6 +142,7 @@ static int trace(struct run *run)
 	s.collector = run->collector;
 	s.symbolizer = run->symbolizer;
 	s.procs = run->procs;
+	s.late = run->late;
 	s.children_inherit = tracer_children_inherit(&run->tracer);
 	s.unwinder = run->unwinder;
 	s.more_targets = run->opts.more_pid_count > 0;
@@ -232,6 +234,7 @@ int main(int argc, char **argv)
 	go_wait_reasons_free(&run.go.reasons);
 	thread_collector_free(run.threads);
 	proc_follower_free(run.procs);
+	late_allocators_free(run.late);
 	unwinder_free(run.unwinder);
 	symbolizer_free(run.symbolizer);
 	if (run.out != stdout)

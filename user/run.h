@@ -22,6 +22,7 @@ struct collector;
 struct thread_collector;
 struct symbolizer;
 struct proc_follower;
+struct late_allocators;
 struct unwinder;
 struct leak_check;
 struct suppressions;
@@ -46,6 +47,7 @@ struct run {
 	unsigned goroutines_preexisting;
 	struct symbolizer *symbolizer;
 	struct proc_follower *procs;
+	struct late_allocators *late; /* allocators mapped after attach, or NULL (-O) */
 	struct unwinder *unwinder; /* --unwind dwarf */
 	struct leak_check *leak_check;     /* --leak-check */
 	struct suppressions *suppressions; /* --suppressions */

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "attach/late_allocators.h"
 #include "attach/launch.h"
 #include "attach/procs.h"
 #include "collect/unwinder.h"
@@ -87,7 +88,7 @@ int session_run(struct session *s)
 	struct report_state st = { 0 };
 	unsigned long long interval_ns = (unsigned long long)o->interval_s * 1000000000ULL;
 	unsigned long long next_ns;
-	struct pollfd fds[3];
+	struct pollfd fds[4];
 	struct live_context live = { s, &st };
 	sigset_t set;
 	int sfd, pidfd, err = 0;
@@ -107,6 +108,8 @@ int session_run(struct session *s)
 	fds[0] = (struct pollfd){ .fd = sfd, .events = POLLIN };
 	fds[1] = (struct pollfd){ .fd = pidfd, .events = POLLIN };
 	fds[2] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
+	fds[3] = (struct pollfd){ .fd = s->late ? late_allocators_fd(s->late) : -1,
+				  .events = POLLIN };
 	for (;;) {
 		unsigned long long now = monotonic_ns();
 		int timeout_ms = now >= next_ns ? 0 : (int)((next_ns - now + 999999) / 1000000);
@@ -119,9 +122,14 @@ int session_run(struct session *s)
 		 */
 		if (s->procs && (!s->children_inherit || s->unwinder) && timeout_ms > FOLLOW_POLL_MS)
 			timeout_ms = FOLLOW_POLL_MS;
-		ready = poll(fds, 3, timeout_ms); /* negative fds are skipped */
+		/* A mapping told before it exists: looked at again soon. */
+		if (s->late && late_allocators_waiting(s->late) && timeout_ms > 1)
+			timeout_ms = 1;
+		ready = poll(fds, 4, timeout_ms); /* negative fds are skipped */
 		if (s->procs)
 			proc_follower_poll(s->procs);
+		if (s->late)
+			late_allocators_poll(s->late);
 		if (s->unwinder)
 			unwinder_poll(s->unwinder, s->procs);
 

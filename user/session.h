@@ -24,6 +24,7 @@ struct suppressions;
 struct go_heap;
 struct go_goroutines;
 struct go_wait_reasons;
+struct late_allocators;
 
 /* What the reporting loop needs once the probes are attached. */
 struct session {
@@ -36,6 +37,7 @@ struct session {
 	struct symbolizer *symbolizer;
 	struct proc_follower *procs;       /* forks and execs followed, or NULL */
 	bool children_inherit;             /* the target's children carry its probes from fork */
+	struct late_allocators *late;      /* allocators mapped after attach, or NULL */
 	struct unwinder *unwinder;         /* --unwind dwarf, or NULL */
 	bool more_targets;                 /* -p given more than once: run until all exit */
 	struct thread_collector *threads;  /* NULL with --no-threads */

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "common/clock.h"
+#include "attach/late_allocators.h"
 #include "attach/launch.h"
 #include "attach/procs.h"
 #include "collect/collect.h"
@@ -151,7 +152,7 @@ static uint64_t dropped_events(const struct snapshot *snap)
 {
 	return snap->counters[LS_CNT_DROP_ALLOC_FULL] + snap->counters[LS_CNT_DROP_STATS_FULL] +
 	       snap->counters[LS_CNT_DROP_STATE] + snap->counters[LS_CNT_DROP_THREAD] +
-	       snap->counters[LS_CNT_DROP_PROC];
+	       snap->counters[LS_CNT_DROP_PROC] + snap->counters[LS_CNT_DROP_MAPPING];
 }
 
 /*
@@ -350,6 +351,8 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 	r.calls_in_task_storage = snap.counters[LS_CNT_CALLS_IN_TASK_STORAGE];
 	r.dropped_stacks = snap.counters[LS_CNT_DROP_STACK];
 	r.dropped_processes = snap.counters[LS_CNT_DROP_PROC];
+	r.dropped_mappings = snap.counters[LS_CNT_DROP_MAPPING];
+	r.late_allocators = late_allocators_list(s->late, &r.late_allocator_count);
 	/* A profile holds every stack, as a Go heap profile does; the others the top N. */
 	r.stack_count = all_stacks ? n : n < o->top ? n : o->top;
 	if (r.stack_count > st->stacks_cap) {

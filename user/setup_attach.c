@@ -7,12 +7,14 @@
  * failure is one message and an exit status; main() detaches what was
  * attached.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "attach/late_allocators.h"
 #include "attach/preflight.h"
 #include "attach/procs.h"
 #include "attach/thread_probes.h"
@@ -190,6 +192,7 @@ static void attach_system_allocators(struct run *run)
 					"seen\n", path);
 			else if (run->opts.verbose)
 				fprintf(stderr, "leaksnoop: also probing %s\n", path);
+			late_allocators_probed(run->late, 0, path);
 			break; /* one file per library */
 		}
 	}
@@ -215,8 +218,68 @@ static int attach_more_pids(struct run *run)
 				    strerror(-err));
 		if (tracer_attach_allocator(&run->tracer, pid, &alloc, o->verbose))
 			return EXIT_RUNTIME;
+		late_allocators_probed(run->late, pid, alloc.path);
+		late_allocators_mapped_at_attach(run->late, pid);
 	}
 	return 0;
+}
+
+/* An allocator mapped after attach: for its process, or system-wide for all. */
+static int probe_late_allocator(void *arg, pid_t pid, const struct allocator *alloc)
+{
+	struct run *run = arg;
+
+	return tracer_attach_allocator(&run->tracer, run->opts.system_wide ? -1 : pid, alloc,
+				       run->opts.verbose);
+}
+
+/*
+ * The watch on executable mappings, before anything is probed: a file the
+ * target maps from now on is told, and judged after what attach probes.
+ * -O names the one file to probe: nothing is watched.
+ */
+static int watch_late_allocators(struct run *run)
+{
+	int err;
+
+	if (run->opts.obj_path)
+		return 0;
+	run->late = late_allocators_new(tracer_new_mappings_fd(&run->tracer), run->opts.system_wide,
+					probe_late_allocator, run, run->opts.verbose);
+	if (!run->late)
+		return fail(EXIT_RUNTIME, "cannot read ring buffer new_mappings: %s",
+			    strerror(errno));
+	err = tracer_watch_mappings(&run->tracer, run->opts.verbose);
+	if (err)
+		return fail(EXIT_RUNTIME, "cannot attach tracepoint syscalls/sys_enter_mmap: %s",
+			    strerror(-err));
+	return 0;
+}
+
+/*
+ * System-wide, the processes running already: every allocator file they map
+ * that is not the host's (a container's libc) is probed.
+ */
+static void probe_running_allocators(struct run *run)
+{
+	unsigned files = 0, processes = 0;
+	struct dirent *entry;
+	DIR *proc;
+
+	if (!run->late || !(proc = opendir("/proc")))
+		return;
+	while ((entry = readdir(proc))) {
+		pid_t pid = (pid_t)strtol(entry->d_name, NULL, 10);
+
+		if (pid <= 0 || pid == getpid())
+			continue;
+		files += late_allocators_scan(run->late, pid);
+		processes++;
+	}
+	closedir(proc);
+	if (run->opts.verbose)
+		fprintf(stderr, "leaksnoop: %u processes' mappings read at start: %u more allocator "
+			"files probed\n", processes, files);
 }
 
 /* A child the target forked: the allocator probes again, for its PID. */
@@ -327,16 +390,23 @@ int run_attach_all(struct run *run)
 		err = o->system_wide ? 0 : follow_processes(run);
 		if (!err && !o->system_wide && !o->children_when_seen)
 			tracer_inherit_to_children(&run->tracer, run->pid, o->verbose);
+		if (!err)
+			err = watch_late_allocators(run);
 		if (!err && tracer_attach_allocator(&run->tracer, o->system_wide ? -1 : run->pid,
 						    &run->alloc, o->verbose))
 			return EXIT_RUNTIME;
 		if (err)
 			return err;
+		late_allocators_probed(run->late, 0, run->alloc.path);
+		if (!o->system_wide && !o->command)
+			late_allocators_mapped_at_attach(run->late, run->pid);
 		if (o->system_wide && !o->obj_path)
 			attach_system_allocators(run);
 		err = attach_more_pids(run);
 		if (err)
 			return err;
+		if (o->system_wide)
+			probe_running_allocators(run);
 		err = o->system_wide ? follow_processes(run) : 0;
 		if (!err && o->unwind_dwarf)
 			err = start_unwinder(run);

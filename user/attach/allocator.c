@@ -130,6 +130,19 @@ int allocator_find_for_pid(pid_t pid, const char *obj_path, struct allocator *ou
 	return best_rank ? 0 : -ENOENT;
 }
 
+int allocator_from_mapping(pid_t pid, const struct mapping *m, bool is_exe,
+			   struct allocator *out)
+{
+	char open_path[4096];
+
+	memset(out, 0, sizeof(*out));
+	mapping_open_path(pid, m, open_path, sizeof(open_path));
+	if (!file_defines_malloc(open_path))
+		return -ENOENT;
+	set_paths(out, open_path, m->path, is_exe);
+	return allocator_resolve(out);
+}
+
 /* DT_NEEDED entries naming a dedicated allocator, resolved in the usual directories. */
 static int find_needed_allocator(const char *exe_path, char *found, size_t size)
 {

@@ -55,6 +55,15 @@ int allocator_find_for_pid(pid_t pid, const char *obj_path, struct allocator *ou
 /* The same, before exec, for the executable of a command to be started. */
 int allocator_find_for_exe(const char *exe_path, const char *obj_path, struct allocator *out);
 
+struct mapping;
+
+/*
+ * The file pid maps at m, when it defines malloc and free, resolved (is_exe:
+ * it is the process's executable).  -ENOENT for any other file.
+ */
+int allocator_from_mapping(pid_t pid, const struct mapping *m, bool is_exe,
+			   struct allocator *out);
+
 /* Resolve every family function of the chosen file to a probe point. */
 int allocator_resolve(struct allocator *alloc);
 

@@ -127,6 +127,13 @@ bool tracer_children_inherit(const struct tracer *t);
 int tracer_follow_processes(struct tracer *t, bool verbose);
 int tracer_procs_table_fd(const struct tracer *t);
 
+/*
+ * Tell user space of each file a traced process maps executable for the
+ * first time (map `new_mappings`): allocators loaded after attach.
+ */
+int tracer_watch_mappings(struct tracer *t, bool verbose);
+int tracer_new_mappings_fd(const struct tracer *t);
+
 /* Another process to trace besides the target (-p again), before its probes are attached. */
 int tracer_add_process(struct tracer *t, pid_t tgid);
 int tracer_procs_used_fd(const struct tracer *t);

@@ -70,6 +70,11 @@ int tracer_procs_table_fd(const struct tracer *t)
 	return bpf_map__fd(t->skel->maps.proc_table);
 }
 
+int tracer_new_mappings_fd(const struct tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.new_mappings);
+}
+
 int tracer_procs_used_fd(const struct tracer *t)
 {
 	return bpf_map__fd(t->skel->maps.procs_used);

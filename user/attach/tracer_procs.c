@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * The processes traced besides the target, on the BPF side: the fork and
- * exec tracepoints that number them (map `proc_table`), and another -p
- * entered by hand.  Attaching probes to each new child is procs.c's.
+ * exec tracepoints that number them (map `proc_table`), another -p
+ * entered by hand, and the watch on executable mappings.  Attaching probes to each new child is procs.c's.
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
@@ -26,6 +26,20 @@ int tracer_follow_processes(struct tracer *t, bool verbose)
 	if (verbose)
 		fprintf(stderr, "leaksnoop: sched_process_fork, sched_process_exec (children and "
 			"new images followed)\n");
+	return 0;
+}
+
+int tracer_watch_mappings(struct tracer *t, bool verbose)
+{
+	int err = tracer_attach_kept(t, t->skel->progs.watch_exec_mmap);
+
+	if (err)
+		return err;
+	/* The exec tracepoint (tracer_follow_processes) tells of each new image from now on. */
+	t->skel->bss->watch_mappings = 1;
+	if (verbose)
+		fprintf(stderr, "leaksnoop: sys_enter_mmap, sched_process_exec (allocators mapped "
+			"after attach)\n");
 	return 0;
 }
 

@@ -86,6 +86,9 @@ struct report {
 	uint64_t dropped_events;
 	uint64_t dropped_stacks;
 	uint64_t dropped_processes; /* forks and execs not followed (`proc_table` full), in dropped_events too */
+	uint64_t dropped_mappings;  /* executable mappings not told (`new_mappings` full), too */
+	const struct late_allocator *late_allocators; /* probed after attach (attach/late_allocators.h) */
+	size_t late_allocator_count;
 	uint64_t realloc_failures;  /* realloc returned NULL and kept the block (-v) */
 	uint64_t go_unknown_exits;  /* goroutines seen ending, not starting (-v) */
 	uint64_t calls_in_task_storage; /* calls whose TID slot was taken (-v) */

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include "attach/late_allocators.h"
 #include "json_writer.h"
 #include "report.h"
 
@@ -85,6 +86,23 @@ static void write_leak_check(struct json_writer *w, const struct report *r)
 		json_uint(w, heuristics[h], lc->heuristic_blocks[h]);
 	json_object_end(w);
 	json_object_end(w);
+}
+
+/* Allocators probed after attach, and how long each ran unprobed after its mapping. */
+static void write_late_allocators(struct json_writer *w, const struct report *r)
+{
+	json_array_begin(w, "late_allocators");
+	for (size_t i = 0; i < r->late_allocator_count; i++) {
+		const struct late_allocator *a = &r->late_allocators[i];
+
+		json_object_begin(w, NULL);
+		json_int(w, "pid", a->pid);
+		json_string(w, "path", a->path);
+		json_string(w, "allocator", a->name);
+		json_double(w, "probed_after_ms", a->probed_after_ms);
+		json_object_end(w);
+	}
+	json_array_end(w);
 }
 
 static void write_stack(struct json_writer *w, const struct report_stack *stack)
@@ -257,11 +275,15 @@ void report_write_json(FILE *out, const struct report *r)
 
 	if (r->leak_check || r->leak_check_skipped)
 		write_leak_check(&w, r);
+	if (r->late_allocator_count)
+		write_late_allocators(&w, r);
 	json_object_begin(&w, "dropped");
 	json_uint(&w, "events", r->dropped_events);
 	json_uint(&w, "stacks", r->dropped_stacks);
 	if (r->dropped_processes)
 		json_uint(&w, "processes", r->dropped_processes);
+	if (r->dropped_mappings)
+		json_uint(&w, "mappings", r->dropped_mappings);
 	json_object_end(&w);
 	json_object_end(&w);
 	fputc('\n', out);
