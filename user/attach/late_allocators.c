@@ -186,7 +186,7 @@ static void note_probed(struct late_allocators *la, pid_t pid, const struct allo
 	p->pid = pid;
 	snprintf(p->path, sizeof(p->path), "%s", alloc->shown_path);
 	snprintf(p->name, sizeof(p->name), "%s", alloc->name);
-	p->probed_after_ms = mapped_ns ? (double)(monotonic_ns() - mapped_ns) / 1e6 : 0;
+	p->probed_after_ms = (double)(monotonic_ns() - mapped_ns) / 1e6;
 	if (la->verbose)
 		fprintf(stderr, "leaksnoop: PID %d mapped %s (%s) after attach: probed %.2f ms "
 			"after its mmap\n", (int)pid, p->path, p->name, p->probed_after_ms);
@@ -237,7 +237,11 @@ static unsigned judge_mappings(struct late_allocators *la, pid_t pid, uint64_t i
 				strerror(-err));
 			continue;
 		}
-		note_probed(la, pid, &alloc, mapped_ns);
+		if (mapped_ns)
+			note_probed(la, pid, &alloc, mapped_ns);
+		else if (la->verbose)
+			fprintf(stderr, "leaksnoop: also probing %s (%s), mapped by PID %d\n",
+				alloc.shown_path, alloc.name, (int)pid);
 		probed++;
 	}
 	mappings_free(&maps);
