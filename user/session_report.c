@@ -372,6 +372,8 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 		st->stacks[i].pid = s->procs ? proc_follower_pid(s->procs, proc) : s->pid;
 		st->stacks[i].process_exited = s->procs && proc_follower_exited(s->procs, proc);
 		st->stacks[i].comm = s->procs ? proc_follower_comm(s->procs, proc) : NULL;
+		st->stacks[i].cgroup = s->procs ? proc_follower_cgroup(s->procs, proc) : NULL;
+		st->stacks[i].container_id = s->procs ? proc_follower_container(s->procs, proc) : NULL;
 		st->stacks[i].depth = symbolize_stack(sym, st->rows[i].sample->trace,
 						      st->stacks[i].frames);
 		if (st->rows[i].sample->key.kind == LS_KIND_GO_HEAP)

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "target/cgroup.h"
 #include "target/procmaps.h"
 #include "procs.h"
 
@@ -19,6 +20,9 @@ struct proc_state {
 	uint32_t origin;
 	uint32_t parent;  /* the proc it was forked from or exec'd out of */
 	char comm[16];
+	uint64_t cgroup_id;   /* 0: not known from the BPF side (the target) */
+	char cgroup[256];     /* its cgroup v2 path when adopted, "" when unknown */
+	char container[72];   /* the container that path names, or "" */
 	/*
 	 * Its mappings when it was adopted: a process that exits before a report
 	 * needs them to be symbolized (symbols/proc_symbolizers.c).
@@ -39,6 +43,23 @@ struct proc_follower {
 	struct proc_state procs[LS_MAX_PROCS];
 };
 
+/*
+ * Which cgroup p is in: a child is mostly in its parent's (same id, no
+ * read); one gone already is looked up by the id the kernel gave.
+ */
+static void find_cgroup(struct proc_state *p, const struct proc_state *parent)
+{
+	if (parent && p->cgroup_id && parent->cgroup_id == p->cgroup_id) {
+		memcpy(p->cgroup, parent->cgroup, sizeof(p->cgroup));
+	} else if (cgroup_of_pid(p->pid, p->cgroup, sizeof(p->cgroup)) &&
+		   (!p->cgroup_id || cgroup_path_of_id(p->cgroup_id, p->cgroup, sizeof(p->cgroup)))) {
+		p->cgroup[0] = '\0';
+		return;
+	}
+	if (!cgroup_container_id(p->cgroup, p->container, sizeof(p->container)))
+		p->container[0] = '\0';
+}
+
 struct proc_follower *proc_follower_new(int table_fd, int used_fd, pid_t target,
 					attach_child_fn attach, void *arg, bool verbose)
 {
@@ -54,6 +75,8 @@ struct proc_follower *proc_follower_new(int table_fd, int used_fd, pid_t target,
 	f->verbose = verbose;
 	f->procs[0].pid = target;
 	f->procs[0].origin = LS_PROC_TARGET;
+	if (target)
+		find_cgroup(&f->procs[0], NULL);
 	f->seen = 1;
 	return f;
 }
@@ -108,12 +131,15 @@ static void adopt(struct proc_follower *f, uint32_t index, const struct proc_ent
 	p->parent = entry->parent;
 	memcpy(p->comm, entry->comm, sizeof(p->comm) - 1);
 	read_process_comm(p->pid, p->comm, sizeof(p->comm));
+	p->cgroup_id = entry->cgroup_id;
 	if (entry->origin == LS_PROC_UNUSED) {
 		p->superseded = true; /* an index lost to a race: nothing is charged to it */
 		return;
 	}
 	if (mappings_read_pid(p->pid, &p->maps))
 		p->maps.count = 0;
+	find_cgroup(p, entry->parent < index && entry->origin != LS_PROC_SEEN &&
+		       entry->origin != LS_PROC_GIVEN ? &f->procs[entry->parent] : NULL);
 	if (entry->origin == LS_PROC_SEEN || entry->origin == LS_PROC_GIVEN)
 		return; /* probed already: system-wide, or attached at start */
 	if (entry->origin == LS_PROC_EXEC) {
@@ -198,6 +224,16 @@ void proc_follower_report_done(struct proc_follower *f)
 const char *proc_follower_comm(const struct proc_follower *f, uint32_t proc)
 {
 	return proc < f->seen && f->procs[proc].comm[0] ? f->procs[proc].comm : NULL;
+}
+
+const char *proc_follower_cgroup(const struct proc_follower *f, uint32_t proc)
+{
+	return proc < f->seen && f->procs[proc].cgroup[0] ? f->procs[proc].cgroup : NULL;
+}
+
+const char *proc_follower_container(const struct proc_follower *f, uint32_t proc)
+{
+	return proc < f->seen && f->procs[proc].container[0] ? f->procs[proc].container : NULL;
 }
 
 pid_t proc_follower_pid(const struct proc_follower *f, uint32_t proc)

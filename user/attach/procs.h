@@ -49,6 +49,9 @@ bool proc_follower_forked_image(const struct proc_follower *f, uint32_t proc);
 /* The proc of pid's current image (after execve, a new one), or LS_NO_PROC. */
 uint32_t proc_follower_image_of(const struct proc_follower *f, pid_t pid);
 const char *proc_follower_comm(const struct proc_follower *f, uint32_t proc);
+/* Its cgroup v2 path when it was adopted, and the container that names, or NULL. */
+const char *proc_follower_cgroup(const struct proc_follower *f, uint32_t proc);
+const char *proc_follower_container(const struct proc_follower *f, uint32_t proc);
 bool proc_follower_hidden(const struct proc_follower *f, uint32_t proc);
 bool proc_follower_exited(const struct proc_follower *f, uint32_t proc);
 uint32_t proc_follower_count(const struct proc_follower *f);

@@ -38,6 +38,8 @@ struct report_stack {
 	pid_t pid;                   /* the process holding it (the target, or a child) */
 	bool process_exited;         /* a child that has exited: its final numbers */
 	const char *comm;            /* that process's name, or NULL */
+	const char *cgroup;          /* its cgroup v2 path, or NULL */
+	const char *container_id;    /* the container that path names, or NULL */
 	const struct reachability *reach; /* --leak-check's verdicts, or NULL */
 	const char *suppressed_by;   /* the --suppressions pattern its frames match, or NULL */
 };

@@ -118,6 +118,10 @@ static void write_stack(struct json_writer *w, const struct report_stack *stack)
 	json_int(w, "pid", stack->pid);
 	if (stack->comm && stack->comm[0])
 		json_string(w, "comm", stack->comm);
+	if (stack->cgroup)
+		json_string(w, "cgroup", stack->cgroup);
+	if (stack->container_id)
+		json_string(w, "container_id", stack->container_id);
 	if (stack->process_exited)
 		json_bool(w, "process_exited", true);
 	json_int(w, "outstanding_bytes", row->bytes);

@@ -33,7 +33,11 @@ static void process_metric(FILE *out, const struct report *r, const char *name,
 	fprintf(out, "} %" PRIu64 "\n", value);
 }
 
-/* Per stack: a stable label (the stack's hash) and its allocation site, readable. */
+/*
+ * Per stack: a stable label (the stack's hash), its allocation site,
+ * readable, and the process holding it: one stack in two processes is two
+ * series.  System-wide, its cgroup and container too.
+ */
 static void stack_labels(FILE *out, const struct report_stack *s)
 {
 	const struct frame *site = s->depth ? &s->frames[0] : NULL;
@@ -41,6 +45,15 @@ static void stack_labels(FILE *out, const struct report_stack *s)
 	fprintf(out, "{stack=\"%016" PRIx64 "\",kind=\"%s\",site=", (uint64_t)s->row->sample->key.stack_hash,
 		kind_name(s->row->sample->key.kind));
 	write_label_value(out, site && site->symbol ? site->symbol : "[unknown]");
+	fprintf(out, ",pid=\"%d\"", (int)s->pid);
+	if (s->cgroup) {
+		fputs(",cgroup=", out);
+		write_label_value(out, s->cgroup);
+	}
+	if (s->container_id) {
+		fputs(",container_id=", out);
+		write_label_value(out, s->container_id);
+	}
 	fputc('}', out);
 }
 

@@ -159,12 +159,27 @@ static void value_type(struct pprof_tables *t, struct pb_buffer *out, unsigned f
 	pb_free(&vt);
 }
 
+/* A sample's label: a string, or with str NULL a number. */
+static void add_label(struct pprof_tables *t, struct pb_buffer *sample, const char *key,
+		      const char *str, int64_t num)
+{
+	struct pb_buffer label = { 0 };
+
+	pb_varint_field(&label, 1, intern(t, key));
+	if (str)
+		pb_varint_field(&label, 2, intern(t, str));
+	else
+		pb_varint_field(&label, 3, (uint64_t)num);
+	pb_message_field(sample, 3, &label);
+	pb_free(&label);
+}
+
 /*
  * With --leak-check, four more sample types: definitely and indirectly lost
  * (`go tool pprof -sample_index=lost_space` ranks the leaks), possibly lost.
  */
 static void add_sample(struct pprof_tables *t, struct pb_buffer *out, const struct report_stack *s,
-		       bool verdicts)
+		       pid_t target, bool verdicts)
 {
 	const struct stack_stats *stats = &s->row->sample->stats;
 	const struct reachability *v = s->reach;
@@ -178,26 +193,27 @@ static void add_sample(struct pprof_tables *t, struct pb_buffer *out, const stru
 		values[6] = (int64_t)v->of[VERDICT_POSSIBLY_LOST].allocs;
 		values[7] = (int64_t)v->of[VERDICT_POSSIBLY_LOST].bytes;
 	}
-	struct pb_buffer sample = { 0 }, label = { 0 };
+	struct pb_buffer sample = { 0 };
 
 	for (size_t i = 0; i < s->depth; i++)
 		locations[i] = location_id(t, &s->frames[i]);
 	pb_packed_field(&sample, 1, locations, s->depth);
 	pb_packed_field(&sample, 2, (const uint64_t *)values, verdicts ? 8 : 4);
-	pb_varint_field(&label, 1, intern(t, "kind"));
-	pb_varint_field(&label, 2, intern(t, kind_name(s->row->sample->key.kind)));
-	pb_message_field(&sample, 3, &label);
-	if (s->row->sample->key.kind == LS_KIND_GO_HEAP) {
-		/* As the Go runtime labels a heap sample: the size of its objects. */
-		struct pb_buffer size = { 0 };
-
-		pb_varint_field(&size, 1, intern(t, "bytes"));
-		pb_varint_field(&size, 3, s->row->sample->object_size);
-		pb_message_field(&sample, 3, &size);
-		pb_free(&size);
+	add_label(t, &sample, "kind", kind_name(s->row->sample->key.kind), 0);
+	/* As the Go runtime labels a heap sample: the size of its objects. */
+	if (s->row->sample->key.kind == LS_KIND_GO_HEAP)
+		add_label(t, &sample, "bytes", NULL, (int64_t)s->row->sample->object_size);
+	/* Another process than the target (a child; system-wide, any): which, and where. */
+	if (s->pid != target) {
+		add_label(t, &sample, "pid", NULL, s->pid);
+		if (s->comm)
+			add_label(t, &sample, "comm", s->comm, 0);
+		if (s->cgroup)
+			add_label(t, &sample, "cgroup", s->cgroup, 0);
+		if (s->container_id)
+			add_label(t, &sample, "container_id", s->container_id, 0);
 	}
 	pb_message_field(out, PROFILE_SAMPLE, &sample);
-	pb_free(&label);
 	pb_free(&sample);
 }
 
@@ -269,7 +285,7 @@ int report_encode_pprof(const struct report *r, struct pb_buffer *out)
 	/* A Go program's profile is its Go heap, as its own /debug/pprof/heap would be. */
 	for (size_t i = 0; i < r->stack_count; i++)
 		if (!r->go_heap_read || r->stacks[i].row->sample->key.kind == LS_KIND_GO_HEAP)
-			add_sample(&t, out, &r->stacks[i], r->leak_check != NULL);
+			add_sample(&t, out, &r->stacks[i], r->pid, r->leak_check != NULL);
 	if (append_tables(&t, out, r))
 		return -ENOMEM;
 	pb_varint_field(out, PROFILE_DURATION_NANOS, (uint64_t)(r->elapsed_s * 1e9));

@@ -269,9 +269,12 @@ static void write_stack(FILE *out, const struct report_stack *stack, size_t rank
 	if (stack->reach)
 		write_verdicts(out, "      leak check:", stack->reach, stack->suppressed_by);
 	if (stack->pid != target)
-		fprintf(out, "      in %sprocess PID %d%s%s%s%s\n", target ? "child " : "",
+		fprintf(out, "      in %sprocess PID %d%s%s%s%s%s%s%s%s\n", target ? "child " : "",
 			(int)stack->pid, stack->comm ? " (" : "", stack->comm ? stack->comm : "",
-			stack->comm ? ")" : "",
+			stack->comm ? ")" : "", stack->container_id ? ", container " : "",
+			stack->container_id ? stack->container_id : "",
+			!target && stack->cgroup ? ", cgroup " : "",
+			!target && stack->cgroup ? stack->cgroup : "",
 			stack->process_exited ? ", exited: what it held when it ended" : "");
 	if (!stack->depth)
 		fputs("        [stack not captured]\n", out);
