@@ -290,33 +290,35 @@ struct {
 #define LS_PROT_EXEC 0x4
 
 /*
- * Tell user space that process tgid maps file executable, the first time it
- * does (system-wide: the first time any process does).  Before the mmap
- * creates the mapping; at exec, after.
+ * Whether file is new to process tgid (system-wide: to every process), and
+ * remember it.  The key is the file the process opened; user space judges
+ * what is under it.
  */
-static __noinline void tell_exec_mapping(__u32 tgid, struct file *file)
+static __noinline bool first_mapping_of(__u32 tgid, struct file *file)
 {
 	struct mapped_file key = {};
-	struct mapping_event *event;
 	__u8 seen = 1;
 
 	if (!file)
-		return;
+		return false;
 	key.ino = BPF_CORE_READ(file, f_inode, i_ino);
 	key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
 	key.tgid = system_wide ? 0 : tgid;
-	if (bpf_map_update_elem(&mapped_files, &key, &seen, BPF_NOEXIST))
-		return; /* told already */
-	event = bpf_ringbuf_reserve(&new_mappings, sizeof(*event), 0);
+	return !bpf_map_update_elem(&mapped_files, &key, &seen, BPF_NOEXIST);
+}
+
+/* Tell user space that process tgid has a new executable file mapping. */
+static __noinline void tell_new_mapping(__u32 tgid, __u64 time_ns)
+{
+	struct mapping_event *event = bpf_ringbuf_reserve(&new_mappings, sizeof(*event), 0);
+
 	if (!event) {
-		bpf_map_delete_elem(&mapped_files, &key); /* its next mapping tries again */
 		count(LS_CNT_DROP_MAPPING, 1);
 		return;
 	}
-	event->time_ns = bpf_ktime_get_ns();
-	event->ino = key.ino;
-	event->dev = key.dev;
+	event->time_ns = time_ns;
 	event->tgid = tgid;
+	event->pad = 0;
 	bpf_ringbuf_submit(event, 0);
 }
 
@@ -326,33 +328,6 @@ static __always_inline bool watched_process(__u32 tgid)
 	if (tgid == self_tgid)
 		return false;
 	return system_wide ? wanted_process() : proc_of(tgid) != LS_NO_PROC;
-}
-
-/* The open file behind descriptor fd of the calling process, or NULL. */
-static __always_inline struct file *current_fd_file(__u64 fd)
-{
-	struct task_struct *task = bpf_get_current_task_btf();
-	struct file **files = BPF_CORE_READ(task, files, fdt, fd);
-	struct file *file = NULL;
-
-	if (fd >= BPF_CORE_READ(task, files, fdt, max_fds))
-		return NULL;
-	bpf_core_read(&file, sizeof(file), &files[fd]);
-	return file;
-}
-
-/* The loader's mmap of a library's code, at start or from dlopen. */
-SEC("tracepoint/syscalls/sys_enter_mmap")
-int watch_exec_mmap(struct trace_event_raw_sys_enter *ctx)
-{
-	__u64 prot = ctx->args[2], flags = ctx->args[3], fd = ctx->args[4];
-	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-
-	if (!(prot & LS_PROT_EXEC) || (flags & MAP_ANONYMOUS) || (__s64)fd < 0 ||
-	    !watched_process(tgid))
-		return 0;
-	tell_exec_mapping(tgid, current_fd_file(fd));
-	return 0;
 }
 
 /* A traced process forked: its child is traced too (threads are not new processes). */
@@ -379,9 +354,9 @@ int BPF_PROG(follow_exec, struct task_struct *task, pid_t old_pid, struct linux_
 		add_proc(tgid, LS_PROC_EXEC, proc);
 	else if (system_wide)
 		bpf_map_delete_elem(&procs, &tgid); /* left out by name? judged again as the new program */
-	/* The kernel mapped the executable and its loader: no mmap call told of them. */
-	if (watch_mappings && watched_process(tgid))
-		tell_exec_mapping(tgid, bprm->file);
+	/* The kernel mapped the executable and its loader: no mmap call tells of them. */
+	if (watch_mappings && watched_process(tgid) && first_mapping_of(tgid, bprm->file))
+		tell_new_mapping(tgid, bpf_ktime_get_ns());
 	return 0;
 }
 
@@ -1119,6 +1094,81 @@ int mmap_exit(struct trace_event_raw_sys_exit *ctx)
 	if ((unsigned long)ctx->ret >= (unsigned long)-MAX_ERRNO)
 		return 0;
 	record_region(ctx, state, ctx->ret, len, proc);
+	return 0;
+}
+
+/* Threads in an mmap of a file new to their process: when it began. */
+struct {
+	__uint(type, BPF_MAP_TYPE_TASK_STORAGE);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, int);
+	__type(value, __u64);
+} exec_mmaps SEC(".maps");
+
+/* The open file behind descriptor fd of the calling process, or NULL. */
+static __always_inline struct file *current_fd_file(__u64 fd)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	struct file **files = BPF_CORE_READ(task, files, fdt, fd);
+	struct file *file = NULL;
+
+	if (fd >= BPF_CORE_READ(task, files, fdt, max_fds))
+		return NULL;
+	bpf_core_read(&file, sizeof(file), &files[fd]);
+	return file;
+}
+
+/* The loader mapping a library's code, at start or in dlopen: told once the mapping exists. */
+SEC("tracepoint/syscalls/sys_enter_mmap")
+int watch_exec_mmap(struct trace_event_raw_sys_enter *ctx)
+{
+	__u64 prot = ctx->args[2], flags = ctx->args[3], fd = ctx->args[4], *began;
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+
+	if (!(prot & LS_PROT_EXEC) || (flags & MAP_ANONYMOUS) || (__s64)fd < 0 ||
+	    !watched_process(tgid) || !first_mapping_of(tgid, current_fd_file(fd)))
+		return 0;
+	began = bpf_task_storage_get(&exec_mmaps, bpf_get_current_task_btf(), 0,
+				     BPF_LOCAL_STORAGE_GET_F_CREATE);
+	if (began)
+		*began = bpf_ktime_get_ns();
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_mmap")
+int watch_exec_mmap_done(struct trace_event_raw_sys_exit *ctx)
+{
+	struct task_struct *task = bpf_get_current_task_btf();
+	__u64 *began = bpf_task_storage_get(&exec_mmaps, task, 0, 0);
+
+	if (!began || !*began)
+		return 0;
+	if ((unsigned long)ctx->ret < (unsigned long)-MAX_ERRNO)
+		tell_new_mapping(bpf_get_current_pid_tgid() >> 32, *began);
+	*began = 0;
+	return 0;
+}
+
+#define LS_VM_EXEC 0x4
+
+/* Every file mapping of the processes asked for (all, or one: the link's pid). */
+SEC("iter/task_vma")
+int list_file_vmas(struct bpf_iter__task_vma *ctx)
+{
+	struct vm_area_struct *vma = ctx->vma;
+	struct task_struct *task = ctx->task;
+	struct vma_record rec = {};
+	struct file *file;
+
+	if (!vma || !task || !(file = vma->vm_file))
+		return 0;
+	rec.start = vma->vm_start;
+	rec.end = vma->vm_end;
+	rec.ino = file->f_inode->i_ino;
+	rec.dev = file->f_inode->i_sb->s_dev;
+	rec.tgid = task->tgid;
+	rec.exec = !!(vma->vm_flags & LS_VM_EXEC);
+	bpf_seq_write(ctx->meta->seq, &rec, sizeof(rec));
 	return 0;
 }
 

@@ -112,19 +112,32 @@ struct proc_entry {
 
 /*
  * A traced process mapped a file executable that it had not mapped before
- * (ring buffer `new_mappings`): user space reads its mappings and probes the
- * file if it is an allocator (user/attach/late_allocators.c).  The inode is
- * the one the process opened; on overlayfs /proc/PID/maps names the file
- * underneath, so user space matches by the process's mappings, not by it.
+ * (ring buffer `new_mappings`, sent once the mapping exists): user space
+ * lists its file mappings (iterator `list_file_vmas`) and probes any new
+ * allocator among them (user/attach/late_allocators.c).
  */
 struct mapping_event {
-	__u64 time_ns; /* CLOCK_MONOTONIC at the mmap, before the mapping exists */
-	__u64 ino;
-	__u32 dev;     /* the kernel's encoding: major << 20 | minor */
+	__u64 time_ns; /* CLOCK_MONOTONIC at the mmap (or the exec) */
 	__u32 tgid;
+	__u32 pad;
 };
 
-/* Distinct (process, file) pairs remembered in BPF; past it, repeats reach user space. */
+/*
+ * One file mapping as the kernel holds it (iterator `list_file_vmas`).  The
+ * file is the one under the mapping, as the uprobes see it: on overlayfs the
+ * layer's file, one inode for every container of an image, where
+ * /proc/PID/maps shows one inode per overlay mount.
+ */
+struct vma_record {
+	__u64 start, end;
+	__u64 ino;
+	__u32 dev;   /* the kernel's encoding: major << 20 | minor */
+	__u32 tgid;
+	__u32 exec;  /* VM_EXEC */
+	__u32 pad;
+};
+
+/* Distinct (process, file) pairs told already; past it, repeats reach user space. */
 #define LS_MAX_MAPPED_FILES 16384
 #define LS_MAPPING_RING_BYTES (256 * 1024)
 

@@ -122,9 +122,6 @@ int session_run(struct session *s)
 		 */
 		if (s->procs && (!s->children_inherit || s->unwinder) && timeout_ms > FOLLOW_POLL_MS)
 			timeout_ms = FOLLOW_POLL_MS;
-		/* A mapping told before it exists: looked at again soon. */
-		if (s->late && late_allocators_waiting(s->late) && timeout_ms > 1)
-			timeout_ms = 1;
 		ready = poll(fds, 4, timeout_ms); /* negative fds are skipped */
 		if (s->procs)
 			proc_follower_poll(s->procs);

@@ -7,7 +7,6 @@
  * failure is one message and an exit status; main() detaches what was
  * attached.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -244,7 +243,7 @@ static int watch_late_allocators(struct run *run)
 
 	if (run->opts.obj_path)
 		return 0;
-	run->late = late_allocators_new(tracer_new_mappings_fd(&run->tracer), run->opts.system_wide,
+	run->late = late_allocators_new(&run->tracer, run->opts.system_wide,
 					probe_late_allocator, run, run->opts.verbose);
 	if (!run->late)
 		return fail(EXIT_RUNTIME, "cannot read ring buffer new_mappings: %s",
@@ -258,28 +257,15 @@ static int watch_late_allocators(struct run *run)
 
 /*
  * System-wide, the processes running already: every allocator file they map
- * that is not the host's (a container's libc) is probed.
+ * that is not probed yet (a container's libc) is probed.
  */
 static void probe_running_allocators(struct run *run)
 {
-	unsigned files = 0, processes = 0;
-	struct dirent *entry;
-	DIR *proc;
+	unsigned files = late_allocators_scan(run->late, 0);
 
-	if (!run->late || !(proc = opendir("/proc")))
-		return;
-	while ((entry = readdir(proc))) {
-		pid_t pid = (pid_t)strtol(entry->d_name, NULL, 10);
-
-		if (pid <= 0 || pid == getpid())
-			continue;
-		files += late_allocators_scan(run->late, pid);
-		processes++;
-	}
-	closedir(proc);
 	if (run->opts.verbose)
-		fprintf(stderr, "leaksnoop: %u processes' mappings read at start: %u more allocator "
-			"files probed\n", processes, files);
+		fprintf(stderr, "leaksnoop: the running processes map %u more allocator file%s\n",
+			files, files == 1 ? "" : "s");
 }
 
 /* A child the target forked: the allocator probes again, for its PID. */

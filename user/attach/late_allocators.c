@@ -1,52 +1,42 @@
 // SPDX-License-Identifier: MIT
 /*
- * Allocators mapped after attach (late_allocators.h): the ring buffer's
- * mappings read, each process's executable files judged once, allocators
- * handed to the caller to probe and the delay from mmap to probe kept.
+ * Allocators mapped after attach (late_allocators.h): the processes told of
+ * listed, each file judged once, allocators handed to the caller to probe
+ * and the delay from mmap to probe kept.
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/sysmacros.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "common/clock.h"
 #include "late_allocators.h"
 #include "leaksnoop.h"
-#include "procs.h"
 #include "target/procmaps.h"
+#include "tracer.h"
 
-/* A mapping told but not in /proc/PID/maps yet is looked at again, this many times. */
-#define MAX_LOOKS 50
-
-/* A file judged for a process (0: for every process). */
+/* A file judged for a process (0: for every process), by the inode under its mappings. */
 struct judged_file {
 	pid_t pid;
-	unsigned dev_major, dev_minor;
-	uint64_t inode;
-};
-
-/* A process whose mappings are to be read, and the time of the mmap that told of it. */
-struct waiting_process {
-	pid_t pid;
+	uint32_t dev; /* the kernel's encoding */
 	uint64_t ino;
-	unsigned long long time_ns;
-	unsigned looks;
 };
 
 struct late_allocators {
+	struct tracer *tracer;
 	struct ring_buffer *ring;
 	bool system_wide, verbose;
 	probe_allocator_fn probe;
 	void *arg;
 	struct judged_file *judged; /* sorted */
 	size_t judged_count, judged_cap;
-	struct waiting_process *waiting;
-	size_t waiting_count, waiting_cap;
+	struct mapping_event *told; /* this poll's events */
+	size_t told_count, told_cap;
 	struct late_allocator *probed;
 	size_t probed_count, probed_cap;
 };
@@ -57,11 +47,9 @@ static int compare_judged(const void *a, const void *b)
 
 	if (x->pid != y->pid)
 		return x->pid < y->pid ? -1 : 1;
-	if (x->inode != y->inode)
-		return x->inode < y->inode ? -1 : 1;
-	if (x->dev_major != y->dev_major)
-		return x->dev_major < y->dev_major ? -1 : 1;
-	return x->dev_minor < y->dev_minor ? -1 : x->dev_minor > y->dev_minor;
+	if (x->ino != y->ino)
+		return x->ino < y->ino ? -1 : 1;
+	return x->dev < y->dev ? -1 : x->dev > y->dev;
 }
 
 static bool is_judged(const struct late_allocators *la, const struct judged_file *key)
@@ -74,31 +62,10 @@ static bool is_judged(const struct late_allocators *la, const struct judged_file
 				    compare_judged));
 }
 
-/* Remember key (kept sorted); false when out of memory. */
-static bool add_judged(struct late_allocators *la, const struct judged_file *key)
-{
-	size_t at = 0;
-
-	if (la->judged_count == la->judged_cap) {
-		size_t cap = la->judged_cap ? la->judged_cap * 2 : 256;
-		struct judged_file *grown = realloc(la->judged, cap * sizeof(*grown));
-
-		if (!grown)
-			return false;
-		la->judged = grown;
-		la->judged_cap = cap;
-	}
-	while (at < la->judged_count && compare_judged(&la->judged[at], key) < 0)
-		at++;
-	memmove(&la->judged[at + 1], &la->judged[at], (la->judged_count - at) * sizeof(*key));
-	la->judged[at] = *key;
-	la->judged_count++;
-	return true;
-}
-
+/* Room for one more of count items of size bytes; NULL when out of memory. */
 static void *grow(void *items, size_t *cap, size_t count, size_t size)
 {
-	size_t wanted = *cap ? *cap * 2 : 16;
+	size_t wanted = *cap ? *cap * 2 : 64;
 	void *grown;
 
 	if (count < *cap)
@@ -109,36 +76,52 @@ static void *grow(void *items, size_t *cap, size_t count, size_t size)
 	return grown;
 }
 
+/* Remember key (kept sorted); false when out of memory. */
+static bool add_judged(struct late_allocators *la, const struct judged_file *key)
+{
+	struct judged_file *grown = grow(la->judged, &la->judged_cap, la->judged_count,
+					 sizeof(*grown));
+	size_t at = la->judged_count;
+
+	if (!grown)
+		return false;
+	la->judged = grown;
+	while (at > 0 && compare_judged(&la->judged[at - 1], key) > 0)
+		at--;
+	memmove(&la->judged[at + 1], &la->judged[at], (la->judged_count - at) * sizeof(*key));
+	la->judged[at] = *key;
+	la->judged_count++;
+	return true;
+}
+
 static int on_mapping(void *ctx, void *data, size_t size)
 {
 	struct late_allocators *la = ctx;
-	const struct mapping_event *event = data;
-	struct waiting_process *grown;
+	struct mapping_event *grown;
 
-	if (size < sizeof(*event))
+	if (size < sizeof(*grown))
 		return 0;
-	grown = grow(la->waiting, &la->waiting_cap, la->waiting_count, sizeof(*grown));
-	if (!grown)
-		return 0;
-	la->waiting = grown;
-	la->waiting[la->waiting_count++] = (struct waiting_process){
-		.pid = (pid_t)event->tgid, .ino = event->ino, .time_ns = event->time_ns,
-	};
+	grown = grow(la->told, &la->told_cap, la->told_count, sizeof(*grown));
+	if (grown) {
+		la->told = grown;
+		memcpy(&la->told[la->told_count++], data, sizeof(*grown));
+	}
 	return 0;
 }
 
-struct late_allocators *late_allocators_new(int ring_fd, bool system_wide,
+struct late_allocators *late_allocators_new(struct tracer *t, bool system_wide,
 					    probe_allocator_fn probe, void *arg, bool verbose)
 {
 	struct late_allocators *la = calloc(1, sizeof(*la));
 
 	if (!la)
 		return NULL;
+	la->tracer = t;
 	la->system_wide = system_wide;
 	la->verbose = verbose;
 	la->probe = probe;
 	la->arg = arg;
-	la->ring = ring_buffer__new(ring_fd, on_mapping, la, NULL);
+	la->ring = ring_buffer__new(tracer_new_mappings_fd(t), on_mapping, la, NULL);
 	if (!la->ring) {
 		free(la);
 		return NULL;
@@ -152,24 +135,69 @@ void late_allocators_free(struct late_allocators *la)
 		return;
 	ring_buffer__free(la->ring);
 	free(la->judged);
-	free(la->waiting);
+	free(la->told);
 	free(la->probed);
 	free(la);
 }
 
+/*
+ * Call each(la, record, ctx) for every file mapping of pid (0: of every
+ * process), as the kernel lists them.  0 or a negative errno.
+ */
+static int list_vmas(struct late_allocators *la, pid_t pid,
+		     void (*each)(struct late_allocators *, const struct vma_record *, void *),
+		     void *ctx)
+{
+	struct vma_record records[256];
+	int fd = tracer_open_vma_iter(la->tracer, pid);
+	ssize_t n;
+
+	if (fd < 0)
+		return fd;
+	while ((n = read(fd, records, sizeof(records))) > 0)
+		for (size_t i = 0; i < (size_t)n / sizeof(*records); i++)
+			each(la, &records[i], ctx);
+	close(fd);
+	return n < 0 ? -errno : 0;
+}
+
+/* The file at an address of this process, as the kernel has it under the mapping. */
+struct own_mapping {
+	uint64_t addr;
+	struct judged_file key;
+	bool found;
+};
+
+static void find_own_mapping(struct late_allocators *la, const struct vma_record *rec, void *ctx)
+{
+	struct own_mapping *own = ctx;
+
+	(void)la;
+	if (rec->start == own->addr) {
+		own->key.dev = rec->dev;
+		own->key.ino = rec->ino;
+		own->found = true;
+	}
+}
+
 void late_allocators_probed(struct late_allocators *la, pid_t pid, const char *path)
 {
-	struct stat st;
-	struct judged_file key;
+	struct own_mapping own = { .key.pid = la && !la->system_wide ? pid : 0 };
+	int fd;
+	void *page;
 
-	if (!la || stat(path, &st))
+	if (!la || (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return;
-	key = (struct judged_file){
-		.pid = la->system_wide ? 0 : pid, .dev_major = major(st.st_dev),
-		.dev_minor = minor(st.st_dev), .inode = st.st_ino,
-	};
-	if (!is_judged(la, &key))
-		add_judged(la, &key);
+	/* Mapped here for a moment: the kernel then says which inode the probes are on. */
+	page = mmap(NULL, 4096, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (page == MAP_FAILED)
+		return;
+	own.addr = (uint64_t)(uintptr_t)page;
+	list_vmas(la, getpid(), find_own_mapping, &own);
+	munmap(page, 4096);
+	if (own.found && !is_judged(la, &own.key))
+		add_judged(la, &own.key);
 }
 
 static void note_probed(struct late_allocators *la, pid_t pid, const struct allocator *alloc,
@@ -192,75 +220,89 @@ static void note_probed(struct late_allocators *la, pid_t pid, const struct allo
 			"after its mmap\n", (int)pid, p->path, p->name, p->probed_after_ms);
 }
 
-/*
- * Judge the executable files pid maps that were not judged yet; mapped_ns:
- * when the mmap that told of them happened (0 at a scan).  *seen: set when
- * a mapping of inode ino is among them, or any file was new.  Returns how
- * many were probed.
- */
-static unsigned judge_mappings(struct late_allocators *la, pid_t pid, uint64_t ino,
-			       unsigned long long mapped_ns, bool probe, bool *seen)
-{
+/* One look at processes' mappings: what to do with the new files, and what was done. */
+struct look {
+	bool probe;                   /* false: judge only (what a target maps at attach) */
+	unsigned long long mapped_ns; /* the mmap that told of them; 0 at start */
+	pid_t maps_pid;               /* whose /proc/PID/maps is read into maps */
 	struct mapping_list maps;
-	char exe[PATH_MAX], link[64];
-	unsigned probed = 0;
+	char exe[PATH_MAX];
+	unsigned probed;
+};
+
+/* The process's maps (paths) and executable, read once per process of a look. */
+static void read_paths(struct look *look, pid_t pid)
+{
+	char link[64];
 	ssize_t n;
 
-	if (mappings_read_pid(pid, &maps))
-		return 0;
+	if (look->maps_pid == pid)
+		return;
+	mappings_free(&look->maps);
+	look->maps_pid = pid;
+	if (mappings_read_pid(pid, &look->maps))
+		look->maps.count = 0;
 	snprintf(link, sizeof(link), "/proc/%d/exe", (int)pid);
-	n = readlink(link, exe, sizeof(exe) - 1);
-	exe[n > 0 ? n : 0] = '\0';
-	/* The file told of first: the others (its dependencies) would delay its probes. */
-	for (size_t k = 0; k < 2 * maps.count; k++) {
-		const struct mapping *m = &maps.items[k % maps.count];
-		struct judged_file key = {
-			.pid = la->system_wide ? 0 : pid, .dev_major = m->dev_major,
-			.dev_minor = m->dev_minor, .inode = m->inode,
-		};
-		struct allocator alloc;
-		int err;
+	n = readlink(link, look->exe, sizeof(look->exe) - 1);
+	look->exe[n > 0 ? n : 0] = '\0';
+}
 
-		if (!m->executable || !mapping_is_file(m) || (k < maps.count) != (m->inode == ino))
-			continue;
-		if (m->inode == ino)
-			*seen = true;
-		if (is_judged(la, &key) || !add_judged(la, &key))
-			continue;
-		*seen = true;
-		if (!probe || allocator_from_mapping(pid, m, n > 0 && !strcmp(m->path, exe), &alloc))
-			continue;
-		err = la->probe(la->arg, pid, &alloc);
-		if (err) {
-			fprintf(stderr, "leaksnoop: PID %d mapped %s after attach and it cannot be "
-				"probed (%s): what it allocates is not seen\n", (int)pid, m->path,
-				strerror(-err));
-			continue;
-		}
-		if (mapped_ns)
-			note_probed(la, pid, &alloc, mapped_ns);
-		else if (la->verbose)
-			fprintf(stderr, "leaksnoop: also probing %s (%s), mapped by PID %d\n",
-				alloc.shown_path, alloc.name, (int)pid);
-		probed++;
+static void judge_vma(struct late_allocators *la, const struct vma_record *rec, void *ctx)
+{
+	struct look *look = ctx;
+	pid_t pid = (pid_t)rec->tgid;
+	struct judged_file key = { .pid = la->system_wide ? 0 : pid, .dev = rec->dev,
+				   .ino = rec->ino };
+	const struct mapping *m;
+	struct allocator alloc;
+	int err;
+
+	if (!rec->exec || pid == getpid() || is_judged(la, &key) || !add_judged(la, &key) ||
+	    !look->probe)
+		return;
+	read_paths(look, pid);
+	m = mappings_find(&look->maps, rec->start);
+	if (!m || !mapping_is_file(m) ||
+	    allocator_from_mapping(pid, m, look->exe[0] && !strcmp(m->path, look->exe), &alloc))
+		return;
+	err = la->probe(la->arg, pid, &alloc);
+	if (err) {
+		fprintf(stderr, "leaksnoop: PID %d maps %s and it cannot be probed (%s): what it "
+			"allocates is not seen\n", (int)pid, m->path, strerror(-err));
+		return;
 	}
-	mappings_free(&maps);
-	return probed;
+	look->probed++;
+	if (look->mapped_ns)
+		note_probed(la, pid, &alloc, look->mapped_ns);
+	else if (la->verbose)
+		fprintf(stderr, "leaksnoop: also probing %s (%s), mapped by PID %d\n",
+			alloc.shown_path, alloc.name, (int)pid);
+}
+
+static unsigned look_at(struct late_allocators *la, pid_t pid, bool probe,
+			unsigned long long mapped_ns)
+{
+	struct look look = { .probe = probe, .mapped_ns = mapped_ns, .maps_pid = -1 };
+	int err;
+
+	if (!la)
+		return 0;
+	err = list_vmas(la, pid, judge_vma, &look);
+	mappings_free(&look.maps);
+	if (err && la->verbose)
+		fprintf(stderr, "leaksnoop: cannot list the mappings of %s%.0d: %s\n",
+			pid ? "PID " : "every process", (int)pid, strerror(-err));
+	return look.probed;
 }
 
 unsigned late_allocators_scan(struct late_allocators *la, pid_t pid)
 {
-	bool seen = false;
-
-	return la ? judge_mappings(la, pid, 0, 0, true, &seen) : 0;
+	return look_at(la, pid, true, 0);
 }
 
 void late_allocators_mapped_at_attach(struct late_allocators *la, pid_t pid)
 {
-	bool seen = false;
-
-	if (la)
-		judge_mappings(la, pid, 0, 0, false, &seen);
+	look_at(la, pid, false, 0);
 }
 
 int late_allocators_fd(const struct late_allocators *la)
@@ -270,24 +312,17 @@ int late_allocators_fd(const struct late_allocators *la)
 
 void late_allocators_poll(struct late_allocators *la)
 {
-	size_t kept = 0;
-
+	la->told_count = 0;
 	ring_buffer__consume(la->ring);
-	for (size_t i = 0; i < la->waiting_count; i++) {
-		struct waiting_process *w = &la->waiting[i];
-		bool seen = false;
+	for (size_t i = 0; i < la->told_count; i++) {
+		bool again = false;
 
-		judge_mappings(la, w->pid, w->ino, w->time_ns, true, &seen);
-		/* The event comes before the mapping exists: looked at again until it does. */
-		if (!seen && ++w->looks < MAX_LOOKS && !process_gone(w->pid))
-			la->waiting[kept++] = *w;
+		/* A process told of twice in one poll is looked at once. */
+		for (size_t j = 0; j < i && !again; j++)
+			again = la->told[j].tgid == la->told[i].tgid;
+		if (!again)
+			look_at(la, (pid_t)la->told[i].tgid, true, la->told[i].time_ns);
 	}
-	la->waiting_count = kept;
-}
-
-bool late_allocators_waiting(const struct late_allocators *la)
-{
-	return la->waiting_count > 0;
 }
 
 const struct late_allocator *late_allocators_list(const struct late_allocators *la,

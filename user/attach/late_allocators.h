@@ -2,11 +2,12 @@
 /*
  * Allocators that appear after attach: a library dlopen'd, the image a
  * process execs, a container's own libc seen system-wide.  The BPF side tells
- * of each file a traced process maps executable for the first time (ring
- * buffer `new_mappings`); here its mappings are read, every file not judged
- * yet is judged once (does it define malloc and free?), and an allocator is
- * handed to the caller to probe.  Files are told apart by device and inode,
- * as the probes are: two paths to one file are probed once.
+ * of a traced process that mapped a file executable for the first time (ring
+ * buffer `new_mappings`); here its file mappings are listed as the kernel
+ * holds them (iterator `list_file_vmas`), every file not judged yet is judged
+ * once (does it define malloc and free?), and an allocator is handed to the
+ * caller to probe.  Files are told apart by the inode under the mapping, as
+ * the probes are: two containers of one image share their libc's probes.
  */
 #ifndef LS_LATE_ALLOCATORS_H
 #define LS_LATE_ALLOCATORS_H
@@ -19,6 +20,7 @@
 #include "allocator.h"
 
 struct late_allocators;
+struct tracer;
 
 /* Probe alloc for pid (system-wide: for every process).  0 or a negative errno. */
 typedef int (*probe_allocator_fn)(void *arg, pid_t pid, const struct allocator *alloc);
@@ -32,10 +34,10 @@ struct late_allocator {
 };
 
 /*
- * ring_fd: map `new_mappings`.  system_wide: a file probed once serves every
- * process; otherwise each process's files are its own.
+ * Reads t's `new_mappings` and lists with its iterator.  system_wide: a file
+ * probed once serves every process; otherwise each process's files are its own.
  */
-struct late_allocators *late_allocators_new(int ring_fd, bool system_wide,
+struct late_allocators *late_allocators_new(struct tracer *t, bool system_wide,
 					    probe_allocator_fn probe, void *arg, bool verbose);
 void late_allocators_free(struct late_allocators *la);
 
@@ -43,8 +45,9 @@ void late_allocators_free(struct late_allocators *la);
 void late_allocators_probed(struct late_allocators *la, pid_t pid, const char *path);
 
 /*
- * Judge every executable file pid maps now (system-wide at start: what runs
- * already, a container's libc among it).  Returns how many were probed.
+ * Judge every executable file pid (0: every process) maps now: system-wide
+ * at start, what runs already, a container's libc among it.  Returns how
+ * many files were probed.
  */
 unsigned late_allocators_scan(struct late_allocators *la, pid_t pid);
 
@@ -54,11 +57,8 @@ void late_allocators_mapped_at_attach(struct late_allocators *la, pid_t pid);
 /* For poll(): readable when mappings were told. */
 int late_allocators_fd(const struct late_allocators *la);
 
-/* Read what was told and judge it.  Mappings not visible yet are looked at again later. */
+/* Read what was told and judge the new files. */
 void late_allocators_poll(struct late_allocators *la);
-
-/* Some mapping waits to be looked at again: poll again within a millisecond. */
-bool late_allocators_waiting(const struct late_allocators *la);
 
 const struct late_allocator *late_allocators_list(const struct late_allocators *la,
 						  size_t *count);

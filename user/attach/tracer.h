@@ -133,6 +133,11 @@ int tracer_procs_table_fd(const struct tracer *t);
  */
 int tracer_watch_mappings(struct tracer *t, bool verbose);
 int tracer_new_mappings_fd(const struct tracer *t);
+/*
+ * The file mappings of process pid (0: of every process) as struct
+ * vma_record, read from the returned descriptor until EOF; -errno.
+ */
+int tracer_open_vma_iter(struct tracer *t, pid_t pid);
 
 /* Another process to trace besides the target (-p again), before its probes are attached. */
 int tracer_add_process(struct tracer *t, pid_t tgid);

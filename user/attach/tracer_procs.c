@@ -4,6 +4,7 @@
  * exec tracepoints that number them (map `proc_table`), another -p
  * entered by hand, and the watch on executable mappings.  Attaching probes to each new child is procs.c's.
  */
+#include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
@@ -31,8 +32,11 @@ int tracer_follow_processes(struct tracer *t, bool verbose)
 
 int tracer_watch_mappings(struct tracer *t, bool verbose)
 {
-	int err = tracer_attach_kept(t, t->skel->progs.watch_exec_mmap);
+	int err = tracer_attach_kept(t, t->skel->progs.watch_exec_mmap_done);
 
+	/* The exit first: an mmap told at its entry is always told at its exit. */
+	if (!err)
+		err = tracer_attach_kept(t, t->skel->progs.watch_exec_mmap);
 	if (err)
 		return err;
 	/* The exec tracepoint (tracer_follow_processes) tells of each new image from now on. */
@@ -41,6 +45,27 @@ int tracer_watch_mappings(struct tracer *t, bool verbose)
 		fprintf(stderr, "leaksnoop: sys_enter_mmap, sched_process_exec (allocators mapped "
 			"after attach)\n");
 	return 0;
+}
+
+int tracer_open_vma_iter(struct tracer *t, pid_t pid)
+{
+	union bpf_iter_link_info info = { .task.pid = (__u32)pid };
+	LIBBPF_OPTS(bpf_iter_attach_opts, opts);
+	struct bpf_link *link;
+	int fd;
+
+	if (pid) {
+		opts.link_info = &info;
+		opts.link_info_len = sizeof(info);
+	}
+	link = bpf_program__attach_iter(t->skel->progs.list_file_vmas, &opts);
+	if (!link)
+		return -errno;
+	fd = bpf_iter_create(bpf_link__fd(link));
+	if (fd < 0)
+		fd = -errno;
+	bpf_link__destroy(link); /* the iterator holds the program */
+	return fd;
 }
 
 int tracer_add_process(struct tracer *t, pid_t tgid)
