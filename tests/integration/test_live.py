@@ -42,7 +42,8 @@ class Live(LeaksnoopTest):
                                text=True)
         self.assertEqual(check.returncode, 0, check.stdout + check.stderr)
         self.assertIn('leaksnoop_stack_outstanding_bytes{stack="', text)
-        self.assertRegex(text, r'kind="heap",site="leak_a"\} 10000\n')
+        self.assertRegex(text, r'kind="heap",site="leak_a",pid="%d",cgroup="/[^"]*"\} 10000\n'
+                         % self.target.pid)
         self.assertRegex(text, r'leaksnoop_dropped_events_total\{pid="%d",comm="leaky"\} 0\n'
                          % self.target.pid)
 

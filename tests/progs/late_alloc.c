@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * An allocator loaded after attach.  `late_alloc [--wait] [--tight N] LIB`
+ * An allocator loaded after attach.  `late_alloc [--wait] [--exit] [--tight N] LIB`
  * prints "ready PID" and, with --wait, waits for SIGUSR1; then dlopens LIB
  * (libtcmalloc_minimal.so.4, say) and calls its own malloc and free, found
  * with dlsym in LIB's scope (this program's other calls stay on libc):
@@ -12,7 +12,7 @@
  *                tight_site; it prints "tight N 20": what leaksnoop saw
  *                of them says how long LIB ran unprobed.
  *
- * Then it prints "done" and sleeps until killed.
+ * Then it prints "done" and sleeps until killed (--exit: exits, its blocks held).
  */
 #include <dlfcn.h>
 #include <signal.h>
@@ -69,7 +69,7 @@ __attribute__((noinline)) void tight_site(long n)
 
 int main(int argc, char **argv)
 {
-	int wait_signal = 0;
+	int wait_signal = 0, exit_when_done = 0;
 	long tight = 0;
 	void *lib;
 	int i = 1;
@@ -77,11 +77,13 @@ int main(int argc, char **argv)
 	for (; i < argc && argv[i][0] == '-'; i++) {
 		if (!strcmp(argv[i], "--wait"))
 			wait_signal = 1;
+		else if (!strcmp(argv[i], "--exit"))
+			exit_when_done = 1;
 		else if (!strcmp(argv[i], "--tight") && i + 1 < argc)
 			tight = atol(argv[++i]);
 	}
 	if (i >= argc) {
-		fprintf(stderr, "usage: late_alloc [--wait] [--tight N] LIB\n");
+		fprintf(stderr, "usage: late_alloc [--wait] [--exit] [--tight N] LIB\n");
 		return 2;
 	}
 	signal(SIGUSR1, on_usr1);
@@ -105,6 +107,7 @@ int main(int argc, char **argv)
 	}
 	printf("done\n");
 	fflush(stdout);
-	for (;;)
+	while (!exit_when_done)
 		pause();
+	return 0;
 }
