@@ -1,13 +1,18 @@
 # SPDX-License-Identifier: MIT
 """No -p/-c: every process that calls the allocator, reported per process."""
 import os
+import re
+import shutil
 import signal
 import subprocess
+import tempfile
 import time
 import unittest
+import urllib.request
 
-from harness import LeaksnoopTest, Run, prog, site
+from harness import LeaksnoopTest, Run, free_port, prog, site
 from test_heap import LEAKY_TRUTH, LEAKY_MMAP_TRUTH
+from test_processes import wait_for
 
 
 def end(program):
@@ -147,6 +152,140 @@ class SystemWide(LeaksnoopTest):
                 run.close()
             end(leaky)
             os.rmdir(group)
+
+
+CGROUP_ROOT = "/sys/fs/cgroup/unified" if os.path.isdir("/sys/fs/cgroup/unified") \
+    else "/sys/fs/cgroup"
+CONTAINER_ID = "4f1a9c0b2d3e4f5a6b7c8d9e0f1a2b3c4d5e6f708192a3b4c5d6e7f8091a2b3c"
+HOST_LIBC = "/usr/lib/x86_64-linux-gnu/libc.so.6"
+
+
+class Containers(LeaksnoopTest):
+    """Processes whose libc is another file than the host's, as in a container: each in a
+    mount namespace of its own, with a copy of libc bound over the host's path (or an
+    overlayfs lower layer, as docker's overlay2 stores an image)."""
+
+    def setUp(self):
+        super().setUp()
+        self.dir = tempfile.TemporaryDirectory()
+        self.image = os.path.join(self.dir.name, "image")
+        os.mkdir(self.image)
+        shutil.copy(HOST_LIBC, os.path.join(self.image, "libc.so.6"))
+        self.programs = []
+        self.cgroups = []
+
+    def tearDown(self):
+        for program in self.programs:
+            end(program)
+        for group in reversed(self.cgroups):
+            os.rmdir(group)
+        self.dir.cleanup()
+        super().tearDown()
+
+    def container(self, name, overlay=False, cgroup=None):
+        """leaky --wait --linger in a mount namespace whose libc is the image's; ready."""
+        libc = os.path.join(self.image, "libc.so.6")
+        steps = []
+        if cgroup:
+            steps.append("echo $$ > %s/cgroup.procs" % cgroup)
+        if overlay:
+            layers = {part: os.path.join(self.dir.name, name, part)
+                      for part in ("upper", "work", "merged")}
+            for path in layers.values():
+                os.makedirs(path)
+            steps.append("mount -t overlay overlay -o lowerdir=%s,upperdir=%s,workdir=%s %s"
+                         % (self.image, layers["upper"], layers["work"], layers["merged"]))
+            libc = os.path.join(layers["merged"], "libc.so.6")
+        steps.append("mount --bind %s %s" % (libc, HOST_LIBC))
+        steps.append("exec %s --wait --linger" % prog("leaky"))
+        program = subprocess.Popen(["unshare", "-m", "sh", "-c", " && ".join(steps)],
+                                   stdout=subprocess.PIPE, text=True)
+        self.programs.append(program)
+        self.assertTrue(program.stdout.readline().startswith("ready"))
+        return program
+
+    def release(self, *programs):
+        for program in programs:
+            program.send_signal(signal.SIGUSR1)
+        for program in programs:
+            self.assertEqual(program.stdout.readline().strip(), "done")
+
+    def assert_exact(self, final, program):
+        mine = {"stacks": [s for s in final["stacks"] if s["pid"] == program.pid]}
+        for function, truth in LEAKY_TRUTH.items():
+            self.assertEqual(site(mine, function), truth, (program.pid, function))
+        return mine["stacks"]
+
+    def docker_cgroup(self):
+        parent = os.path.join(CGROUP_ROOT, "leaksnoop-test-%d.slice" % os.getpid())
+        group = os.path.join(parent, "docker-%s.scope" % CONTAINER_ID)
+        for path in (parent, group):
+            os.mkdir(path)
+            self.cgroups.append(path)
+        return group
+
+    def test_a_container_started_after_attach_is_traced_with_its_cgroup(self):
+        group = self.docker_cgroup()
+        port = free_port()
+        run = Run(["--comm", "leaky", "-v", "-o", "0", "-T", "400", "--listen",
+                   "127.0.0.1:%d" % port, "1"])
+        try:
+            run.wait_tracing()
+            program = self.container("c1", cgroup=group)
+            with open("/proc/%d/maps" % program.pid) as maps:
+                self.assertIn(HOST_LIBC, maps.read())  # the path is the host's; the file is not
+            # Its libc is probed some milliseconds after its mapping: what it allocates then.
+            wait_for(lambda: "PID %d mapped %s (glibc) after attach" % (program.pid, HOST_LIBC)
+                     in run.stderr(), "the container's libc to be probed")
+            self.release(program)
+            time.sleep(1.5)
+            base = "http://127.0.0.1:%d" % port
+            with urllib.request.urlopen(base + "/metrics", timeout=10) as response:
+                metrics = response.read().decode()
+            with urllib.request.urlopen(base + "/debug/pprof/heap", timeout=10) as response:
+                profile = response.read()
+            self.assertEqual(run.stop(signal.SIGINT), 0, run.stderr())
+            final = run.reports()[-1]
+            mine = self.assert_exact(final, program)
+            cgroup = group[len(CGROUP_ROOT):]
+            self.assertEqual({(s.get("cgroup"), s.get("container_id")) for s in mine},
+                             {(cgroup, CONTAINER_ID)})
+            late = [a for a in final["late_allocators"] if a["pid"] == program.pid]
+            self.assertEqual([(a["path"], a["allocator"]) for a in late], [(HOST_LIBC, "glibc")])
+            self.assertRegex(metrics, r'site="leak_a",pid="%d",cgroup="%s",container_id="%s"\} '
+                             r'10000\n' % (program.pid, re.escape(cgroup), CONTAINER_ID))
+            with tempfile.NamedTemporaryFile(suffix=".pb.gz") as f:
+                f.write(profile)
+                f.flush()
+                tags = subprocess.run(["go", "tool", "pprof", "-tags", f.name],
+                                      capture_output=True, text=True, timeout=120,
+                                      env=dict(os.environ, HOME=tempfile.gettempdir())).stdout
+            self.assertIn(CONTAINER_ID, tags)
+            self.assertIn(cgroup, tags)
+        finally:
+            run.close()
+
+    def test_two_containers_of_one_image_share_its_probes_and_both_are_exact(self):
+        """overlayfs: /proc/PID/maps shows each mount's own inode; the probes sit on the
+        layer's file, one for both."""
+        first = self.container("c1", overlay=True)
+        run = Run(["-v", "-o", "0", "-T", "400", "1"])
+        try:
+            run.wait_tracing()
+            second = self.container("c2", overlay=True)
+            self.release(first, second)
+            time.sleep(1.5)
+            self.assertEqual(run.stop(signal.SIGINT), 0, run.stderr())
+            final = run.reports()[-1]
+            self.assert_exact(final, first)
+            self.assert_exact(final, second)
+            # Found at start in the first one's mappings; nothing new when the second mapped it.
+            self.assertIn("also probing %s (glibc), mapped by PID %d" % (HOST_LIBC, first.pid),
+                          run.stderr())
+            self.assertFalse([a for a in final.get("late_allocators", [])
+                              if a["pid"] == second.pid])
+        finally:
+            run.close()
 
 
 if __name__ == "__main__":

@@ -133,11 +133,13 @@ int allocator_find_for_pid(pid_t pid, const char *obj_path, struct allocator *ou
 int allocator_from_mapping(pid_t pid, const struct mapping *m, bool is_exe,
 			   struct allocator *out)
 {
+	static const char *const names[] = { "malloc", "free", NULL };
 	char open_path[4096];
 
 	memset(out, 0, sizeof(*out));
 	mapping_open_path(pid, m, open_path, sizeof(open_path));
-	if (!file_defines_malloc(open_path))
+	/* A library's malloc serves others only if exported; an executable's need not be. */
+	if (!(is_exe ? file_defines_malloc(open_path) : elf_file_exports(open_path, names)))
 		return -ENOENT;
 	set_paths(out, open_path, m->path, is_exe);
 	return allocator_resolve(out);

@@ -448,6 +448,50 @@ uint64_t elf_file_object_vaddr(const char *path, const char *name)
 	return found;
 }
 
+/* Whether the dynamic symbol table defines the function name (a shared library's exports). */
+static bool dynsym_defines(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr, const char *name)
+{
+	Elf_Data *data = elf_getdata(scn, NULL);
+
+	for (size_t i = 0; data && i < shdr->sh_size / shdr->sh_entsize; i++) {
+		const char *sym_name;
+		GElf_Sym sym;
+		int type;
+
+		if (!gelf_getsym(data, (int)i, &sym) || sym.st_shndx == SHN_UNDEF)
+			continue;
+		type = GELF_ST_TYPE(sym.st_info);
+		sym_name = elf_strptr(elf, shdr->sh_link, sym.st_name);
+		if ((type == STT_FUNC || type == STT_GNU_IFUNC) && sym_name && !strcmp(sym_name, name))
+			return true;
+	}
+	return false;
+}
+
+bool elf_file_exports(const char *path, const char *const *names)
+{
+	Elf_Scn *scn = NULL;
+	bool exported = false;
+	Elf *elf;
+	int fd;
+
+	if (open_elf(path, &fd, &elf))
+		return false;
+	while ((scn = elf_nextscn(elf, scn))) {
+		GElf_Shdr shdr;
+
+		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_DYNSYM || !shdr.sh_entsize)
+			continue;
+		exported = true;
+		for (const char *const *name = names; *name && exported; name++)
+			exported = dynsym_defines(elf, scn, &shdr, *name);
+		break;
+	}
+	elf_end(elf);
+	close(fd);
+	return exported;
+}
+
 bool elf_file_defines(const char *path, const char *const *names)
 {
 	struct elf_module *mod;
