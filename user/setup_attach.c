@@ -232,6 +232,15 @@ static int probe_late_allocator(void *arg, pid_t pid, const struct allocator *al
 				       run->opts.verbose);
 }
 
+/* New code in a followed process: the mappings kept for it if it exits unseen. */
+static void note_new_code(void *arg, pid_t pid)
+{
+	struct run *run = arg;
+
+	if (run->procs)
+		proc_follower_remap(run->procs, pid);
+}
+
 /*
  * The watch on executable mappings, before anything is probed: a file the
  * target maps from now on is told, and judged after what attach probes.
@@ -243,8 +252,8 @@ static int watch_late_allocators(struct run *run)
 
 	if (run->opts.obj_path)
 		return 0;
-	run->late = late_allocators_new(&run->tracer, run->opts.system_wide,
-					probe_late_allocator, run, run->opts.verbose);
+	run->late = late_allocators_new(&run->tracer, run->opts.system_wide, probe_late_allocator,
+					note_new_code, run, run->opts.verbose);
 	if (!run->late)
 		return fail(EXIT_RUNTIME, "cannot read ring buffer new_mappings: %s",
 			    strerror(errno));

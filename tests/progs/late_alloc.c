@@ -5,7 +5,8 @@
  * (libtcmalloc_minimal.so.4, say) and calls its own malloc and free, found
  * with dlsym in LIB's scope (this program's other calls stay on libc):
  *
- *   default      after 300 ms, far past the time it takes to probe LIB:
+ *   default      after 300 ms (with --wait: once it has printed "loaded" and
+ *                got SIGUSR1 again, when the tracer says LIB is probed):
  *                  late_leak    6 x malloc(123) held              738 / 6
  *                  late_churn  10 x malloc(77), each freed          0 / 0
  *   --tight N    at once: N x malloc(64) held, one every 20 us, in
@@ -101,7 +102,15 @@ int main(int argc, char **argv)
 		tight_site(tight);
 		printf("tight %ld %d\n", tight, TIGHT_PERIOD_US);
 	} else {
-		usleep(300 * 1000);
+		if (wait_signal) {
+			go = 0;
+			printf("loaded\n");
+			fflush(stdout);
+			while (!go)
+				pause();
+		} else {
+			usleep(300 * 1000);
+		}
 		late_leak();
 		late_churn();
 	}

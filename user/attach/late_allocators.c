@@ -32,6 +32,7 @@ struct late_allocators {
 	struct ring_buffer *ring;
 	bool system_wide, verbose;
 	probe_allocator_fn probe;
+	mapped_code_fn mapped;
 	void *arg;
 	struct judged_file *judged; /* sorted */
 	size_t judged_count, judged_cap;
@@ -110,7 +111,8 @@ static int on_mapping(void *ctx, void *data, size_t size)
 }
 
 struct late_allocators *late_allocators_new(struct tracer *t, bool system_wide,
-					    probe_allocator_fn probe, void *arg, bool verbose)
+					    probe_allocator_fn probe, mapped_code_fn mapped,
+					    void *arg, bool verbose)
 {
 	struct late_allocators *la = calloc(1, sizeof(*la));
 
@@ -120,6 +122,7 @@ struct late_allocators *late_allocators_new(struct tracer *t, bool system_wide,
 	la->system_wide = system_wide;
 	la->verbose = verbose;
 	la->probe = probe;
+	la->mapped = mapped;
 	la->arg = arg;
 	la->ring = ring_buffer__new(tracer_new_mappings_fd(t), on_mapping, la, NULL);
 	if (!la->ring) {
@@ -320,8 +323,10 @@ void late_allocators_poll(struct late_allocators *la)
 		/* A process told of twice in one poll is looked at once. */
 		for (size_t j = 0; j < i && !again; j++)
 			again = la->told[j].tgid == la->told[i].tgid;
-		if (!again)
-			look_at(la, (pid_t)la->told[i].tgid, true, la->told[i].time_ns);
+		if (again)
+			continue;
+		look_at(la, (pid_t)la->told[i].tgid, true, la->told[i].time_ns);
+		la->mapped(la->arg, (pid_t)la->told[i].tgid);
 	}
 }
 

@@ -24,6 +24,8 @@ struct tracer;
 
 /* Probe alloc for pid (system-wide: for every process).  0 or a negative errno. */
 typedef int (*probe_allocator_fn)(void *arg, pid_t pid, const struct allocator *alloc);
+/* pid mapped new code, and its files were judged. */
+typedef void (*mapped_code_fn)(void *arg, pid_t pid);
 
 /* One allocator probed after attach, and how long after its mapping. */
 struct late_allocator {
@@ -38,7 +40,8 @@ struct late_allocator {
  * probed once serves every process; otherwise each process's files are its own.
  */
 struct late_allocators *late_allocators_new(struct tracer *t, bool system_wide,
-					    probe_allocator_fn probe, void *arg, bool verbose);
+					    probe_allocator_fn probe, mapped_code_fn mapped,
+					    void *arg, bool verbose);
 void late_allocators_free(struct late_allocators *la);
 
 /* The file at path is probed already for pid (0: for every traced process). */

@@ -249,6 +249,21 @@ uint32_t proc_follower_image_of(const struct proc_follower *f, pid_t pid)
 	return LS_NO_PROC;
 }
 
+void proc_follower_remap(struct proc_follower *f, pid_t pid)
+{
+	uint32_t proc = proc_follower_image_of(f, pid);
+	struct mapping_list fresh;
+
+	if (proc == LS_NO_PROC || f->procs[proc].exited || mappings_read_pid(pid, &fresh))
+		return;
+	if (!fresh.count) {
+		mappings_free(&fresh); /* exiting: what was read before is better */
+		return;
+	}
+	mappings_free(&f->procs[proc].maps);
+	f->procs[proc].maps = fresh;
+}
+
 bool proc_follower_hidden(const struct proc_follower *f, uint32_t proc)
 {
 	return proc < f->seen && (f->procs[proc].superseded || f->procs[proc].exit_shown);

@@ -48,6 +48,12 @@ pid_t proc_follower_pid(const struct proc_follower *f, uint32_t proc);
 bool proc_follower_forked_image(const struct proc_follower *f, uint32_t proc);
 /* The proc of pid's current image (after execve, a new one), or LS_NO_PROC. */
 uint32_t proc_follower_image_of(const struct proc_follower *f, pid_t pid);
+/*
+ * pid mapped new code (the libraries of an image it exec'd, a dlopen): the
+ * mappings kept for it, should it exit before a report, are read again.
+ */
+void proc_follower_remap(struct proc_follower *f, pid_t pid);
+
 const char *proc_follower_comm(const struct proc_follower *f, uint32_t proc);
 /* Its cgroup v2 path when it was adopted, and the container that names, or NULL. */
 const char *proc_follower_cgroup(const struct proc_follower *f, uint32_t proc);

@@ -39,6 +39,20 @@ void proc_symbolizers_free(struct proc_symbolizers *ps)
 	free(ps);
 }
 
+/*
+ * A live process's mappings from /proc; a gone one's as they were adopted.
+ * One that exits while they are read may leave them half read: it is looked
+ * at again afterwards.
+ */
+static void read_mappings(struct symbolizer *sym, pid_t pid, struct mapping_list *adopted)
+{
+	if (!process_gone(pid))
+		symbolizer_refresh(sym);
+	if (process_gone(pid) && adopted && adopted->count)
+		/* Its files as the host sees them: its own root went with it. */
+		symbolizer_set_mappings(sym, adopted, "");
+}
+
 struct symbolizer *proc_symbolizer(struct proc_symbolizers *ps, uint32_t proc,
 				   struct symbolizer *target)
 {
@@ -63,11 +77,7 @@ struct symbolizer *proc_symbolizer(struct proc_symbolizers *ps, uint32_t proc,
 		symbolizer_free(sym);
 		return target;
 	}
-	if (process_gone(pid) && adopted && adopted->count)
-		/* Its files as the host sees them: its own root went with it. */
-		symbolizer_set_mappings(sym, adopted, "");
-	else
-		symbolizer_refresh(sym);
+	read_mappings(sym, pid, adopted);
 	ps->items[ps->count].pid = pid;
 	ps->items[ps->count].sym = sym;
 	ps->count++;
@@ -76,9 +86,14 @@ struct symbolizer *proc_symbolizer(struct proc_symbolizers *ps, uint32_t proc,
 
 void proc_symbolizers_refresh(struct proc_symbolizers *ps)
 {
-	for (size_t i = 0; i < ps->count; i++)
-		if (!process_gone(ps->items[i].pid))
-			symbolizer_refresh(ps->items[i].sym);
+	for (size_t i = 0; i < ps->count; i++) {
+		pid_t pid = ps->items[i].pid;
+
+		if (!process_gone(pid))
+			read_mappings(ps->items[i].sym, pid,
+				      proc_follower_adopted_maps(ps->procs,
+								 proc_follower_image_of(ps->procs, pid)));
+	}
 }
 
 void proc_symbolizers_prune(struct proc_symbolizers *ps)

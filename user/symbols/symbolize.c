@@ -9,6 +9,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 
 #include "debuginfo.h"
 #include "target/elf_module.h"
@@ -164,13 +166,26 @@ static void module_open_path(const struct symbolizer *sym, const struct mapping 
 		snprintf(buf, size, "%s%s", sym->root, m->path);
 }
 
-static void load_debug_info(struct symbolizer *sym, struct module_entry *entry,
+/*
+ * Once the process is gone, /proc/PID/root leads nowhere: a file at the same
+ * path here is the one it mapped if it is the same inode (a process on the
+ * host's files; one in a container of its own stays unnamed).
+ */
+static bool same_file_here(const struct mapping *m)
+{
+	struct stat st;
+
+	return !mapping_is_deleted(m) && !stat(m->path, &st) && st.st_ino == m->inode &&
+	       major(st.st_dev) == m->dev_major && minor(st.st_dev) == m->dev_minor;
+}
+
+static void load_debug_info(struct module_entry *entry, const char *root,
 			    const struct mapping *m)
 {
 	struct elf_module *mod = entry->elf;
 	char debug_path[4096];
 
-	if (!debuginfo_find(mod, sym->root, m->path, debug_path, sizeof(debug_path))) {
+	if (!debuginfo_find(mod, root, m->path, debug_path, sizeof(debug_path))) {
 		elf_module_merge_symbols(mod, debug_path);
 		entry->lines = line_table_open(debug_path);
 	}
@@ -183,6 +198,7 @@ static int load_module(struct symbolizer *sym, const struct mapping *m)
 	struct module_entry entry = {
 		.dev_major = m->dev_major, .dev_minor = m->dev_minor, .inode = m->inode,
 	};
+	const char *root = sym->root;
 	char path[4096];
 
 	if (sym->module_count == sym->module_cap) {
@@ -195,7 +211,10 @@ static int load_module(struct symbolizer *sym, const struct mapping *m)
 		sym->module_cap = grown;
 	}
 	module_open_path(sym, m, path, sizeof(path));
-	if (elf_module_open(path, &entry.elf) == 0) {
+	if (elf_module_open(path, &entry.elf) && same_file_here(m) &&
+	    elf_module_open(m->path, &entry.elf) == 0)
+		root = "";
+	if (entry.elf) {
 		struct module_entry *twin = entry.elf->build_id[0] ?
 			find_build_id(sym, entry.elf->build_id) : NULL;
 
@@ -205,7 +224,7 @@ static int load_module(struct symbolizer *sym, const struct mapping *m)
 			entry.same_build = twin;
 		} else {
 			entry.frame_pointers = elf_module_has_frame_pointers(entry.elf);
-			load_debug_info(sym, &entry, m);
+			load_debug_info(&entry, root, m);
 			demangle_module(entry.elf);
 		}
 	}
