@@ -105,6 +105,6 @@ bench:
 	scripts/install-deps.sh --bench
 	$(MAKE) leaksnoop $(OUT)/bench/workload $(OUT)/bench/workload_cxx $(OUT)/bench/thread_churn \
 		$(OUT)/bench/fork_churn \
-		$(OUT)/progs/big_heap \
+		$(OUT)/progs/big_heap $(OUT)/progs/late_alloc \
 		$(OUT)/bench/gochurn $(OUT)/bench/goheap
 	scripts/bench.py $(BENCH_ARGS)

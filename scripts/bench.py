@@ -45,6 +45,8 @@ GO_CHURN = os.path.join(ROOT, "build", "bench", "gochurn")
 FORK_CHURN = os.path.join(ROOT, "build", "bench", "fork_churn")
 GO_HEAP = os.path.join(ROOT, "build", "bench", "goheap")
 BIG_HEAP = os.path.join(ROOT, "build", "progs", "big_heap")
+LATE_ALLOC = os.path.join(ROOT, "build", "progs", "late_alloc")
+HOST_LIBC = "/usr/lib/x86_64-linux-gnu/libc.so.6"
 
 
 def libc_path():
@@ -457,6 +459,114 @@ def measure_lifecycle(rounds):
     return results
 
 
+def attach_system_wide():
+    """(seconds from exec to the Tracing line, leaksnoop's peak RSS in KiB then, seconds
+    from the stop until the kernel has removed every probe) of one system-wide run,
+    stopped once tracing, started once the previous run's probes are all gone (a removal
+    still under way slows an attach)."""
+    detach_children_gone(600)
+    started = time.monotonic()
+    proc = subprocess.Popen([LEAKSNOOP, "-f", "json", "-w", "/dev/null", "--no-threads"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    for line in proc.stderr:
+        if line.startswith("Tracing"):
+            break
+    seconds = time.monotonic() - started
+    with open("/proc/%d/status" % proc.pid) as f:
+        hwm = next(int(l.split()[1]) for l in f if l.startswith("VmHWM:"))
+    stopped = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    proc.stderr.read()
+    proc.wait()
+    detach_children_gone(600)
+    return seconds, hwm, time.monotonic() - stopped
+
+
+def start_containers(copies):
+    """One sleeping process per libc copy, each in a mount namespace where the copy is
+    bound over the host's libc: what a node with that many container images runs."""
+    sleepers = [subprocess.Popen(["unshare", "-m", "sh", "-c", "mount --bind %s %s && exec sleep "
+                                  "100000" % (copy, HOST_LIBC)]) for copy in copies]
+    for sleeper in sleepers:  # mapped once sleep runs
+        while not os.path.exists("/proc/%d/exe" % sleeper.pid) or \
+                os.readlink("/proc/%d/exe" % sleeper.pid) != "/usr/bin/sleep":
+            time.sleep(0.01)
+    return sleepers
+
+
+def measure_containers(rounds, count=50):
+    """System-wide attach with `count` processes each on a libc file of its own, paired
+    round by round with attach on the host's files alone."""
+    alone, with_files = [], []
+    with tempfile.TemporaryDirectory() as d:
+        copies = [os.path.join(d, "libc-%d.so.6" % i) for i in range(count)]
+        for copy in copies:
+            shutil.copy(HOST_LIBC, copy)
+        for _ in range(rounds):
+            sleepers = start_containers(copies)
+            try:
+                with_files.append(attach_system_wide())
+            finally:
+                for sleeper in sleepers:
+                    sleeper.kill()
+                    sleeper.wait()
+            alone.append(attach_system_wide())
+    seconds, rss, gone = ([statistics.median(x[i] for x in runs) for runs in (alone, with_files)]
+                          for i in range(3))
+    print("  system-wide attach, host files only: %.3f s, leaksnoop peak RSS %.1f MiB, every "
+          "probe removed %.1f s after the stop (medians of %d)" %
+          (seconds[0], rss[0] / 1024.0, gone[0], rounds))
+    print("  with %d more libc files in use:       %.3f s, %.1f MiB, removed after %.1f s: per "
+          "file +%.1f ms of attach, +%.0f KiB, +%.2f s of removal (in the background)" %
+          (count, seconds[1], rss[1] / 1024.0, gone[1], (seconds[1] - seconds[0]) * 1000 / count,
+           (rss[1] - rss[0]) / count, (gone[1] - gone[0]) / count))
+    return {"files": count, "alone_s": seconds[0], "with_files_s": seconds[1],
+            "alone_rss_kib": rss[0], "with_files_rss_kib": rss[1], "alone_removed_s": gone[0],
+            "with_files_removed_s": gone[1], "alone": alone, "with_files": with_files}
+
+
+def measure_late_gap(rounds, count=5000):
+    """An allocator dlopen'd after attach and called at once, one malloc every 20 us
+    (tests/progs/late_alloc --tight): how many calls went by before its probes were there,
+    as the program sees it, beside the delay leaksnoop reports."""
+    lib = "libtcmalloc_minimal.so.4"
+    missed, reported = [], []
+    for _ in range(rounds):
+        detach_children_gone()
+        with tempfile.TemporaryDirectory() as d:
+            out = os.path.join(d, "report")
+            target = subprocess.Popen([LATE_ALLOC, "--wait", "--tight", str(count), lib],
+                                      stdout=subprocess.PIPE, text=True)
+            target.stdout.readline()
+            tracer = subprocess.Popen([LEAKSNOOP, "-p", str(target.pid), "-o", "0", "-T", "1000",
+                                       "-f", "json", "-w", out, "1"],
+                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+            for line in tracer.stderr:
+                if line.startswith("Tracing"):
+                    break
+            target.send_signal(signal.SIGUSR1)
+            while target.stdout.readline().strip() != "done":
+                pass
+            time.sleep(1.5)
+            tracer.send_signal(signal.SIGINT)
+            tracer.stderr.read()
+            tracer.wait()
+            target.kill()
+            target.wait()
+            final = read_json_lines(out)[-1]
+            seen = sum(s["allocs"] for s in final["stacks"]
+                       if any(f.get("symbol") == "tight_site" for f in s["frames"]))
+            missed.append(count - seen)
+            reported.extend(a["probed_after_ms"] for a in final.get("late_allocators", []))
+    period_us = 20
+    print("  dlopen'd allocator called at once: %d of %d calls (one per %d us) before its probes "
+          "(median of %d: ~%.1f ms); leaksnoop's probed_after_ms median %.1f" %
+          (statistics.median(missed), count, period_us, rounds,
+           statistics.median(missed) * period_us / 1000.0,
+           statistics.median(reported) if reported else float("nan")))
+    return {"missed": missed, "period_us": period_us, "probed_after_ms": reported}
+
+
 def copy_floor(pid, nbytes):
     """Seconds to read nbytes of pid's largest writable mapping through /proc/PID/mem."""
     largest = (0, 0)
@@ -706,6 +816,10 @@ def run_bench(args):
 
     print("\n== start and stop", flush=True)
     results["lifecycle"] = measure_lifecycle(3 if args.quick else 7)
+
+    print("\n== containers and allocators loaded after attach", flush=True)
+    results["containers"] = measure_containers(1 if args.quick else 3)
+    results["late_allocator"] = measure_late_gap(3 if args.quick else 7)
 
     print("\n== thread and goroutine tracking", flush=True)
     results["churn"] = measure_churn(2 if args.quick else 3)

@@ -139,7 +139,7 @@ int allocator_from_mapping(pid_t pid, const struct mapping *m, bool is_exe,
 	memset(out, 0, sizeof(*out));
 	mapping_open_path(pid, m, open_path, sizeof(open_path));
 	/* A library's malloc serves others only if exported; an executable's need not be. */
-	if (!(is_exe ? file_defines_malloc(open_path) : elf_file_exports(open_path, names)))
+	if (!elf_file_has_functions(open_path, names, !is_exe))
 		return -ENOENT;
 	set_paths(out, open_path, m->path, is_exe);
 	return allocator_resolve(out);

@@ -448,8 +448,8 @@ uint64_t elf_file_object_vaddr(const char *path, const char *name)
 	return found;
 }
 
-/* Whether the dynamic symbol table defines the function name (a shared library's exports). */
-static bool dynsym_defines(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr, const char *name)
+/* Whether the symbol table in scn defines the function name. */
+static bool table_defines(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr, const char *name)
 {
 	Elf_Data *data = elf_getdata(scn, NULL);
 
@@ -468,28 +468,28 @@ static bool dynsym_defines(Elf *elf, Elf_Scn *scn, const GElf_Shdr *shdr, const 
 	return false;
 }
 
-bool elf_file_exports(const char *path, const char *const *names)
+bool elf_file_has_functions(const char *path, const char *const *names, bool exported)
 {
 	Elf_Scn *scn = NULL;
-	bool exported = false;
+	bool defined = false;
 	Elf *elf;
 	int fd;
 
 	if (open_elf(path, &fd, &elf))
 		return false;
-	while ((scn = elf_nextscn(elf, scn))) {
+	while (!defined && (scn = elf_nextscn(elf, scn))) {
 		GElf_Shdr shdr;
 
-		if (!gelf_getshdr(scn, &shdr) || shdr.sh_type != SHT_DYNSYM || !shdr.sh_entsize)
+		if (!gelf_getshdr(scn, &shdr) || !shdr.sh_entsize ||
+		    !(shdr.sh_type == SHT_DYNSYM || (!exported && shdr.sh_type == SHT_SYMTAB)))
 			continue;
-		exported = true;
-		for (const char *const *name = names; *name && exported; name++)
-			exported = dynsym_defines(elf, scn, &shdr, *name);
-		break;
+		defined = true;
+		for (const char *const *name = names; *name && defined; name++)
+			defined = table_defines(elf, scn, &shdr, *name);
 	}
 	elf_end(elf);
 	close(fd);
-	return exported;
+	return defined;
 }
 
 bool elf_file_defines(const char *path, const char *const *names)

@@ -74,8 +74,11 @@ uint64_t elf_file_object_vaddr(const char *path, const char *name);
 /* True when the ELF file at path defines every function named (NULL-terminated). */
 bool elf_file_defines(const char *path, const char *const *names);
 
-/* The same from the dynamic symbol table alone: a shared library's exports, read quickly. */
-bool elf_file_exports(const char *path, const char *const *names);
+/*
+ * The same read quickly, without making a module: from one symbol table
+ * (.dynsym: a library's exports; with exported false .symtab as well).
+ */
+bool elf_file_has_functions(const char *path, const char *const *names, bool exported);
 
 /* Link-time address of a defined function by name; 0 if absent. */
 uint64_t elf_module_function_vaddr(const struct elf_module *mod, const char *name);
