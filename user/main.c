@@ -144,6 +144,7 @@ static int trace(struct run *run)
 	s.procs = run->procs;
 	s.late = run->late;
 	s.children_inherit = tracer_children_inherit(&run->tracer);
+	s.children_held = tracer_holds_children(&run->tracer);
 	s.unwinder = run->unwinder;
 	s.more_targets = run->opts.more_pid_count > 0;
 	s.threads = run->threads;

@@ -25,8 +25,9 @@
 #include "session_state.h"
 #include "symbols/symbolize.h"
 
-/* How often new children are looked for, in milliseconds. */
+/* How often new children are looked for, in milliseconds; held ones wait for it. */
 #define FOLLOW_POLL_MS 20
+#define HELD_POLL_MS 2
 
 int session_block_signals(void)
 {
@@ -122,6 +123,8 @@ int session_run(struct session *s)
 		 */
 		if (s->procs && (!s->children_inherit || s->unwinder) && timeout_ms > FOLLOW_POLL_MS)
 			timeout_ms = FOLLOW_POLL_MS;
+		if (s->children_held && timeout_ms > HELD_POLL_MS)
+			timeout_ms = HELD_POLL_MS;
 		ready = poll(fds, 4, timeout_ms); /* negative fds are skipped */
 		if (s->procs)
 			proc_follower_poll(s->procs);

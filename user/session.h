@@ -37,6 +37,7 @@ struct session {
 	struct symbolizer *symbolizer;
 	struct proc_follower *procs;       /* forks and execs followed, or NULL */
 	bool children_inherit;             /* the target's children carry its probes from fork */
+	bool children_held;                /* ... or wait at fork for theirs (tracer_hold_children) */
 	struct late_allocators *late;      /* allocators mapped after attach, or NULL */
 	struct unwinder *unwinder;         /* --unwind dwarf, or NULL */
 	bool more_targets;                 /* -p given more than once: run until all exit */

@@ -281,16 +281,34 @@ static void probe_running_allocators(struct run *run)
 static int attach_child(void *arg, pid_t pid, bool from_target)
 {
 	struct run *run = arg;
+	int err;
 
 	if (run->opts.system_wide)
 		return 0; /* the probes fire in every process already */
 	if (from_target && tracer_children_inherit(&run->tracer))
 		return 0; /* it carries the target's probes since fork */
-	if (tracer_attach_allocator(&run->tracer, pid, &run->alloc, run->opts.verbose))
-		return -EIO;
-	if (run->threads)
+	err = tracer_attach_allocator(&run->tracer, pid, &run->alloc, run->opts.verbose) ? -EIO : 0;
+	if (!err && run->threads)
 		attach_child_threads(run, pid);
-	return 0;
+	tracer_release_child(&run->tracer, pid); /* held at fork until now, if it was */
+	return err;
+}
+
+/*
+ * Children from their first instruction: they inherit the target's probes
+ * inside fork, or where they cannot, they are held at fork until their own
+ * are attached, or last, traced once seen (~20 ms after fork).
+ */
+static void hold_children_unless_inherited(struct run *run)
+{
+	int err;
+
+	if (!tracer_inherit_to_children(&run->tracer, run->pid, run->opts.verbose))
+		return;
+	err = tracer_hold_children(&run->tracer, run->opts.verbose);
+	if (err && run->opts.verbose)
+		fprintf(stderr, "leaksnoop: children cannot be held at fork either (%s): each is "
+			"traced once it is seen, ~20 ms after its fork\n", strerror(-err));
 }
 
 /* Children forked after attach are traced too, and an execve starts a new image. */
@@ -384,7 +402,7 @@ int run_attach_all(struct run *run)
 		 */
 		err = o->system_wide ? 0 : follow_processes(run);
 		if (!err && !o->system_wide && !o->children_when_seen)
-			tracer_inherit_to_children(&run->tracer, run->pid, o->verbose);
+			hold_children_unless_inherited(run);
 		if (!err)
 			err = watch_late_allocators(run);
 		if (!err && tracer_attach_allocator(&run->tracer, o->system_wide ? -1 : run->pid,

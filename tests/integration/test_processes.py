@@ -14,6 +14,25 @@ from harness import LEAKSNOOP, LeaksnoopTest, Run, Target, frames_of, prog, site
 from test_heap import LEAKY_TRUTH, LEAKY_MMAP_TRUTH
 
 
+def stopped(pid):
+    """The process is stopped (state T)."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] == "T"
+    except OSError:
+        return False
+
+
+def held_child(parent):
+    """A child of parent that is stopped, or None."""
+    try:
+        with open("/proc/%d/task/%d/children" % (parent, parent)) as f:
+            pids = [int(p) for p in f.read().split()]
+    except OSError:
+        return None
+    return next((pid for pid in pids if stopped(pid)), None)
+
+
 def wait_for(predicate, what, timeout=20):
     deadline = time.time() + timeout
     while time.time() < deadline:
@@ -270,24 +289,49 @@ class FromFirstInstruction(LeaksnoopTest):
             target.close()
         wait_for(lambda: not uprobe_definitions(), "the uprobe events to be removed", 60)
 
-    def test_without_a_writable_tracefs_children_are_attached_when_seen(self):
-        # A mount namespace whose tracefs is read-only: the uprobe PMU, as before.
-        readonly = ["unshare", "-m", "sh", "-c",
-                    'mount -o remount,bind,ro /sys/kernel/tracing && exec "$0" "$@"']
+    READONLY_TRACEFS = ["unshare", "-m", "sh", "-c",
+                        'mount -o remount,bind,ro /sys/kernel/tracing && exec "$0" "$@"']
+
+    def test_without_a_writable_tracefs_children_are_held_at_fork_and_exact(self):
+        # A mount namespace whose tracefs is read-only: the uprobe PMU, each child stopped
+        # at fork until its probes are attached.
         with tempfile.TemporaryFile("w+") as out:
             run = Run(["-v", "-o", "0", "-T", "1000", "2", "1", "-c", prog("prefork") + " 5"],
-                      wrapper=readonly, stdout=out)
+                      wrapper=self.READONLY_TRACEFS, stdout=out)
             try:
                 self.assertEqual(run.wait(60), 0, run.stderr())
                 final = run.reports()[-1]
                 self.pgids.append(final["pid"])
                 self.assertIn("tracefs uprobe_events cannot be written (Read-only file system): "
-                              "a child the target forks is traced once it is seen",
-                              run.stderr())
-                self.assertEqual(site_in(final, "parent_site", final["pid"]), (2000, 2, 2))
+                              "the target's children cannot inherit its probes", run.stderr())
+                self.assertIn("a child the target forks is stopped before its first instruction "
+                              "until its probes are attached", run.stderr())
+                out.seek(0)
+                self.check_every_process(final, final["pid"], children_of(out.readlines()))
                 self.assertFalse(uprobe_definitions())
             finally:
                 run.close()
+
+    def test_children_held_when_leaksnoop_is_killed_are_continued_by_its_keeper(self):
+        # LEAKSNOOP_KEEP_HELD: leaksnoop never continues a held child itself, as if it were
+        # killed before it could; the keeper does it once leaksnoop is gone.
+        target = Target("prefork", "3")
+        self.pgids.append(target.pid)
+        run = Run(["-p", str(target.pid), "-o", "0", "1"], wrapper=self.READONLY_TRACEFS,
+                  env=dict(os.environ, LEAKSNOOP_KEEP_HELD="1"))
+        try:
+            run.wait_tracing()
+            target.release()
+            child = int(wait_for(lambda: held_child(target.pid), "a child held at fork"))
+            time.sleep(0.5)
+            self.assertTrue(stopped(child), "still held: leaksnoop does not continue it")
+            run.proc.kill()
+            run.wait()
+            target.wait_done(30)  # every child ran to its end
+            self.assertFalse([pid for pid in children_of(target.lines) if stopped(pid)])
+        finally:
+            run.close()
+            target.close()
 
     def test_nothing_left_running_holds_leaksnoop_s_output(self):
         # The janitor outlives the run until the events are closed: not with its output.

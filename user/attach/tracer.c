@@ -299,6 +299,7 @@ int tracer_load(struct tracer *t, const struct tracer_config *cfg)
 
 void tracer_destroy(struct tracer *t, bool verbose)
 {
+	tracer_release_held(t);
 	links_destroy_parallel(t->links, t->link_count);
 	free(t->links);
 	t->links = NULL;

@@ -59,6 +59,9 @@ struct tracer {
 	struct goroutines_bpf *goroutines;
 	struct growth_bpf *growth;
 	struct kernel_bpf *kernel;
+	struct stop_bpf *stop;        /* children held at fork (tracer_hold_children), or NULL */
+	struct bpf_link *stop_link;
+	int hold_keeper_fd;           /* the keeper's pipe, with stop */
 	struct bpf_link **links;
 	size_t link_count, link_cap;
 	int *event_fds;           /* a copy of each link's perf event, closed last (detach.h) */
@@ -122,6 +125,19 @@ int tracer_inherit_to_children(struct tracer *t, pid_t target, bool verbose);
 
 /* Whether a child the target forks carries its probes already (inherited). */
 bool tracer_children_inherit(const struct tracer *t);
+
+/*
+ * Where children cannot inherit the probes: from now on a child that a
+ * traced process forks is stopped before its first instruction, to be
+ * continued once its probes are attached (tracer_release_child).  -errno
+ * where the kernel cannot (bpf_send_signal_task is Linux 6.13's).
+ */
+int tracer_hold_children(struct tracer *t, bool verbose);
+bool tracer_holds_children(const struct tracer *t);
+/* pid's probes are attached (or cannot be): let it run. */
+void tracer_release_child(struct tracer *t, pid_t pid);
+/* Hold no more children and continue any still held (tracer_destroy does it first). */
+void tracer_release_held(struct tracer *t);
 
 /* Follow the target's forks and execs (map `proc_table`); children need their own probes. */
 int tracer_follow_processes(struct tracer *t, bool verbose);

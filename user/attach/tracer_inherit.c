@@ -200,16 +200,15 @@ int tracer_inherit_to_children(struct tracer *t, pid_t target, bool verbose)
 		free(tids);
 	if (threads < 0 || threads > MAX_INHERIT_THREADS || !raise_file_limit((size_t)threads)) {
 		if (verbose)
-			fprintf(stderr, "leaksnoop: %d threads: a child the target forks is traced "
-				"once it is seen, not from its first instruction\n", threads);
+			fprintf(stderr, "leaksnoop: %d threads: the target's children cannot "
+				"inherit its probes\n", threads);
 		return -E2BIG;
 	}
 	err = uprobe_events_new(&t->inherit, verbose);
 	if (err) {
 		if (verbose)
-			fprintf(stderr, "leaksnoop: tracefs uprobe_events cannot be written (%s): a "
-				"child the target forks is traced once it is seen, not from its "
-				"first instruction\n", strerror(-err));
+			fprintf(stderr, "leaksnoop: tracefs uprobe_events cannot be written (%s): "
+				"the target's children cannot inherit its probes\n", strerror(-err));
 		return err;
 	}
 	t->inherit_target = target;

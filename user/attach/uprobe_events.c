@@ -14,12 +14,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-#include <linux/close_range.h>
 
+#include "common/keeper.h"
 #include "uprobe_events.h"
 
 #define GROUP_PREFIX "leaksnoop_"
@@ -33,6 +31,7 @@ struct uprobe_events {
 	char group[32];    /* "leaksnoop_PID" */
 	unsigned defined;  /* names p0, p1, ... */
 	int keepalive_fd;  /* the write end of the janitor's pipe, kept open until exit */
+	pid_t owner;       /* this leaksnoop, whose group the janitor removes */
 	bool verbose;
 };
 
@@ -120,52 +119,24 @@ static int remove_groups(const char *root, pid_t owner, int retry_ms)
 	}
 }
 
-/*
- * The janitor: a grandchild with nothing but the pipe's read end, out of the
- * terminal's process group (Ctrl-C is for leaksnoop).  It waits for end of
- * file, then removes the group's definitions.
- */
+/* The janitor's job (common/keeper.h), once the run and its event closer are gone. */
+static void remove_own_groups(int kept, void *arg)
+{
+	struct uprobe_events *ev = arg;
+
+	(void)kept;
+	remove_groups(ev->root, ev->owner, REMOVE_RETRY_MS);
+}
+
 static int start_janitor(struct uprobe_events *ev)
 {
-	int pipe_fds[2];
-	pid_t child;
+	int fd;
 
-	if (pipe2(pipe_fds, O_CLOEXEC))
-		return -errno;
-	child = fork();
-	if (child < 0) {
-		close(pipe_fds[0]);
-		close(pipe_fds[1]);
-		return -errno;
-	}
-	if (child == 0) {
-		char byte;
-		pid_t owner = getppid();
-
-		setsid();
-		if (fork() != 0)
-			_exit(0);
-		/*
-		 * Nothing of leaksnoop's (maps, programs, events, nor its output: a
-		 * pipe reading it would wait for this process) stays open here.
-		 */
-		if (dup2(pipe_fds[0], 3) == 3) {
-			int null = open("/dev/null", O_RDWR | O_CLOEXEC);
-
-			pipe_fds[0] = 3;
-			for (int fd = 0; fd < 3 && null >= 0; fd++)
-				dup2(null, fd);
-			close_range(4, ~0U, 0);
-		}
-		prctl(PR_SET_NAME, "leaksnoop-clean");
-		while (read(pipe_fds[0], &byte, 1) > 0 || errno == EINTR)
-			;
-		remove_groups(ev->root, owner, REMOVE_RETRY_MS);
-		_exit(0);
-	}
-	close(pipe_fds[0]);
-	waitpid(child, NULL, 0); /* the janitor's parent, gone at once */
-	ev->keepalive_fd = pipe_fds[1];
+	ev->owner = getpid();
+	fd = keeper_start("leaksnoop-clean", -1, remove_own_groups, ev);
+	if (fd < 0)
+		return fd;
+	ev->keepalive_fd = fd;
 	return 0;
 }
 
