@@ -147,6 +147,33 @@ int report_state_reserve_rows(struct report_state *st, size_t count)
 	return 0;
 }
 
+/*
+ * The target's memory beside what is tracked (not a Go program's: its heap
+ * is the runtime's, not blocks; not system-wide: no one process).  Growth is
+ * counted from the first report's.
+ */
+static void read_memory(struct session *s, struct report_state *st, struct report *r, size_t n)
+{
+	uint32_t proc = s->procs ? proc_follower_image_of(s->procs, s->pid) : 0;
+	struct report_memory *m = &r->memory;
+
+	if (!s->pid || s->go_sites_fd >= 0 || s->opts->growth || proc == LS_NO_PROC ||
+	    proc_memory_read(s->pid, &m->now))
+		return;
+	m->read = true;
+	m->held_bytes = aggregate_held(st->rows, n, proc);
+	m->unexplained_bytes = (int64_t)m->now.rss_anon_bytes - m->held_bytes;
+	if (m->unexplained_bytes < 0)
+		m->unexplained_bytes = 0;
+	if (!st->memory_base_read) {
+		st->memory_base_read = true;
+		st->memory_base_anon = (int64_t)m->now.rss_anon_bytes;
+		st->memory_base_held = m->held_bytes;
+	}
+	m->anon_growth_bytes = (int64_t)m->now.rss_anon_bytes - st->memory_base_anon;
+	m->held_growth_bytes = m->held_bytes - st->memory_base_held;
+}
+
 /* Events the probes could not record: any makes the block table incomplete. */
 static uint64_t dropped_events(const struct snapshot *snap)
 {
@@ -353,6 +380,8 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 	r.dropped_processes = snap.counters[LS_CNT_DROP_PROC];
 	r.dropped_mappings = snap.counters[LS_CNT_DROP_MAPPING];
 	r.late_allocators = late_allocators_list(s->late, &r.late_allocator_count);
+	if (!exited)
+		read_memory(s, st, &r, n);
 	/* A profile holds every stack, as a Go heap profile does; the others the top N. */
 	r.stack_count = all_stacks ? n : n < o->top ? n : o->top;
 	if (r.stack_count > st->stacks_cap) {
@@ -421,8 +450,15 @@ int report_state_init(struct report_state *st, struct session *s)
 	    !st->goroutines || (s->procs && !st->proc_syms))
 		return -ENOMEM;
 	if (s->pid) {
+		struct proc_memory at_attach;
+
 		read_process_comm(s->pid, st->comm, sizeof(st->comm));
 		read_exe(s->pid, s->exe, sizeof(s->exe));
+		/* Growth is since attach, when nothing was tracked yet. */
+		if (!proc_memory_read(s->pid, &at_attach)) {
+			st->memory_base_read = true;
+			st->memory_base_anon = (int64_t)at_attach.rss_anon_bytes;
+		}
 	} else {
 		snprintf(st->comm, sizeof(st->comm), "system-wide");
 	}

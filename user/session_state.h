@@ -45,6 +45,8 @@ struct report_state {
 	struct proc_symbolizers *proc_syms; /* with s->procs: a symbolizer per process */
 	const char **suppressed_by;  /* per row: the pattern that suppresses it, or NULL */
 	char leak_check_said[256];   /* the last reason a check was skipped, said once */
+	bool memory_base_read;       /* the memory at attach, what growth is counted from */
+	int64_t memory_base_anon, memory_base_held;
 };
 
 /* Room for s's reports (the options' sizes); 0 or -ENOMEM. */

@@ -267,6 +267,19 @@ void aggregate_totals(const struct stack_row *rows, size_t count, int64_t *bytes
 	}
 }
 
+int64_t aggregate_held(const struct stack_row *rows, size_t count, uint32_t proc)
+{
+	int64_t held = 0;
+
+	for (size_t i = 0; i < count; i++) {
+		const struct stack_sample *s = rows[i].sample;
+
+		if (s->key.proc == proc && (s->key.kind == LS_KIND_HEAP || s->key.kind == LS_KIND_MMAP))
+			held += s->stats.outstanding_bytes;
+	}
+	return held;
+}
+
 void aggregate_go_heap(const struct stack_row *rows, size_t count, struct go_heap_totals *t)
 {
 	memset(t, 0, sizeof(*t));

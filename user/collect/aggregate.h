@@ -100,6 +100,12 @@ struct go_heap_totals {
 
 void aggregate_go_heap(const struct stack_row *rows, size_t count, struct go_heap_totals *t);
 
+/*
+ * Bytes process image proc holds in heap blocks and anonymous mappings, of
+ * every age: what its anonymous memory can be explained by.
+ */
+int64_t aggregate_held(const struct stack_row *rows, size_t count, uint32_t proc);
+
 /* Totals over rows (after the age filter), the Go heap's left out. */
 void aggregate_totals(const struct stack_row *rows, size_t count, int64_t *bytes,
 		      int64_t *allocs, size_t *stacks_holding);

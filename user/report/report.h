@@ -18,6 +18,7 @@
 #include "attach/go_offsets.h"
 #include "collect/goroutine_groups.h"
 #include "collect/thread_groups.h"
+#include "target/proc_memory.h"
 #include "verdict/leak_check.h"
 
 /* The four pprof sample types, for --sample (folded, svg). */
@@ -60,6 +61,21 @@ struct report_goroutine {
 	struct frame waiting_in; /* where most of them wait; valid when group->waiting_count */
 };
 
+/*
+ * The target's memory beside what is tracked: its resident anonymous memory
+ * is the heap and anonymous mappings; what the tracked blocks and regions do
+ * not account for is fragmentation, the allocator's caches and headers,
+ * memory from before attach, or memory not allocated through malloc/mmap.
+ */
+struct report_memory {
+	bool read;
+	struct proc_memory now;
+	int64_t held_bytes;        /* tracked blocks and regions, every age */
+	int64_t unexplained_bytes; /* rss_anon - held, not below 0 */
+	int64_t anon_growth_bytes; /* since attach */
+	int64_t held_growth_bytes;
+};
+
 /* One periodic report, independent of the output format. */
 struct report {
 	unsigned seq;
@@ -89,6 +105,7 @@ struct report {
 	uint64_t dropped_stacks;
 	uint64_t dropped_processes; /* forks and execs not followed (`proc_table` full), in dropped_events too */
 	uint64_t dropped_mappings;  /* executable mappings not told (`new_mappings` full), too */
+	struct report_memory memory; /* the target's (-p, -c), not a Go program's */
 	const struct late_allocator *late_allocators; /* probed after attach (attach/late_allocators.h) */
 	size_t late_allocator_count;
 	uint64_t realloc_failures;  /* realloc returned NULL and kept the block (-v) */

@@ -88,6 +88,22 @@ static void write_leak_check(struct json_writer *w, const struct report *r)
 	json_object_end(w);
 }
 
+/* The target's memory beside what is tracked (report.h's struct report_memory). */
+static void write_memory(struct json_writer *w, const struct report_memory *m)
+{
+	json_object_begin(w, "memory");
+	json_uint(w, "rss_bytes", m->now.rss_bytes);
+	json_uint(w, "rss_anon_bytes", m->now.rss_anon_bytes);
+	json_uint(w, "rss_file_bytes", m->now.rss_file_bytes);
+	json_uint(w, "rss_shmem_bytes", m->now.rss_shmem_bytes);
+	json_uint(w, "swap_bytes", m->now.swap_bytes);
+	json_int(w, "held_bytes", m->held_bytes);
+	json_int(w, "unexplained_bytes", m->unexplained_bytes);
+	json_int(w, "rss_anon_growth_bytes", m->anon_growth_bytes);
+	json_int(w, "held_growth_bytes", m->held_growth_bytes);
+	json_object_end(w);
+}
+
 /* Allocators probed after attach, and how long each ran unprobed after its mapping. */
 static void write_late_allocators(struct json_writer *w, const struct report *r)
 {
@@ -281,6 +297,8 @@ void report_write_json(FILE *out, const struct report *r)
 		write_leak_check(&w, r);
 	if (r->late_allocator_count)
 		write_late_allocators(&w, r);
+	if (r->memory.read)
+		write_memory(&w, &r->memory);
 	json_object_begin(&w, "dropped");
 	json_uint(&w, "events", r->dropped_events);
 	json_uint(&w, "stacks", r->dropped_stacks);

@@ -122,6 +122,14 @@ void report_write_metrics(FILE *out, const struct report *r)
 			       "Goroutines alive at attach and still running.",
 			       r->goroutines_preexisting);
 	}
+	if (r->memory.read) {
+		process_metric(out, r, "leaksnoop_rss_anon_bytes", "gauge",
+			       "The target's resident anonymous memory.",
+			       r->memory.now.rss_anon_bytes);
+		process_metric(out, r, "leaksnoop_unexplained_bytes", "gauge",
+			       "Resident anonymous memory the tracked blocks and regions do not "
+			       "account for.", (uint64_t)r->memory.unexplained_bytes);
+	}
 	if (r->go_heap_read) {
 		process_metric(out, r, "leaksnoop_go_heap_inuse_bytes", "gauge",
 			       "The Go heap in use, as the runtime's memory profile has it.",

@@ -288,6 +288,35 @@ static void write_stack(FILE *out, const struct report_stack *stack, size_t rank
 					      "missing; the allocation site #0 is right" : "");
 }
 
+/*
+ * The target's memory beside what is tracked, and in words when its
+ * anonymous memory grew by more than the tracked bytes explain.
+ */
+static void write_memory(FILE *out, const struct report_memory *m)
+{
+	char rss[32], anon[32], file[32], swap[32], held[32], unexplained[32], grew[32];
+
+	if (!m->read)
+		return;
+	fprintf(out, "  memory: RSS %s (anonymous %s, file %s, swap %s); held in tracked blocks "
+		"and regions %s; anonymous memory they do not explain %s\n",
+		human_bytes((double)m->now.rss_bytes, rss, sizeof(rss)),
+		human_bytes((double)m->now.rss_anon_bytes, anon, sizeof(anon)),
+		human_bytes((double)m->now.rss_file_bytes, file, sizeof(file)),
+		human_bytes((double)m->now.swap_bytes, swap, sizeof(swap)),
+		human_bytes((double)m->held_bytes, held, sizeof(held)),
+		human_bytes((double)m->unexplained_bytes, unexplained, sizeof(unexplained)));
+	/* A growth of which 1 MiB or more, and a quarter or more, is not in tracked blocks. */
+	if (m->anon_growth_bytes - m->held_growth_bytes < (1 << 20) ||
+	    (m->anon_growth_bytes - m->held_growth_bytes) * 4 < m->anon_growth_bytes)
+		return;
+	fprintf(out, "  anonymous memory grew %s since attach, of which tracked blocks %s: the "
+		"rest of the growth is not in blocks allocated since attach (fragmentation, "
+		"allocator caches, memory from before attach, or memory not allocated through "
+		"malloc)\n", human_bytes((double)m->anon_growth_bytes, grew, sizeof(grew)),
+		human_bytes((double)m->held_growth_bytes, held, sizeof(held)));
+}
+
 void report_write_text(FILE *out, const struct report *r)
 {
 	char clock[16], held[32], allocated[32];
@@ -308,6 +337,7 @@ void report_write_text(FILE *out, const struct report *r)
 		(unsigned long long)r->allocs, (unsigned long long)r->frees,
 		(unsigned long long)r->dropped_events, (unsigned long long)r->dropped_stacks);
 	write_leak_check(out, r);
+	write_memory(out, &r->memory);
 	write_go_heap(out, r);
 	for (size_t i = 0; i < r->stack_count; i++) {
 		if (!r->stacks[i].row->count)
