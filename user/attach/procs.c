@@ -184,22 +184,30 @@ void proc_follower_poll(struct proc_follower *f)
 	}
 }
 
-bool process_gone(pid_t pid)
+char process_state(pid_t pid)
 {
 	char path[64], state = 0;
 	FILE *stat;
-	int matched;
 
-	if (kill(pid, 0) && errno == ESRCH)
-		return true;
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	stat = fopen(path, "re");
 	if (!stat)
-		return true;
+		return 0;
 	/* "PID (comm) S ...": comm may hold spaces and parentheses; the state follows the last ')'. */
-	matched = fscanf(stat, "%*d (%*[^)]) %c", &state);
+	if (fscanf(stat, "%*d (%*[^)]) %c", &state) != 1)
+		state = '?';
 	fclose(stat);
-	return matched == 1 && (state == 'Z' || state == 'X');
+	return state;
+}
+
+bool process_gone(pid_t pid)
+{
+	char state;
+
+	if (kill(pid, 0) && errno == ESRCH)
+		return true;
+	state = process_state(pid);
+	return !state || state == 'Z' || state == 'X';
 }
 
 void proc_follower_check_exits(struct proc_follower *f)

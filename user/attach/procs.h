@@ -71,6 +71,9 @@ void read_process_comm(pid_t pid, char *comm, size_t size);
 /* Gone, or a zombie nobody reaped yet (its memory is freed either way). */
 bool process_gone(pid_t pid);
 
+/* Its state letter in /proc/PID/stat ('R', 'S', 'T' stopped, 'Z'...), 0 when it has none. */
+char process_state(pid_t pid);
+
 pid_t proc_follower_target(const struct proc_follower *f);
 
 /*

@@ -22,23 +22,6 @@
 #include "heap.skel.h"
 #include "tracer.h"
 
-/* Stopped ('T'), as a held child waits: not traced ('t') nor running. */
-static bool is_stopped(pid_t pid)
-{
-	char path[64], state = 0;
-	FILE *stat;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	stat = fopen(path, "re");
-	if (!stat)
-		return false;
-	/* "PID (comm) S ...": the state follows the last ')'. */
-	if (fscanf(stat, "%*d (%*[^)]) %c", &state) != 1)
-		state = 0;
-	fclose(stat);
-	return state == 'T';
-}
-
 /* Continue every forked process of `proc_table` (fd) that is stopped. */
 static void continue_held(int table_fd)
 {
@@ -47,7 +30,8 @@ static void continue_held(int table_fd)
 
 		if (bpf_map_lookup_elem(table_fd, &index, &entry) || !entry.tgid)
 			break;
-		if (entry.origin == LS_PROC_FORK && is_stopped((pid_t)entry.tgid))
+		/* Stopped ('T'), as a held child waits; not one a debugger holds ('t'). */
+		if (entry.origin == LS_PROC_FORK && process_state((pid_t)entry.tgid) == 'T')
 			kill((pid_t)entry.tgid, SIGCONT);
 	}
 }
