@@ -268,7 +268,11 @@ static __always_inline __u32 allocating_proc(void)
 	return first_allocation(bpf_get_current_pid_tgid() >> 32);
 }
 
-/* (process, file) pairs already reported to user space; system-wide the process is 0. */
+/*
+ * (process, file) pairs already reported to user space.  Per process
+ * system-wide too: a file every process maps (libc) still tells user space
+ * that this one has its libraries now, and its kept mappings are read again.
+ */
 struct mapped_file {
 	__u64 ino;
 	__u32 dev;
@@ -290,8 +294,7 @@ struct {
 #define LS_PROT_EXEC 0x4
 
 /*
- * Whether file is new to process tgid (system-wide: to every process), and
- * remember it.  The key is the file the process opened; user space judges
+ * Whether file is new to process tgid, and remember it.  The key is the file the process opened; user space judges
  * what is under it.
  */
 static __noinline bool first_mapping_of(__u32 tgid, struct file *file)
@@ -303,7 +306,7 @@ static __noinline bool first_mapping_of(__u32 tgid, struct file *file)
 		return false;
 	key.ino = BPF_CORE_READ(file, f_inode, i_ino);
 	key.dev = BPF_CORE_READ(file, f_inode, i_sb, s_dev);
-	key.tgid = system_wide ? 0 : tgid;
+	key.tgid = tgid;
 	return !bpf_map_update_elem(&mapped_files, &key, &seen, BPF_NOEXIST);
 }
 
