@@ -23,6 +23,22 @@ def stopped(pid):
         return False
 
 
+def stopped_in_group(pgid):
+    """The stopped processes of process group pgid."""
+    found = []
+    for name in os.listdir("/proc"):
+        if not name.isdigit():
+            continue
+        try:
+            with open("/proc/%s/stat" % name) as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == pgid and fields[0] == "T":
+            found.append(int(name))
+    return found
+
+
 def held_child(parent):
     """A child of parent that is stopped, or None."""
     try:
@@ -327,8 +343,10 @@ class FromFirstInstruction(LeaksnoopTest):
             self.assertTrue(stopped(child), "still held: leaksnoop does not continue it")
             run.proc.kill()
             run.wait()
-            target.wait_done(30)  # every child ran to its end
-            self.assertFalse([pid for pid in children_of(target.lines) if stopped(pid)])
+            # prefork's processes (one group) all run on; then its children end their work.
+            wait_for(lambda: not stopped_in_group(target.pid), "the held children to continue")
+            target.wait_done(30)
+            self.assertFalse(stopped_in_group(target.pid))
         finally:
             run.close()
             target.close()

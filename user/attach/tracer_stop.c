@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/keeper.h"
@@ -36,10 +37,20 @@ static void continue_held(int table_fd)
 	}
 }
 
+/*
+ * At the pipe's end of file leaksnoop's programs may still be attached for a
+ * moment (a process's descriptors close one by one): a child held in that
+ * moment is continued by a later pass.
+ */
 static void continue_held_at_end(int kept, void *arg)
 {
+	const struct timespec pause = { .tv_nsec = 50 * 1000 * 1000 };
+
 	(void)arg;
-	continue_held(kept);
+	for (int pass = 0; pass < 20; pass++) {
+		continue_held(kept);
+		nanosleep(&pause, NULL);
+	}
 }
 
 int tracer_hold_children(struct tracer *t, bool verbose)
