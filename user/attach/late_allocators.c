@@ -14,6 +14,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "common/array.h"
 #include "common/clock.h"
 #include "late_allocators.h"
 #include "leaksnoop.h"
@@ -63,30 +64,14 @@ static bool is_judged(const struct late_allocators *la, const struct judged_file
 				    compare_judged));
 }
 
-/* Room for one more of count items of size bytes; NULL when out of memory. */
-static void *grow(void *items, size_t *cap, size_t count, size_t size)
-{
-	size_t wanted = *cap ? *cap * 2 : 64;
-	void *grown;
-
-	if (count < *cap)
-		return items;
-	grown = realloc(items, wanted * size);
-	if (grown)
-		*cap = wanted;
-	return grown;
-}
-
 /* Remember key (kept sorted); false when out of memory. */
 static bool add_judged(struct late_allocators *la, const struct judged_file *key)
 {
-	struct judged_file *grown = grow(la->judged, &la->judged_cap, la->judged_count,
-					 sizeof(*grown));
 	size_t at = la->judged_count;
 
-	if (!grown)
+	if (array_reserve_one((void **)&la->judged, &la->judged_cap, la->judged_count,
+			      sizeof(*key)))
 		return false;
-	la->judged = grown;
 	while (at > 0 && compare_judged(&la->judged[at - 1], key) > 0)
 		at--;
 	memmove(&la->judged[at + 1], &la->judged[at], (la->judged_count - at) * sizeof(*key));
@@ -98,15 +83,11 @@ static bool add_judged(struct late_allocators *la, const struct judged_file *key
 static int on_mapping(void *ctx, void *data, size_t size)
 {
 	struct late_allocators *la = ctx;
-	struct mapping_event *grown;
 
-	if (size < sizeof(*grown))
-		return 0;
-	grown = grow(la->told, &la->told_cap, la->told_count, sizeof(*grown));
-	if (grown) {
-		la->told = grown;
-		memcpy(&la->told[la->told_count++], data, sizeof(*grown));
-	}
+	if (size >= sizeof(*la->told) &&
+	    !array_reserve_one((void **)&la->told, &la->told_cap, la->told_count,
+			       sizeof(*la->told)))
+		memcpy(&la->told[la->told_count++], data, sizeof(*la->told));
 	return 0;
 }
 
@@ -206,13 +187,11 @@ void late_allocators_probed(struct late_allocators *la, pid_t pid, const char *p
 static void note_probed(struct late_allocators *la, pid_t pid, const struct allocator *alloc,
 			unsigned long long mapped_ns)
 {
-	struct late_allocator *grown = grow(la->probed, &la->probed_cap, la->probed_count,
-					    sizeof(*grown));
 	struct late_allocator *p;
 
-	if (!grown)
+	if (array_reserve_one((void **)&la->probed, &la->probed_cap, la->probed_count,
+			      sizeof(*p)))
 		return;
-	la->probed = grown;
 	p = &la->probed[la->probed_count++];
 	p->pid = pid;
 	snprintf(p->path, sizeof(p->path), "%s", alloc->shown_path);

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/array.h"
 #include "detach.h"
 #include "floor.skel.h"
 #include "goroutines.skel.h"
@@ -31,16 +32,9 @@
 
 int tracer_keep_link(struct tracer *t, struct bpf_link *link)
 {
-	if (t->link_count == t->link_cap) {
-		size_t grown = t->link_cap ? t->link_cap * 2 : 32;
-		struct bpf_link **links = realloc(t->links, grown * sizeof(*links));
-
-		if (!links) {
-			bpf_link__destroy(link);
-			return -ENOMEM;
-		}
-		t->links = links;
-		t->link_cap = grown;
+	if (array_reserve_one((void **)&t->links, &t->link_cap, t->link_count, sizeof(link))) {
+		bpf_link__destroy(link);
+		return -ENOMEM;
 	}
 	t->links[t->link_count++] = link;
 	return 0;
@@ -90,16 +84,9 @@ int tracer_attach_kept(struct tracer *t, struct bpf_program *prog)
 
 int tracer_keep_event(struct tracer *t, int fd)
 {
-	if (t->event_count == t->event_cap) {
-		size_t grown = t->event_cap ? t->event_cap * 2 : 32;
-		int *fds = realloc(t->event_fds, grown * sizeof(*fds));
-
-		if (!fds) {
-			close(fd);
-			return -ENOMEM;
-		}
-		t->event_fds = fds;
-		t->event_cap = grown;
+	if (array_reserve_one((void **)&t->event_fds, &t->event_cap, t->event_count, sizeof(fd))) {
+		close(fd);
+		return -ENOMEM;
 	}
 	t->event_fds[t->event_count++] = fd;
 	return 0;

@@ -15,6 +15,7 @@
 #include <zlib.h>
 
 #include "pprof_writer.h"
+#include "common/array.h"
 #include "report.h"
 
 enum {
@@ -39,22 +40,6 @@ struct pprof_tables {
 	int failed;
 };
 
-static int grow(void **array, size_t *cap, size_t count, size_t size)
-{
-	void *grown;
-	size_t new_cap;
-
-	if (count < *cap)
-		return 0;
-	new_cap = *cap ? *cap * 2 : 64;
-	grown = realloc(*array, new_cap * size);
-	if (!grown)
-		return -ENOMEM;
-	*array = grown;
-	*cap = new_cap;
-	return 0;
-}
-
 static uint64_t intern(struct pprof_tables *t, const char *s)
 {
 	if (!s)
@@ -62,7 +47,7 @@ static uint64_t intern(struct pprof_tables *t, const char *s)
 	for (size_t i = 0; i < t->string_count; i++)
 		if (!strcmp(t->strings[i], s))
 			return i;
-	if (grow((void **)&t->strings, &t->string_cap, t->string_count, sizeof(*t->strings))) {
+	if (array_reserve_one((void **)&t->strings, &t->string_cap, t->string_count, sizeof(*t->strings))) {
 		t->failed = 1;
 		return 0;
 	}
@@ -79,7 +64,7 @@ static uint64_t mapping_id(struct pprof_tables *t, const struct frame *f)
 	for (size_t i = 0; i < t->map_count; i++)
 		if (t->map_starts[i] == f->map_start)
 			return i + 1;
-	if (grow((void **)&t->map_starts, &t->map_cap, t->map_count, sizeof(*t->map_starts))) {
+	if (array_reserve_one((void **)&t->map_starts, &t->map_cap, t->map_count, sizeof(*t->map_starts))) {
 		t->failed = 1;
 		return 0;
 	}
@@ -104,7 +89,7 @@ static uint64_t function_id(struct pprof_tables *t, const struct frame *f)
 	for (size_t i = 0; i < t->func_count; i++)
 		if (!strcmp(t->func_keys[i], f->symbol) && !strcmp(t->func_files[i], file))
 			return i + 1;
-	if (grow((void **)&t->func_keys, &t->func_cap, t->func_count, sizeof(*t->func_keys)) ||
+	if (array_reserve_one((void **)&t->func_keys, &t->func_cap, t->func_count, sizeof(*t->func_keys)) ||
 	    !(t->func_files = realloc(t->func_files, t->func_cap * sizeof(*t->func_files)))) {
 		t->failed = 1;
 		return 0;
@@ -128,7 +113,7 @@ static uint64_t location_id(struct pprof_tables *t, const struct frame *f)
 	for (size_t i = 0; i < t->loc_count; i++)
 		if (t->loc_addrs[i] == f->addr)
 			return i + 1;
-	if (grow((void **)&t->loc_addrs, &t->loc_cap, t->loc_count, sizeof(*t->loc_addrs))) {
+	if (array_reserve_one((void **)&t->loc_addrs, &t->loc_cap, t->loc_count, sizeof(*t->loc_addrs))) {
 		t->failed = 1;
 		return 0;
 	}
