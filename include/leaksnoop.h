@@ -123,6 +123,23 @@ struct mapping_event {
 };
 
 /*
+ * A process the kernel's OOM killer chose (tracepoint oom/mark_victim, for a
+ * global and a memory cgroup's kill alike; ring buffer `oom_victims`).  It has
+ * been sent SIGKILL already: its blocks are still in the maps, its memory as
+ * the kernel counted it is here (user/attach/oom_watch.c).
+ */
+struct oom_victim_event {
+	__u64 time_ns;       /* CLOCK_MONOTONIC when it was chosen */
+	__u64 total_vm_kb;
+	__u64 anon_rss_kb;
+	__u64 file_rss_kb;
+	__u64 shmem_rss_kb;
+	__u32 pid;           /* the victim task (a thread id when the leader had gone) */
+	__u32 chooser_tgid;  /* the process whose allocation ran out of memory */
+	char comm[16];
+};
+
+/*
  * One file mapping as the kernel holds it (iterator `list_file_vmas`).  The
  * file is the one under the mapping, as the uprobes see it: on overlayfs the
  * layer's file, one inode for every container of an image, where

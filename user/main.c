@@ -21,6 +21,7 @@
 #include "common/clock.h"
 #include "attach/preflight.h"
 #include "attach/late_allocators.h"
+#include "attach/oom_watch.h"
 #include "attach/procs.h"
 #include "attach/thread_probes.h"
 #include "collect/collect.h"
@@ -143,6 +144,7 @@ static int trace(struct run *run)
 	s.symbolizer = run->symbolizer;
 	s.procs = run->procs;
 	s.late = run->late;
+	s.oom = run->oom;
 	s.children_inherit = tracer_children_inherit(&run->tracer);
 	s.children_held = tracer_holds_children(&run->tracer);
 	s.unwinder = run->unwinder;
@@ -236,6 +238,7 @@ int main(int argc, char **argv)
 	thread_collector_free(run.threads);
 	proc_follower_free(run.procs);
 	late_allocators_free(run.late);
+	oom_watch_free(run.oom);
 	unwinder_free(run.unwinder);
 	symbolizer_free(run.symbolizer);
 	if (run.out != stdout)

@@ -23,6 +23,7 @@ struct thread_collector;
 struct symbolizer;
 struct proc_follower;
 struct late_allocators;
+struct oom_watch;
 struct unwinder;
 struct leak_check;
 struct suppressions;
@@ -48,6 +49,7 @@ struct run {
 	struct symbolizer *symbolizer;
 	struct proc_follower *procs;
 	struct late_allocators *late; /* allocators mapped after attach, or NULL (-O) */
+	struct oom_watch *oom;        /* the OOM killer's choices, or NULL */
 	struct unwinder *unwinder; /* --unwind dwarf */
 	struct leak_check *leak_check;     /* --leak-check */
 	struct suppressions *suppressions; /* --suppressions */

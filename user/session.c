@@ -19,6 +19,7 @@
 #include "common/clock.h"
 #include "attach/late_allocators.h"
 #include "attach/launch.h"
+#include "attach/oom_watch.h"
 #include "attach/procs.h"
 #include "collect/unwinder.h"
 #include "report/live.h"
@@ -83,13 +84,72 @@ static bool target_gone(struct session *s)
 	return !s->more_targets || proc_follower_given_gone(s->procs);
 }
 
+/* OOM victims told by the watch in one poll, handled by the loop after it. */
+#define MAX_PENDING_KILLS 16
+struct pending_kills {
+	struct oom_kill kill[MAX_PENDING_KILLS];
+	size_t count;
+};
+
+static void queue_kill(void *arg, const struct oom_kill *kill)
+{
+	struct pending_kills *pending = arg;
+
+	if (pending->count < MAX_PENDING_KILLS)
+		pending->kill[pending->count++] = *kill;
+}
+
+/* The target, or a process followed with it (its children; system-wide, every one). */
+static bool traces_process(struct session *s, pid_t tgid)
+{
+	if (tgid == s->pid)
+		return true;
+	return s->procs && proc_follower_image_of(s->procs, tgid) != LS_NO_PROC;
+}
+
+/* -c: the command's status, once the kill has ended it (at most a few seconds). */
+static void await_killed_command(struct session *s)
+{
+	const struct timespec pause = { .tv_nsec = 5 * 1000 * 1000 };
+
+	for (int waited = 0; s->child && waited < 2000 && !target_gone(s); waited++)
+		nanosleep(&pause, NULL);
+}
+
+/*
+ * Each traced process the OOM killer chose gets its report now, while its
+ * blocks are still in the maps.  True when the target was one: that report
+ * was the session's final one.
+ */
+static bool report_oom_kills(struct session *s, struct report_state *st, int *err)
+{
+	struct pending_kills pending = { .count = 0 };
+	bool target_killed = false;
+
+	oom_watch_poll(s->oom, queue_kill, &pending);
+	for (size_t i = 0; i < pending.count && !target_killed && !*err; i++) {
+		const struct oom_kill *kill = &pending.kill[i];
+
+		if (!traces_process(s, kill->tgid))
+			continue;
+		target_killed = kill->tgid == s->pid && !s->more_targets;
+		fprintf(stderr, "leaksnoop: the OOM killer chose pid %d (%s): %s\n",
+			(int)kill->tgid, kill->comm, target_killed ? "writing the final report" :
+			"writing its report");
+		*err = write_oom_report(s, st, kill, target_killed);
+	}
+	if (target_killed)
+		await_killed_command(s);
+	return target_killed;
+}
+
 int session_run(struct session *s)
 {
 	const struct options *o = s->opts;
 	struct report_state st = { 0 };
 	unsigned long long interval_ns = (unsigned long long)o->interval_s * 1000000000ULL;
 	unsigned long long next_ns;
-	struct pollfd fds[4];
+	struct pollfd fds[5];
 	struct live_context live = { s, &st };
 	sigset_t set;
 	int sfd, pidfd, err = 0;
@@ -111,6 +171,7 @@ int session_run(struct session *s)
 	fds[2] = (struct pollfd){ .fd = s->listen_fd, .events = POLLIN };
 	fds[3] = (struct pollfd){ .fd = s->late ? late_allocators_fd(s->late) : -1,
 				  .events = POLLIN };
+	fds[4] = (struct pollfd){ .fd = oom_watch_fd(s->oom), .events = POLLIN };
 	for (;;) {
 		unsigned long long now = monotonic_ns();
 		int timeout_ms = now >= next_ns ? 0 : (int)((next_ns - now + 999999) / 1000000);
@@ -125,7 +186,7 @@ int session_run(struct session *s)
 			timeout_ms = FOLLOW_POLL_MS;
 		if (s->children_held && timeout_ms > HELD_POLL_MS)
 			timeout_ms = HELD_POLL_MS;
-		ready = poll(fds, 4, timeout_ms); /* negative fds are skipped */
+		ready = poll(fds, 5, timeout_ms); /* negative fds are skipped */
 		if (s->procs)
 			proc_follower_poll(s->procs);
 		if (s->late)
@@ -137,6 +198,9 @@ int session_run(struct session *s)
 			err = -errno;
 			break;
 		}
+		/* Before the exit is seen: the kill's report is the one that says why. */
+		if (s->oom && s->collector && (report_oom_kills(s, &st, &err) || err))
+			break;
 		if (ready > 0 && (fds[0].revents & POLLIN)) {
 			struct signalfd_siginfo info;
 

@@ -25,6 +25,7 @@ struct go_heap;
 struct go_goroutines;
 struct go_wait_reasons;
 struct late_allocators;
+struct oom_watch;
 
 /* What the reporting loop needs once the probes are attached. */
 struct session {
@@ -39,6 +40,7 @@ struct session {
 	bool children_inherit;             /* the target's children carry its probes from fork */
 	bool children_held;                /* ... or wait at fork for theirs (tracer_hold_children) */
 	struct late_allocators *late;      /* allocators mapped after attach, or NULL */
+	struct oom_watch *oom;             /* the OOM killer's choices, or NULL (no tracepoint) */
 	struct unwinder *unwinder;         /* --unwind dwarf, or NULL */
 	bool more_targets;                 /* -p given more than once: run until all exit */
 	struct thread_collector *threads;  /* NULL with --no-threads */

@@ -30,7 +30,7 @@ void render_live(const char *path, struct live_response *resp, void *arg)
 		return;
 	}
 	if ((!heap && !goroutines && strcmp(path, "/metrics")) ||
-	    build_report(live->s, live->st, &r, false, false, false, heap))
+	    build_report(live->s, live->st, &(struct report_request){ .all_stacks = heap }, &r))
 		return;
 	if (heap || goroutines) {
 		unsigned char *data;

@@ -15,6 +15,7 @@
 #include "common/clock.h"
 #include "attach/late_allocators.h"
 #include "attach/launch.h"
+#include "attach/oom_watch.h"
 #include "attach/procs.h"
 #include "collect/collect.h"
 #include "collect/collect_threads.h"
@@ -279,10 +280,55 @@ static void say_skipped(struct report_state *st, const char *why)
 	fprintf(stderr, "leaksnoop: leak check skipped: %s\n", why);
 }
 
-int build_report(struct session *s, struct report_state *st, struct report *out,
-		 bool periodic, bool final, bool exited, bool all_stacks)
+/*
+ * An OOM report of a process that is not the target (a child, or any
+ * process system-wide): its user stacks alone.
+ */
+static void keep_only_process(const struct session *s, pid_t pid, struct snapshot *snap)
+{
+	size_t kept = 0;
+
+	for (size_t i = 0; i < snap->count; i++) {
+		const struct stack_key *key = &snap->stacks[i].key;
+
+		if (s->procs && key->kind != LS_KIND_KERNEL &&
+		    proc_follower_pid(s->procs, key->proc) == pid)
+			snap->stacks[kept++] = snap->stacks[i];
+	}
+	snap->count = kept;
+}
+
+/* What an OOM victim held, as the kernel counted it when it was chosen. */
+static void oom_memory(const struct oom_kill *kill, struct report_state *st, struct report *r,
+		       size_t n, uint32_t proc)
+{
+	struct report_memory *m = &r->memory;
+
+	m->read = true;
+	m->now.rss_anon_bytes = kill->rss_anon_bytes;
+	m->now.rss_file_bytes = kill->rss_file_bytes;
+	m->now.rss_shmem_bytes = kill->rss_shmem_bytes;
+	m->now.rss_bytes = kill->rss_anon_bytes + kill->rss_file_bytes + kill->rss_shmem_bytes;
+	m->held_bytes = aggregate_held(st->rows, n, proc);
+	m->unexplained_bytes = (int64_t)m->now.rss_anon_bytes - m->held_bytes;
+	if (m->unexplained_bytes < 0)
+		m->unexplained_bytes = 0;
+	if (st->memory_base_read && r->pid == st->target_pid) {
+		m->anon_growth_bytes = (int64_t)m->now.rss_anon_bytes - st->memory_base_anon;
+		m->held_growth_bytes = m->held_bytes - st->memory_base_held;
+	}
+}
+
+int build_report(struct session *s, struct report_state *st, const struct report_request *req,
+		 struct report *out)
 {
 	const struct options *o = s->opts;
+	bool periodic = req->periodic, final = req->final, all_stacks = req->all_stacks;
+	/* A process the OOM killer chose is gone in a moment: nothing it holds is freed. */
+	bool exited = req->exited || req->oom;
+	const struct oom_kill *oom = req->oom;
+	/* Another process than the target: its report alone. */
+	pid_t only = oom && oom->tgid != s->pid ? oom->tgid : 0;
 	unsigned older_ms = exited ? 0 : o->older_ms;
 	struct age_filter filter = {
 		.older_ns = (uint64_t)older_ms * 1000000ULL,
@@ -292,7 +338,8 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 	struct snapshot snap;
 	struct report r = { 0 };
 	size_t n;
-	bool checking = periodic && s->leak_check, held = false;
+	/* The OOM reaper is freeing the victim's memory: it cannot be scanned. */
+	bool checking = periodic && s->leak_check && !oom, held = false;
 	uint32_t checked = checking ? checked_proc(s) : LS_NO_PROC;
 	int err;
 
@@ -312,6 +359,8 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 		return err;
 	if (s->procs)
 		hide_gone_procs(s->procs, st->proc_syms, &snap);
+	if (only)
+		keep_only_process(s, only, &snap);
 	if (s->go_heap && (err = report_add_go_heap(s, st, &snap)))
 		return err;
 	n = aggregate_rows(&snap, &filter, periodic ? st->history : NULL, st->prev_ns, st->rows);
@@ -333,8 +382,10 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 	clock_gettime(CLOCK_REALTIME, &r.wall_time);
 	r.elapsed_s = (double)(snap.time_ns - s->attach_ns) / 1e9;
 	r.final = final;
-	r.pid = s->pid;
-	snprintf(r.comm, sizeof(r.comm), "%s", st->comm);
+	r.pid = only ? only : s->pid;
+	snprintf(r.comm, sizeof(r.comm), "%s", only ? oom->comm : st->comm);
+	r.oom = oom;
+	r.oom_kills = st->oom_kills;
 	r.allocator = s->allocator;
 	r.exe = s->exe[0] ? s->exe : NULL;
 	r.older_ms = older_ms;
@@ -380,7 +431,9 @@ int build_report(struct session *s, struct report_state *st, struct report *out,
 	r.dropped_processes = snap.counters[LS_CNT_DROP_PROC];
 	r.dropped_mappings = snap.counters[LS_CNT_DROP_MAPPING];
 	r.late_allocators = late_allocators_list(s->late, &r.late_allocator_count);
-	if (!exited)
+	if (oom)
+		oom_memory(oom, st, &r, n, s->procs ? proc_follower_image_of(s->procs, r.pid) : 0);
+	else if (!exited)
 		read_memory(s, st, &r, n);
 	/* A profile holds every stack, as a Go heap profile does; the others the top N. */
 	r.stack_count = all_stacks ? n : n < o->top ? n : o->top;
@@ -454,6 +507,7 @@ int report_state_init(struct report_state *st, struct session *s)
 
 		read_process_comm(s->pid, st->comm, sizeof(st->comm));
 		read_exe(s->pid, s->exe, sizeof(s->exe));
+		st->target_pid = s->pid;
 		/* Growth is since attach, when nothing was tracked yet. */
 		if (!proc_memory_read(s->pid, &at_attach)) {
 			st->memory_base_read = true;

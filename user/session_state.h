@@ -14,6 +14,7 @@
 
 struct report;
 struct live_response;
+struct oom_kill;
 
 /* Thread groups printed per report (the rest are in the totals). */
 #define MAX_THREAD_GROUPS 64
@@ -47,21 +48,30 @@ struct report_state {
 	char leak_check_said[256];   /* the last reason a check was skipped, said once */
 	bool memory_base_read;       /* the memory at attach, what growth is counted from */
 	int64_t memory_base_anon, memory_base_held;
+	pid_t target_pid;            /* whose memory the base is */
+	uint64_t oom_kills;          /* traced processes the OOM killer chose */
 };
 
 /* Room for s's reports (the options' sizes); 0 or -ENOMEM. */
 int report_state_init(struct report_state *st, struct session *s);
 void report_state_free(struct report_state *st);
 
+/* What one report is for. */
+struct report_request {
+	bool periodic;   /* advances the trends (growth since the previous one, the sequence number) */
+	bool final;      /* the session's last */
+	bool exited;     /* the target has gone: whatever it held was never freed, of any age */
+	bool all_stacks; /* every stack, not the top N (a profile) */
+	/* The OOM killer chose this process: what it held then, and only its stacks. */
+	const struct oom_kill *oom;
+};
+
 /*
- * Read the maps and fill *r.  A periodic report advances the trends (growth
- * since the previous one, the sequence number); a live one (--listen) reads
- * the same numbers without touching them.  exited: the target has gone, so
- * whatever it still held was never freed and the age threshold no longer
- * applies.  all_stacks: every stack, not the top N (a profile).
+ * Read the maps and fill *r.  A periodic report advances the trends; a live
+ * one (--listen) reads the same numbers without touching them.
  */
-int build_report(struct session *s, struct report_state *st, struct report *out,
-		 bool periodic, bool final, bool exited, bool all_stacks);
+int build_report(struct session *s, struct report_state *st, const struct report_request *req,
+		 struct report *out);
 
 /* Room for count rows (and their suppression patterns); 0 or -ENOMEM. */
 int report_state_reserve_rows(struct report_state *st, size_t count);
@@ -79,6 +89,14 @@ void report_add_goroutines(struct session *s, struct report_state *st, struct re
 
 /* The periodic report, in the format -f chose; the last one marked final.  0 or -errno. */
 int write_report(struct session *s, struct report_state *st, bool final, bool exited);
+
+/*
+ * At once, the report of a process the OOM killer chose: the session's final
+ * one when it is the target, else that process's alone.  With -w, synced to
+ * disk before this returns.  0 or -errno.
+ */
+int write_oom_report(struct session *s, struct report_state *st, const struct oom_kill *kill,
+		     bool final);
 
 /* What the live endpoint's handler is given. */
 struct live_context {

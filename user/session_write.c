@@ -6,6 +6,7 @@
  */
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "attach/procs.h"
 #include "report/report.h"
@@ -13,13 +14,18 @@
 #include "symbols/proc_symbolizers.h"
 #include "verdict/suppressions.h"
 
-/* -f pprof, svg: report 1 goes to PATH, report N to PATH.(N-1), as INTERFACE.md says. */
+/*
+ * -f pprof, svg: report 1 goes to PATH, report N to PATH.(N-1), as INTERFACE.md
+ * says; the report of another process the OOM killer chose, to PATH.oom-PID.
+ */
 static int write_report_file(struct session *s, const struct report *r)
 {
 	char path[4096];
 	int err;
 
-	if (r->seq == 1)
+	if (r->oom && r->pid != s->pid)
+		snprintf(path, sizeof(path), "%s.oom-%d", s->opts->output_path, (int)r->pid);
+	else if (r->seq == 1)
 		snprintf(path, sizeof(path), "%s", s->opts->output_path);
 	else
 		snprintf(path, sizeof(path), "%s.%u", s->opts->output_path, r->seq - 1);
@@ -114,15 +120,19 @@ static void conclude(struct session *s, const struct report *r)
 	s->leak_found = lost.allocs || threads || goroutines;
 }
 
-int write_report(struct session *s, struct report_state *st, bool final, bool exited)
+/* Build the report req asks for and write it in the format -f chose. */
+static int write_requested(struct session *s, struct report_state *st,
+			   struct report_request *req)
 {
 	const struct options *o = s->opts;
+	bool final = req->final;
 	struct report r;
-	/* Profiles and flame graphs show every stack; reports for people the top N. */
-	bool all_stacks = o->format == FORMAT_PPROF || o->format == FORMAT_SVG ||
-			  o->format == FORMAT_FOLDED;
-	int err = build_report(s, st, &r, true, final, exited, all_stacks);
+	int err;
 
+	/* Profiles and flame graphs show every stack; reports for people the top N. */
+	req->all_stacks = o->format == FORMAT_PPROF || o->format == FORMAT_SVG ||
+			  o->format == FORMAT_FOLDED;
+	err = build_report(s, st, req, &r);
 	if (err)
 		return err;
 	switch (o->format) {
@@ -157,4 +167,28 @@ int write_report(struct session *s, struct report_state *st, bool final, bool ex
 		fprintf(stderr, "leaksnoop: %llu allocator calls found their thread's slot taken "
 			"and used task storage\n", (unsigned long long)r.calls_in_task_storage);
 	return 0;
+}
+
+int write_report(struct session *s, struct report_state *st, bool final, bool exited)
+{
+	struct report_request req = { .periodic = true, .final = final, .exited = exited };
+
+	return write_requested(s, st, &req);
+}
+
+int write_oom_report(struct session *s, struct report_state *st, const struct oom_kill *kill,
+		     bool final)
+{
+	/* The target's is its last periodic report; another process's stands apart. */
+	struct report_request req = { .periodic = final, .final = final, .exited = final,
+				      .oom = kill };
+	int err;
+
+	st->oom_kills++;
+	err = write_requested(s, st, &req);
+	/* On disk before the kernel has finished what it started (-w). */
+	fflush(s->out);
+	if (s->out != stdout)
+		fsync(fileno(s->out));
+	return err;
 }

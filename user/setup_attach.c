@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "attach/late_allocators.h"
+#include "attach/oom_watch.h"
 #include "attach/preflight.h"
 #include "attach/procs.h"
 #include "attach/thread_probes.h"
@@ -436,6 +437,19 @@ int run_attach_all(struct run *run)
 	return start_collecting(run);
 }
 
+/*
+ * The OOM killer's choices, in every mode: a traced process it kills gets
+ * its report at once.  A kernel without the tracepoint traces the rest.
+ */
+static void watch_oom_kills(struct run *run)
+{
+	run->oom = oom_watch_new();
+	if (!run->oom && run->opts.verbose)
+		fprintf(stderr, "leaksnoop: OOM kills not watched (tracepoint oom/mark_victim: "
+			"%s): a process the OOM killer chooses gets its final report when it is "
+			"gone\n", strerror(errno));
+}
+
 static int start_collecting(struct run *run)
 {
 	const struct options *o = &run->opts;
@@ -447,6 +461,7 @@ static int start_collecting(struct run *run)
 	};
 
 	tracer_delta_banks(&run->tracer, &maps.banks);
+	watch_oom_kills(run);
 
 	run->collector = collector_new(&maps, o->max_stacks, o->sample_rate);
 	if (!run->collector)

@@ -16,6 +16,7 @@
 #include "collect/aggregate.h"
 #include "symbols/symbolize.h"
 #include "attach/go_offsets.h"
+#include "attach/oom_watch.h"
 #include "collect/goroutine_groups.h"
 #include "collect/thread_groups.h"
 #include "target/proc_memory.h"
@@ -106,6 +107,8 @@ struct report {
 	uint64_t dropped_processes; /* forks and execs not followed (`proc_table` full), in dropped_events too */
 	uint64_t dropped_mappings;  /* executable mappings not told (`new_mappings` full), too */
 	struct report_memory memory; /* the target's (-p, -c), not a Go program's */
+	const struct oom_kill *oom;  /* the OOM killer chose this process (attach/oom_watch.h), or NULL */
+	uint64_t oom_kills;          /* traced processes it chose since attach */
 	const struct late_allocator *late_allocators; /* probed after attach (attach/late_allocators.h) */
 	size_t late_allocator_count;
 	uint64_t realloc_failures;  /* realloc returned NULL and kept the block (-v) */

@@ -226,6 +226,31 @@ static void write_thread_group(struct json_writer *w, const struct report_thread
 	json_object_end(w);
 }
 
+/* The OOM killer's choice: the victim's size then, and the cgroup whose limit it met. */
+static void write_oom(struct json_writer *w, const struct oom_kill *kill)
+{
+	json_object_begin(w, "oom");
+	json_int(w, "pid", kill->tgid);
+	json_string(w, "comm", kill->comm);
+	json_int(w, "chosen_by_pid", kill->chooser);
+	json_uint(w, "total_vm_bytes", kill->total_vm_bytes);
+	json_uint(w, "rss_anon_bytes", kill->rss_anon_bytes);
+	json_uint(w, "rss_file_bytes", kill->rss_file_bytes);
+	json_uint(w, "rss_shmem_bytes", kill->rss_shmem_bytes);
+	if (kill->memcg_read) {
+		json_string(w, "cgroup", kill->memcg.path);
+		json_uint(w, "cgroup_version", (uint64_t)kill->memcg.version);
+		json_uint(w, "cgroup_usage_bytes", kill->memcg.usage_bytes);
+		if (kill->memcg.limit_bytes) {
+			json_uint(w, "cgroup_limit_bytes", kill->memcg.limit_bytes);
+			json_string(w, "cgroup_limit_set_by", kill->memcg.limit_path);
+		}
+		json_bool(w, "cgroup_limit_reached", kill->limit_reached);
+		json_uint(w, "cgroup_oom_kills", kill->memcg.oom_kills);
+	}
+	json_object_end(w);
+}
+
 void report_write_json(FILE *out, const struct report *r)
 {
 	struct json_writer w;
@@ -244,6 +269,8 @@ void report_write_json(FILE *out, const struct report *r)
 	json_string(&w, "comm", r->comm);
 	json_bool(&w, "final", r->final);
 	json_bool(&w, "target_exited", r->target_exited);
+	if (r->oom)
+		json_bool(&w, "oom_killed", true);
 	json_string(&w, "mode", r->growth ? "growth" : r->sample_rate > 1 ? "sampled" : "exact");
 	json_uint(&w, "sample_rate", r->sample_rate);
 	json_string(&w, "unwind", r->unwind_dwarf ? "dwarf" : "fp");
@@ -299,6 +326,8 @@ void report_write_json(FILE *out, const struct report *r)
 		write_late_allocators(&w, r);
 	if (r->memory.read)
 		write_memory(&w, &r->memory);
+	if (r->oom)
+		write_oom(&w, r->oom);
 	json_object_begin(&w, "dropped");
 	json_uint(&w, "events", r->dropped_events);
 	json_uint(&w, "stacks", r->dropped_stacks);

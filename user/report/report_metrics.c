@@ -130,6 +130,8 @@ void report_write_metrics(FILE *out, const struct report *r)
 			       "Resident anonymous memory the tracked blocks and regions do not "
 			       "account for.", (uint64_t)r->memory.unexplained_bytes);
 	}
+	process_metric(out, r, "leaksnoop_oom_kills_total", "counter",
+		       "Traced processes the kernel's OOM killer chose since attach.", r->oom_kills);
 	if (r->go_heap_read) {
 		process_metric(out, r, "leaksnoop_go_heap_inuse_bytes", "gauge",
 			       "The Go heap in use, as the runtime's memory profile has it.",

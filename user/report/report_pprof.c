@@ -277,8 +277,9 @@ int report_encode_pprof(const struct report *r, struct pb_buffer *out)
 	value_type(&t, out, PROFILE_PERIOD_TYPE, "space", "bytes");
 	pb_varint_field(out, PROFILE_PERIOD, r->go_heap_read && r->go_heap_rate > 1 ?
 				 (uint64_t)r->go_heap_rate : r->sample_rate > 1 ? r->sample_rate : 1);
-	snprintf(comment, sizeof(comment), "leaksnoop pid %d (%s), blocks older than %u ms",
-		 (int)r->pid, r->comm, r->older_ms);
+	snprintf(comment, sizeof(comment), "leaksnoop pid %d (%s), blocks older than %u ms%s",
+		 (int)r->pid, r->comm, r->older_ms,
+		 r->oom ? ": killed by the OOM killer, what it held when chosen" : "");
 	pb_varint_field(out, PROFILE_COMMENT, intern(&t, comment));
 	pb_varint_field(out, PROFILE_DEFAULT_SAMPLE_TYPE, intern(&t, "inuse_space"));
 	return finish_profile(&t, out);

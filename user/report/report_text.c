@@ -317,6 +317,28 @@ static void write_memory(FILE *out, const struct report_memory *m)
 		human_bytes((double)m->held_growth_bytes, held, sizeof(held)));
 }
 
+/* The OOM killer's choice, in one line before the stacks that explain it. */
+static void write_oom(FILE *out, const struct oom_kill *kill)
+{
+	char anon[32], usage[32], limit[32];
+
+	if (!kill)
+		return;
+	fprintf(out, "  OOM kill: the kernel's OOM killer chose pid %d (%s) with %s of anonymous "
+		"memory resident", (int)kill->tgid, kill->comm,
+		human_bytes((double)kill->rss_anon_bytes, anon, sizeof(anon)));
+	if (kill->memcg_read && kill->memcg.limit_bytes)
+		fprintf(out, "; its memory cgroup %s used %s of the %s limit set by %s%s",
+			kill->memcg.path, human_bytes((double)kill->memcg.usage_bytes, usage,
+						      sizeof(usage)),
+			human_bytes((double)kill->memcg.limit_bytes, limit, sizeof(limit)),
+			kill->memcg.limit_path, kill->limit_reached ? "" : " (not at its limit: "
+			"the machine ran out)");
+	else if (kill->memcg_read)
+		fprintf(out, "; its memory cgroup %s sets no limit", kill->memcg.path);
+	fputs(". What it held then:\n", out);
+}
+
 void report_write_text(FILE *out, const struct report *r)
 {
 	char clock[16], held[32], allocated[32];
@@ -330,12 +352,13 @@ void report_write_text(FILE *out, const struct report *r)
 		" allocations, %llu frees | dropped: %llu events, %llu stacks\n",
 		clock, r->final ? "final report " : r->growth ? "growth-mode report " : "report ",
 		r->seq, (int)r->pid, r->comm,
-		r->target_exited ? ", exited" : "",
+		r->oom ? ", killed by the OOM killer" : r->target_exited ? ", exited" : "",
 		r->allocator, human_bytes((double)r->outstanding_bytes, held, sizeof(held)),
 		r->outstanding_allocs, r->older_ms, r->stacks_holding,
 		human_bytes((double)r->alloc_bytes, allocated, sizeof(allocated)),
 		(unsigned long long)r->allocs, (unsigned long long)r->frees,
 		(unsigned long long)r->dropped_events, (unsigned long long)r->dropped_stacks);
+	write_oom(out, r->oom);
 	write_leak_check(out, r);
 	write_memory(out, &r->memory);
 	write_go_heap(out, r);

@@ -29,21 +29,35 @@ int cgroup_of_pid(pid_t pid, char *path, size_t size)
 	return err;
 }
 
-/* Where the cgroup v2 hierarchy is mounted (/sys/fs/cgroup, or .../unified on a hybrid system). */
-static int cgroup2_mount(char *dir, size_t size)
+/* Does a mount's super options field ("rw,memory") name controller? */
+static bool names_controller(const char *options, const char *controller)
 {
-	char line[4096], mount_point[4096], fstype[64];
+	size_t n = strlen(controller);
+
+	for (const char *at = options; (at = strstr(at, controller)); at += n)
+		if ((at == options || at[-1] == ',') && (at[n] == ',' || at[n] == '\0' ||
+							 at[n] == '\n'))
+			return true;
+	return false;
+}
+
+int cgroup_mount(const char *controller, char *dir, size_t size)
+{
+	char line[4096], mount_point[4096], fstype[64], options[1024];
 	int err = -ENOENT;
 	FILE *f = fopen("/proc/self/mountinfo", "re");
 
 	if (!f)
 		return -errno;
 	while (err && fgets(line, sizeof(line), f)) {
-		/* "ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [TAGS...] - FSTYPE SOURCE ..." */
+		/* "ID PARENT MAJ:MIN ROOT MOUNT_POINT OPTIONS [TAGS...] - FSTYPE SOURCE SUPER" */
 		const char *dash = strstr(line, " - ");
 
 		if (!dash || sscanf(line, "%*s %*s %*s %*s %4095s", mount_point) != 1 ||
-		    sscanf(dash + 3, "%63s", fstype) != 1 || strcmp(fstype, "cgroup2"))
+		    sscanf(dash + 3, "%63s %*s %1023s", fstype, options) != 2)
+			continue;
+		if (controller ? strcmp(fstype, "cgroup") || !names_controller(options, controller)
+			       : strcmp(fstype, "cgroup2"))
 			continue;
 		snprintf(dir, size, "%s", mount_point);
 		err = 0;
@@ -71,7 +85,7 @@ int cgroup_path_of_id(uint64_t id, char *path, size_t size)
 {
 	char root[4096];
 	size_t root_len;
-	int err = cgroup2_mount(root, sizeof(root));
+	int err = cgroup_mount(NULL, root, sizeof(root));
 
 	if (err)
 		return err;

@@ -15,6 +15,13 @@
 int cgroup_of_pid(pid_t pid, char *path, size_t size);
 
 /*
+ * Where a cgroup hierarchy is mounted: controller NULL, the v2 one
+ * (/sys/fs/cgroup, or .../unified on a hybrid system); else the v1 hierarchy
+ * of that controller ("memory").  0 or a negative errno.
+ */
+int cgroup_mount(const char *controller, char *dir, size_t size);
+
+/*
  * The cgroup whose directory has inode id (what bpf_get_current_cgroup_id
  * returns), as a path below the cgroup v2 mount: for a process gone before
  * its /proc/PID/cgroup was read.  0 or a negative errno.

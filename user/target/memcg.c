@@ -1,0 +1,165 @@
+// SPDX-License-Identifier: MIT
+/* Memory cgroups of processes, v2 or v1, their limits and counters (memcg.h). */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cgroup.h"
+#include "memcg.h"
+
+/* v1's "no limit" is PAGE_COUNTER_MAX pages, near 2^63: anything from 2^62 up. */
+#define V1_UNLIMITED (1ULL << 62)
+
+int memcg_path_in(const char *proc_cgroup, char *path, size_t size)
+{
+	const char *line = proc_cgroup;
+	int version = -ENOENT;
+
+	while (line && *line) {
+		/* "ID:CONTROLLERS:PATH"; v2's line is "0::PATH". */
+		const char *first = strchr(line, ':'), *second = first ? strchr(first + 1, ':') : NULL;
+		const char *end = strchr(line, '\n');
+		size_t len;
+
+		if (!second)
+			break;
+		len = (size_t)((end ? end : second + strlen(second)) - (second + 1));
+		if (second == first + 1 && version < 0) {
+			snprintf(path, size, "%.*s", (int)len, second + 1);
+			version = 2;
+		} else {
+			char controllers[256];
+
+			snprintf(controllers, sizeof(controllers), ",%.*s,",
+				 (int)(second - first - 1), first + 1);
+			if (strstr(controllers, ",memory,")) {
+				snprintf(path, size, "%.*s", (int)len, second + 1);
+				return 1; /* v1's memory controller is the one that limits */
+			}
+		}
+		line = end ? end + 1 : NULL;
+	}
+	return version;
+}
+
+int memcg_parse_limit(const char *text, uint64_t *bytes)
+{
+	char *end;
+	unsigned long long value;
+
+	if (!strncmp(text, "max", 3)) {
+		*bytes = 0;
+		return 0;
+	}
+	errno = 0;
+	value = strtoull(text, &end, 10);
+	if (errno || end == text)
+		return -EINVAL;
+	*bytes = value >= V1_UNLIMITED ? 0 : value;
+	return 0;
+}
+
+uint64_t memcg_parse_key(const char *text, const char *key)
+{
+	size_t n = strlen(key);
+
+	for (const char *line = text; line && *line; line = strchr(line, '\n'), line = line ? line + 1 : NULL)
+		if (!strncmp(line, key, n) && line[n] == ' ')
+			return strtoull(line + n + 1, NULL, 10);
+	return 0;
+}
+
+/* dir/name's first 4 KiB, NUL-terminated.  0 or a negative errno. */
+static int read_small(const char *dir, const char *name, char *buf, size_t size)
+{
+	char file[4096];
+	ssize_t n;
+	int fd;
+
+	snprintf(file, sizeof(file), "%s/%s", dir, name);
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	buf[n] = '\0';
+	return 0;
+}
+
+/* The smallest limit from m's cgroup up to the hierarchy's root. */
+static void find_limit(struct memcg *m, size_t root_len)
+{
+	const char *file = m->version == 2 ? "memory.max" : "memory.limit_in_bytes";
+	char dir[sizeof(m->dir)], text[64];
+
+	snprintf(dir, sizeof(dir), "%s", m->dir);
+	m->limit_bytes = 0;
+	m->limit_path[0] = '\0';
+	for (;;) {
+		uint64_t limit;
+		char *slash;
+
+		if (!read_small(dir, file, text, sizeof(text)) && !memcg_parse_limit(text, &limit) &&
+		    limit && (!m->limit_bytes || limit < m->limit_bytes)) {
+			m->limit_bytes = limit;
+			snprintf(m->limit_path, sizeof(m->limit_path), "%s",
+				 dir[root_len] ? dir + root_len : "/");
+		}
+		slash = strrchr(dir, '/');
+		if (!slash || (size_t)(slash - dir) < root_len)
+			break;
+		*slash = '\0';
+	}
+}
+
+int memcg_refresh(struct memcg *m)
+{
+	char text[4096];
+	int err;
+
+	err = read_small(m->dir, m->version == 2 ? "memory.current" : "memory.usage_in_bytes",
+			 text, sizeof(text));
+	if (err)
+		return err;
+	m->usage_bytes = strtoull(text, NULL, 10);
+	err = read_small(m->dir, m->version == 2 ? "memory.events" : "memory.oom_control", text,
+			 sizeof(text));
+	if (err)
+		return err;
+	m->oom_kills = memcg_parse_key(text, "oom_kill");
+	m->high_events = m->version == 2 ? memcg_parse_key(text, "high") : 0;
+	return 0;
+}
+
+int memcg_read(pid_t pid, struct memcg *m)
+{
+	char file[64], text[8192], root[1024];
+	int fd, version, err;
+	ssize_t n;
+
+	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	n = read(fd, text, sizeof(text) - 1);
+	close(fd);
+	if (n < 0)
+		return -errno;
+	text[n] = '\0';
+	version = memcg_path_in(text, m->path, sizeof(m->path));
+	if (version < 0)
+		return version;
+	err = cgroup_mount(version == 1 ? "memory" : NULL, root, sizeof(root));
+	if (err)
+		return err;
+	m->version = version;
+	snprintf(m->dir, sizeof(m->dir), "%s%s", root, strcmp(m->path, "/") ? m->path : "");
+	find_limit(m, strlen(root));
+	return memcg_refresh(m);
+}
