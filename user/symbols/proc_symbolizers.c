@@ -46,9 +46,10 @@ void proc_symbolizers_free(struct proc_symbolizers *ps)
  */
 static void read_mappings(struct symbolizer *sym, pid_t pid, struct mapping_list *adopted)
 {
-	if (!process_gone(pid))
-		symbolizer_refresh(sym);
-	if (process_gone(pid) && adopted && adopted->count)
+	/* Unread: gone, or exiting with its address space torn down already. */
+	bool unread = process_gone(pid) || symbolizer_refresh(sym);
+
+	if ((unread || process_gone(pid)) && adopted && adopted->count)
 		/* Its files as the host sees them: its own root went with it. */
 		symbolizer_set_mappings(sym, adopted, "");
 }

@@ -254,6 +254,11 @@ int symbolizer_refresh(struct symbolizer *sym)
 
 	if (err)
 		return err; /* keep what we had: the target may have exited */
+	if (!fresh.count) {
+		/* Exiting (an OOM victim, say): its address space is being torn down. */
+		mappings_free(&fresh);
+		return -ESRCH;
+	}
 	mappings_free(&sym->mappings);
 	sym->mappings = fresh;
 	return load_new_modules(sym);

@@ -36,8 +36,9 @@ void symbolizer_free(struct symbolizer *sym);
 
 /*
  * Re-read the target's mappings and load modules not seen yet.  When the
- * target has gone, the last mappings and every loaded module stay usable, so
- * a final report after exit is still symbolized.  Returns 0 or -errno.
+ * target has gone, or is exiting with its address space torn down (no
+ * mappings: -ESRCH), the last mappings and every loaded module stay usable,
+ * so a final report after exit is still symbolized.  Returns 0 or -errno.
  */
 int symbolizer_refresh(struct symbolizer *sym);
 

@@ -123,15 +123,20 @@ int memcg_refresh(struct memcg *m)
 	char text[4096];
 	int err;
 
+	bool root = !strcmp(m->path, "/");
+
+	/* v2's root cgroup has neither file: the machine's memory is not a cgroup's. */
 	err = read_small(m->dir, m->version == 2 ? "memory.current" : "memory.usage_in_bytes",
 			 text, sizeof(text));
-	if (err)
+	if (err && !root)
 		return err;
-	m->usage_bytes = strtoull(text, NULL, 10);
+	m->usage_bytes = err ? 0 : strtoull(text, NULL, 10);
 	err = read_small(m->dir, m->version == 2 ? "memory.events" : "memory.oom_control", text,
 			 sizeof(text));
-	if (err)
+	if (err && !root)
 		return err;
+	if (err)
+		text[0] = '\0';
 	m->oom_kills = memcg_parse_key(text, "oom_kill");
 	m->high_events = m->version == 2 ? memcg_parse_key(text, "high") : 0;
 	return 0;
