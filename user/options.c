@@ -47,6 +47,11 @@ static const char usage_text[] =
 "                         (default 1: every allocation, exact)\n"
 "      --growth           growth mode: no probe on any call; new memory (pages\n"
 "                         first written) per stack, for always-on use\n"
+"      --escalate         with --growth: when the target's new memory grows for\n"
+"                         --escalate-after reports in a row (default 3) by at least\n"
+"                         --escalate-bytes each (default 1M), trace it exactly for\n"
+"                         --escalate-for SECONDS (default 60), report its exact\n"
+"                         stacks (\"escalated\"), then go back to growth mode\n"
 "      --comm NAME        system-wide: only processes named NAME (as in ps -o comm)\n"
 "      --cgroup PATH      system-wide: only processes in cgroup v2 directory PATH\n"
 "                         or below it\n"
@@ -113,6 +118,10 @@ enum long_only {
 	OPT_LEAK_CHECK_MAX_BYTES,
 	OPT_SUPPRESSIONS,
 	OPT_ERROR_EXITCODE,
+	OPT_ESCALATE,
+	OPT_ESCALATE_AFTER,
+	OPT_ESCALATE_BYTES,
+	OPT_ESCALATE_FOR,
 };
 
 static const struct option long_options[] = {
@@ -142,6 +151,10 @@ static const struct option long_options[] = {
 	{ "sample", required_argument, NULL, OPT_SAMPLE },
 	{ "top-view", no_argument, NULL, OPT_TOP_VIEW },
 	{ "growth", no_argument, NULL, OPT_GROWTH },
+	{ "escalate", no_argument, NULL, OPT_ESCALATE },
+	{ "escalate-after", required_argument, NULL, OPT_ESCALATE_AFTER },
+	{ "escalate-bytes", required_argument, NULL, OPT_ESCALATE_BYTES },
+	{ "escalate-for", required_argument, NULL, OPT_ESCALATE_FOR },
 	{ "kernel", no_argument, NULL, OPT_KERNEL },
 	{ "comm", required_argument, NULL, OPT_COMM },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
@@ -226,6 +239,9 @@ static void set_defaults(struct options *opts)
 	opts->max_stacks = LS_DEFAULT_MAX_STACKS;
 	opts->leak_check_max_bytes = LS_DEFAULT_LEAK_CHECK_MAX_BYTES;
 	opts->error_exitcode = -1;
+	opts->escalate_after = 3;
+	opts->escalate_bytes = 1 << 20;
+	opts->escalate_for_s = 60;
 }
 
 /* Bytes, with an optional binary suffix K, M or G. */
@@ -323,6 +339,23 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 	}
 	case OPT_GROWTH:
 		opts->growth = true;
+		return 0;
+	case OPT_ESCALATE:
+		opts->escalate = true;
+		return 0;
+	case OPT_ESCALATE_AFTER:
+		if (parse_positive(arg, &opts->escalate_after))
+			return usage_error("invalid --escalate-after '%s': expected a positive number "
+					   "of reports", arg);
+		return 0;
+	case OPT_ESCALATE_BYTES:
+		if (parse_bytes(arg, &opts->escalate_bytes) || !opts->escalate_bytes)
+			return usage_error("invalid --escalate-bytes '%s': expected bytes, e.g. 1M", arg);
+		return 0;
+	case OPT_ESCALATE_FOR:
+		if (parse_positive(arg, &opts->escalate_for_s))
+			return usage_error("invalid --escalate-for '%s': expected a positive number of "
+					   "seconds", arg);
 		return 0;
 	case OPT_KERNEL:
 		opts->kernel = true;
@@ -472,6 +505,8 @@ int options_parse(int argc, char **argv, struct options *opts)
 	if (opts->leak_check && (opts->system_wide || opts->more_pid_count))
 		return usage_error("%s--leak-check reads one process's memory: give one -p PID or "
 				   "-c CMD", "");
+	if (opts->escalate && !opts->growth)
+		return usage_error("%s--escalate turns growth mode exact for a while: add --growth", "");
 	if (opts->leak_check && opts->growth)
 		return usage_error("%s--leak-check needs every block's address: not with --growth", "");
 	if (opts->leak_check && opts->sample_rate > 1)

@@ -47,6 +47,10 @@ struct options {
 	int sample_type;         /* --sample: enum sample_type */
 	bool top_view;           /* --top-view */
 	bool growth;             /* --growth */
+	bool escalate;           /* --escalate: growth mode turns exact for a process that grows */
+	unsigned escalate_after; /* --escalate-after N: reports in a row that grew */
+	uint64_t escalate_bytes; /* --escalate-bytes: new memory a report must show to count */
+	unsigned escalate_for_s; /* --escalate-for SECONDS: how long exact tracing stays */
 	bool kernel;             /* --kernel: kernel allocations in the target's context */
 	bool unwind_dwarf;       /* --unwind dwarf: stacks from .eh_frame, not frame pointers */
 	bool system_wide;        /* neither -p nor -c: every process using the allocator */

@@ -75,4 +75,7 @@ int run_find_allocator(const struct options *o, pid_t pid, const char *exe,
  */
 int run_attach_all(struct run *run);
 
+/* A collector of t's maps, sized as the options say; NULL when out of memory. */
+struct collector *run_new_collector(struct tracer *t, const struct options *o);
+
 #endif

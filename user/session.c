@@ -151,6 +151,7 @@ int session_run(struct session *s)
 	unsigned long long next_ns;
 	struct pollfd fds[5];
 	struct live_context live = { s, &st };
+	struct escalation *escalation;
 	sigset_t set;
 	int sfd, pidfd, err = 0;
 
@@ -158,6 +159,7 @@ int session_run(struct session *s)
 	sigaddset(&set, SIGINT);
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGCHLD);
+	escalation = escalation_new(s);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	/* With several -p, the end is when the last one exits: polled, not one pidfd. */
 	pidfd = s->more_targets ? -1 : open_pidfd(s->pid);
@@ -223,7 +225,13 @@ int session_run(struct session *s)
 			next_ns += interval_ns;
 			continue;
 		}
-		err = write_report(s, &st, final, exited);
+		if (escalation_active(escalation)) {
+			err = escalation_write_report(escalation, s, &st, final, exited);
+		} else {
+			err = write_report(s, &st, final, exited);
+			if (!err && !final)
+				escalation_after_report(escalation, s, &st);
+		}
 		if (err || final)
 			break;
 		next_ns += interval_ns;
@@ -233,6 +241,7 @@ out:
 		close(pidfd);
 	if (sfd >= 0)
 		close(sfd);
+	escalation_free(escalation, s);
 	report_state_free(&st);
 	return err;
 }

@@ -41,6 +41,7 @@ struct session {
 	bool children_held;                /* ... or wait at fork for theirs (tracer_hold_children) */
 	struct late_allocators *late;      /* allocators mapped after attach, or NULL */
 	struct oom_watch *oom;             /* the OOM killer's choices, or NULL (no tracepoint) */
+	bool escalated;                    /* --escalate: collector is the exact tracer's for now */
 	struct unwinder *unwinder;         /* --unwind dwarf, or NULL */
 	bool more_targets;                 /* -p given more than once: run until all exit */
 	struct thread_collector *threads;  /* NULL with --no-threads */

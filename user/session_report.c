@@ -158,7 +158,7 @@ static void read_memory(struct session *s, struct report_state *st, struct repor
 	uint32_t proc = s->procs ? proc_follower_image_of(s->procs, s->pid) : 0;
 	struct report_memory *m = &r->memory;
 
-	if (!s->pid || s->go_sites_fd >= 0 || s->opts->growth || proc == LS_NO_PROC ||
+	if (!s->pid || s->go_sites_fd >= 0 || (s->opts->growth && !s->escalated) || proc == LS_NO_PROC ||
 	    proc_memory_read(s->pid, &m->now))
 		return;
 	m->read = true;
@@ -390,7 +390,8 @@ int build_report(struct session *s, struct report_state *st, const struct report
 	r.exe = s->exe[0] ? s->exe : NULL;
 	r.older_ms = older_ms;
 	r.sample_rate = o->sample_rate;
-	r.growth = o->growth;
+	r.growth = o->growth && !s->escalated;
+	r.escalated = s->escalated;
 	r.sample = (enum sample_type)o->sample_type;
 	r.color = s->color;
 	r.target_exited = exited;
@@ -402,6 +403,8 @@ int build_report(struct session *s, struct report_state *st, const struct report
 		aggregate_go_heap(st->rows, n, &r.go_heap);
 	}
 	aggregate_allocated(&snap, &r.alloc_bytes, &r.allocs, &r.frees);
+	if (periodic)
+		st->alloc_bytes_seen = r.alloc_bytes;
 	r.frees_untracked = snap.counters[LS_CNT_FREES_UNTRACKED];
 	r.dropped_events = dropped_events(&snap);
 	/* A live request (--listen) shows the last periodic check's verdicts. */

@@ -50,6 +50,7 @@ struct report_state {
 	int64_t memory_base_anon, memory_base_held;
 	pid_t target_pid;            /* whose memory the base is */
 	uint64_t oom_kills;          /* traced processes the OOM killer chose */
+	uint64_t alloc_bytes_seen;   /* since attach, at the last periodic report (growth: new memory) */
 };
 
 /* Room for s's reports (the options' sizes); 0 or -ENOMEM. */
@@ -106,5 +107,19 @@ struct live_context {
 
 /* --listen: the current numbers, read without advancing the periodic trends. */
 void render_live(const char *path, struct live_response *resp, void *arg);
+
+/* session_escalate.c: --escalate, growth mode turned exact for a while. */
+struct escalation;
+/* NULL unless --escalate. */
+struct escalation *escalation_new(const struct session *s);
+void escalation_free(struct escalation *e, const struct session *s);
+/* After each growth report: count it, and attach the exact probes when the target kept growing. */
+void escalation_after_report(struct escalation *e, struct session *s,
+			     const struct report_state *st);
+/* Exact probes attached: the periodic reports are escalation_write_report's. */
+bool escalation_active(const struct escalation *e);
+/* The exact report; the window's last detaches them.  0 or -errno. */
+int escalation_write_report(struct escalation *e, struct session *s, struct report_state *st,
+			    bool final, bool exited);
 
 #endif

@@ -450,20 +450,23 @@ static void watch_oom_kills(struct run *run)
 			"gone\n", strerror(errno));
 }
 
-static int start_collecting(struct run *run)
+struct collector *run_new_collector(struct tracer *t, const struct options *o)
 {
-	const struct options *o = &run->opts;
 	struct stats_maps maps = {
-		.stats_fd = tracer_stats_fd(&run->tracer),
-		.slots_used_fd = tracer_slots_used_fd(&run->tracer),
-		.traces_fd = tracer_traces_fd(&run->tracer),
-		.counters_fd = tracer_counters_fd(&run->tracer),
+		.stats_fd = tracer_stats_fd(t),
+		.slots_used_fd = tracer_slots_used_fd(t),
+		.traces_fd = tracer_traces_fd(t),
+		.counters_fd = tracer_counters_fd(t),
 	};
 
-	tracer_delta_banks(&run->tracer, &maps.banks);
-	watch_oom_kills(run);
+	tracer_delta_banks(t, &maps.banks);
+	return collector_new(&maps, o->max_stacks, o->sample_rate);
+}
 
-	run->collector = collector_new(&maps, o->max_stacks, o->sample_rate);
+static int start_collecting(struct run *run)
+{
+	watch_oom_kills(run);
+	run->collector = run_new_collector(&run->tracer, &run->opts);
 	if (!run->collector)
 		return fail(EXIT_RUNTIME, "out of memory");
 	return 0;

@@ -139,3 +139,30 @@ Test(options, leak_check_options, .init = cr_redirect_stderr)
 	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
 		cr_assert_eq(parse(&o, bad_argc[i], bad[i]), -EINVAL, "case %zu", i);
 }
+
+Test(options, escalation_options, .init = cr_redirect_stderr)
+{
+	struct options o;
+	const char *argv[] = { "leaksnoop", "-p", "7", "--growth", "--escalate", "--escalate-after",
+			       "4", "--escalate-bytes", "2M", "--escalate-for", "30" };
+	const char *bad[][6] = {
+		{ "leaksnoop", "-p", "7", "--escalate" },                  /* no --growth */
+		{ "leaksnoop", "-p", "7", "--growth", "--escalate-after", "0" },
+		{ "leaksnoop", "-p", "7", "--growth", "--escalate-bytes", "0" },
+		{ "leaksnoop", "-p", "7", "--growth", "--escalate-for", "x" },
+	};
+	const int bad_argc[] = { 4, 6, 6, 6 };
+
+	cr_assert_eq(parse(&o, sizeof(argv) / sizeof(*argv), argv), 0);
+	cr_assert(o.growth && o.escalate);
+	cr_assert_eq(o.escalate_after, 4);
+	cr_assert_eq(o.escalate_bytes, 2ULL << 20);
+	cr_assert_eq(o.escalate_for_s, 30);
+	cr_assert_eq(parse(&o, 4, (const char *[]){ "leaksnoop", "-p", "7", "--growth" }), 0);
+	cr_assert(!o.escalate);
+	cr_assert_eq(o.escalate_after, 3);
+	cr_assert_eq(o.escalate_bytes, 1ULL << 20);
+	cr_assert_eq(o.escalate_for_s, 60);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++)
+		cr_assert_eq(parse(&o, bad_argc[i], bad[i]), -EINVAL, "case %zu", i);
+}

@@ -91,6 +91,7 @@ struct report {
 	unsigned older_ms;
 	unsigned sample_rate;   /* 1: exact */
 	bool growth;            /* --growth: new pages per stack, nothing else probed */
+	bool escalated;         /* --escalate: exact, while growth mode saw the target grow */
 	enum sample_type sample; /* --sample: what folded and svg output weigh */
 	bool color;             /* text: ANSI colours (a terminal, no NO_COLOR) */
 	double report_ms;       /* time to read the maps, aggregate and symbolize */

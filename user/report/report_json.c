@@ -271,6 +271,8 @@ void report_write_json(FILE *out, const struct report *r)
 	json_bool(&w, "target_exited", r->target_exited);
 	if (r->oom)
 		json_bool(&w, "oom_killed", true);
+	if (r->escalated)
+		json_bool(&w, "escalated", true);
 	json_string(&w, "mode", r->growth ? "growth" : r->sample_rate > 1 ? "sampled" : "exact");
 	json_uint(&w, "sample_rate", r->sample_rate);
 	json_string(&w, "unwind", r->unwind_dwarf ? "dwarf" : "fp");

@@ -350,7 +350,8 @@ void report_write_text(FILE *out, const struct report *r)
 	fprintf(out, "[%s] %s#%u pid %d (%s%s), %s: %s held in %" PRId64
 		" allocations older than %u ms, from %zu stacks | since attach: %s in %llu"
 		" allocations, %llu frees | dropped: %llu events, %llu stacks\n",
-		clock, r->final ? "final report " : r->growth ? "growth-mode report " : "report ",
+		clock, r->final ? "final report " : r->growth ? "growth-mode report " :
+		r->escalated ? "escalated report (exact, growth mode saw it grow) " : "report ",
 		r->seq, (int)r->pid, r->comm,
 		r->oom ? ", killed by the OOM killer" : r->target_exited ? ", exited" : "",
 		r->allocator, human_bytes((double)r->outstanding_bytes, held, sizeof(held)),
