@@ -478,6 +478,10 @@ int build_report(struct session *s, struct report_state *st, const struct report
 	r.go_preexisting_exits = snap.counters[LS_CNT_GO_PREEXISTING_EXITS];
 	if (s->go_sites_fd >= 0)
 		report_add_goroutines(s, st, &r, periodic);
+	/* The held bytes' high-water mark, growth mode aside (it holds no blocks). */
+	if (periodic && !r.growth && report_peak_consider(st->peak, &r) < 0)
+		return -ENOMEM;
+	r.peak = final && st->peak->set ? st->peak : NULL;
 	r.report_ms = (double)(monotonic_ns() - started_ns) / 1e6;
 	*out = r;
 	return 0;
@@ -501,9 +505,10 @@ int report_state_init(struct report_state *st, struct session *s)
 	st->stacks_cap = s->opts->top < max ? s->opts->top : max;
 	st->stacks = calloc(st->stacks_cap, sizeof(*st->stacks));
 	st->proc_syms = s->procs ? proc_symbolizers_new(s->procs) : NULL;
+	st->peak = calloc(1, sizeof(*st->peak));
 	if (!st->history || !st->rows || !st->suppressed_by || !st->stacks || !st->thread_history || !st->groups ||
 	    !st->threads || !st->go_history || !st->go_sites || !st->go_groups ||
-	    !st->goroutines || (s->procs && !st->proc_syms))
+	    !st->goroutines || (s->procs && !st->proc_syms) || !st->peak)
 		return -ENOMEM;
 	if (s->pid) {
 		struct proc_memory at_attach;
@@ -539,4 +544,7 @@ void report_state_free(struct report_state *st)
 	free(st->goroutines);
 	growth_history_free(st->history);
 	proc_symbolizers_free(st->proc_syms);
+	if (st->peak)
+		report_peak_free(st->peak);
+	free(st->peak);
 }

@@ -15,6 +15,7 @@
 struct report;
 struct live_response;
 struct oom_kill;
+struct report_peak;
 
 /* Thread groups printed per report (the rest are in the totals). */
 #define MAX_THREAD_GROUPS 64
@@ -50,6 +51,7 @@ struct report_state {
 	int64_t memory_base_anon, memory_base_held;
 	pid_t target_pid;            /* whose memory the base is */
 	uint64_t oom_kills;          /* traced processes the OOM killer chose */
+	struct report_peak *peak;    /* the periodic report that held the most */
 	uint64_t alloc_bytes_seen;   /* since attach, at the last periodic report (growth: new memory) */
 };
 

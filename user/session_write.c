@@ -4,6 +4,7 @@
  * text, the top view, JSON and folded to the output stream, pprof and SVG
  * one file per report.  After writing, the processes shown gone are let go.
  */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +35,39 @@ static int write_report_file(struct session *s, const struct report *r)
 	if (err)
 		fprintf(stderr, "leaksnoop: cannot write %s: %s\n", path, strerror(-err));
 	return 0; /* a failed file loses one report, not the session */
+}
+
+/*
+ * With the final report, the peak as a profile of its own where the format
+ * is one (pprof, svg, folded): PATH.peak, for `leaksnoop diff` or `go tool
+ * pprof -diff_base PATH.peak PATH.N`.  JSON and text carry it inline.
+ */
+static void write_peak_file(struct session *s, const struct report *final)
+{
+	const struct options *o = s->opts;
+	struct report peak;
+	char path[4096];
+	int err = 0;
+
+	if (!final->peak || !o->output_path || o->format == FORMAT_TEXT || o->format == FORMAT_JSON)
+		return;
+	report_peak_as_report(final->peak, final, &peak);
+	snprintf(path, sizeof(path), "%s.peak", o->output_path);
+	if (o->format == FORMAT_FOLDED) {
+		FILE *f = fopen(path, "we");
+
+		if (f) {
+			report_write_folded(f, &peak);
+			err = fclose(f) ? -errno : 0;
+		} else {
+			err = -errno;
+		}
+	} else {
+		err = o->format == FORMAT_SVG ? report_write_svg_file(path, &peak) :
+						report_write_pprof(path, &peak);
+	}
+	if (err)
+		fprintf(stderr, "leaksnoop: cannot write %s: %s\n", path, strerror(-err));
 }
 
 /* Leaked threads whose creation stack no suppression covers. */
@@ -147,8 +181,10 @@ static int write_requested(struct session *s, struct report_state *st,
 	case FORMAT_PPROF:
 	case FORMAT_SVG: err = write_report_file(s, &r); break;
 	}
-	if (final)
+	if (final) {
+		write_peak_file(s, &r);
 		conclude(s, &r);
+	}
 	/* After writing: it may free the symbolizers of gone processes the frames point into. */
 	if (s->procs)
 		proc_follower_report_done(s->procs);

@@ -93,11 +93,11 @@ static int64_t number(const struct json_value *object, const char *key)
 	return v && v->type == JSON_NUMBER ? (int64_t)v->number : 0;
 }
 
-/* The last report of a JSON-lines file. */
-static int load_json(const char *path, char *text, struct diff_profile *out)
+/* The last report of a JSON-lines file, or with peak the stacks of its peak. */
+static int load_json(const char *path, char *text, bool peak, struct diff_profile *out)
 {
 	char *line = text, *last = NULL;
-	const struct json_value *stacks, *comm;
+	const struct json_value *stacks, *comm, *from;
 	struct json_value *report;
 	int err = 0;
 
@@ -109,16 +109,18 @@ static int load_json(const char *path, char *text, struct diff_profile *out)
 			last = line;
 	}
 	report = last ? json_parse(last) : NULL;
-	stacks = json_get(report, "stacks");
+	from = peak ? json_get(report, "peak") : report;
+	stacks = json_get(from, "stacks");
 	if (!stacks || stacks->type != JSON_ARRAY) {
 		json_free(report);
-		return -EINVAL;
+		return peak && report && !from ? -ENOENT : -EINVAL;
 	}
 	comm = json_get(report, "comm");
-	snprintf(out->label, sizeof(out->label), "%s: pid %" PRId64 " (%s), report %" PRId64
+	snprintf(out->label, sizeof(out->label), "%s: pid %" PRId64 " (%s), %sreport %" PRId64
 		 " after %.1f s", path, number(report, "pid"),
-		 comm && comm->string ? comm->string : "?", number(report, "seq"),
-		 json_get(report, "elapsed_s") ? json_get(report, "elapsed_s")->number : 0.0);
+		 comm && comm->string ? comm->string : "?", peak ? "the peak, at " : "",
+		 number(from, "seq"),
+		 json_get(from, "elapsed_s") ? json_get(from, "elapsed_s")->number : 0.0);
 	for (size_t i = 0; i < stacks->count && !err; i++) {
 		const struct json_value *s = &stacks->items[i], *frames = json_get(s, "frames");
 		int64_t values[DIFF_VALUES] = {
@@ -408,6 +410,20 @@ static int gunzip(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
 	return *out ? 0 : -EINVAL;
 }
 
+int diff_load_peak(const char *path, struct diff_profile *out)
+{
+	unsigned char *data = NULL;
+	size_t len = 0;
+	int err = read_file(path, &data, &len);
+
+	memset(out, 0, sizeof(*out));
+	if (err)
+		return err;
+	err = load_json(path, (char *)data, true, out);
+	free(data);
+	return err;
+}
+
 int diff_load(const char *path, struct diff_profile *out)
 {
 	unsigned char *data = NULL;
@@ -427,7 +443,7 @@ int diff_load(const char *path, struct diff_profile *out)
 			free(raw);
 		}
 	} else {
-		err = load_json(path, (char *)data, out);
+		err = load_json(path, (char *)data, false, out);
 	}
 	free(data);
 	return err;
@@ -509,6 +525,7 @@ int diff_main(int argc, char **argv)
 	static const struct option options[] = {
 		{ "sample", required_argument, NULL, 's' },
 		{ "top", required_argument, NULL, 'T' },
+		{ "peak", no_argument, NULL, 'p' },
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
@@ -518,16 +535,25 @@ int diff_main(int argc, char **argv)
 	struct diff_profile a, b;
 	int value = DIFF_INUSE_SPACE, opt, err;
 	long top = 20;
+	bool peak = false;
+	const char *base_path, *new_path;
 
 	optind = 1;
 	opterr = 0;
 	while ((opt = getopt_long(argc, argv, "T:h", options, NULL)) != -1) {
 		if (opt == 'h') {
 			puts("Usage: leaksnoop diff [--sample TYPE] [-T N] BASE NEW\n"
+			     "       leaksnoop diff --peak [--sample TYPE] [-T N] REPORTS\n"
 			     "Per-stack change from BASE to NEW: JSON report files (the last report of\n"
-			     "each) or pprof profiles.  TYPE: inuse_space (default), inuse_objects,\n"
-			     "alloc_space, alloc_objects.  -T: rows shown (default 20).");
+			     "each) or pprof profiles.  --peak: from the peak that the final report of\n"
+			     "the JSON file REPORTS keeps to that final report.  TYPE: inuse_space\n"
+			     "(default), inuse_objects, alloc_space, alloc_objects.  -T: rows shown\n"
+			     "(default 20).");
 			return 0;
+		}
+		if (opt == 'p') {
+			peak = true;
+			continue;
 		}
 		if (opt == 'T' && (top = strtol(optarg, NULL, 10)) > 0)
 			continue;
@@ -540,20 +566,30 @@ int diff_main(int argc, char **argv)
 		fprintf(stderr, "leaksnoop: diff: bad option or value (see leaksnoop diff --help)\n");
 		return 2;
 	}
-	if (argc - optind != 2) {
+	if (peak && argc - optind != 1) {
+		fprintf(stderr, "leaksnoop: diff --peak needs one JSON report file: leaksnoop diff "
+			"--peak REPORTS\n");
+		return 2;
+	}
+	if (!peak && argc - optind != 2) {
 		fprintf(stderr, "leaksnoop: diff needs two reports: leaksnoop diff BASE NEW\n");
 		return 2;
 	}
-	err = diff_load(argv[optind], &a);
+	/* --peak: BASE is the peak the file's final report keeps, NEW that report. */
+	base_path = argv[optind];
+	new_path = peak ? argv[optind] : argv[optind + 1];
+	err = peak ? diff_load_peak(base_path, &a) : diff_load(base_path, &a);
 	if (err) {
-		fprintf(stderr, "leaksnoop: diff: cannot read %s: %s\n", argv[optind],
+		fprintf(stderr, "leaksnoop: diff: cannot read %s%s: %s\n", peak ? "the peak of " : "",
+			base_path, err == -ENOENT && peak ? "its last report has no peak (a final "
+							    "JSON report has one)" :
 			err == -EINVAL ? "not a leaksnoop JSON report nor a pprof heap profile" :
 					 strerror(-err));
 		return 1;
 	}
-	err = diff_load(argv[optind + 1], &b);
+	err = diff_load(new_path, &b);
 	if (err) {
-		fprintf(stderr, "leaksnoop: diff: cannot read %s: %s\n", argv[optind + 1],
+		fprintf(stderr, "leaksnoop: diff: cannot read %s: %s\n", new_path,
 			err == -EINVAL ? "not a leaksnoop JSON report nor a pprof heap profile" :
 					 strerror(-err));
 		diff_free(&a);

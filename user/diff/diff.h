@@ -33,6 +33,8 @@ struct diff_profile {
 
 /* Read a JSON report file or a gzip'd profile.proto; 0 or -errno / -EINVAL. */
 int diff_load(const char *path, struct diff_profile *out);
+/* The peak the last report of a JSON file keeps (its "peak" stacks); -ENOENT when it has none. */
+int diff_load_peak(const char *path, struct diff_profile *out);
 void diff_free(struct diff_profile *p);
 
 /* Print the change from a to b for value index `value`, the top rows by size of change. */

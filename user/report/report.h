@@ -77,6 +77,25 @@ struct report_memory {
 	int64_t held_growth_bytes;
 };
 
+/*
+ * The high-water mark of held bytes since attach, as the periodic reports
+ * saw it (at most one a interval), and the report's top stacks then, copied
+ * (report_peak.c).
+ */
+struct report_peak {
+	bool set;
+	int64_t held_bytes;   /* outstanding_bytes of that report */
+	int64_t held_allocs;
+	struct timespec wall_time;
+	double elapsed_s;
+	unsigned seq;         /* the report that reached it */
+	struct report_stack *stacks;
+	size_t stack_count;
+	struct stack_row *rows;        /* what the stacks point into */
+	struct stack_sample *samples;
+	char *strings;
+};
+
 /* One periodic report, independent of the output format. */
 struct report {
 	unsigned seq;
@@ -110,6 +129,7 @@ struct report {
 	struct report_memory memory; /* the target's (-p, -c), not a Go program's */
 	const struct oom_kill *oom;  /* the OOM killer chose this process (attach/oom_watch.h), or NULL */
 	uint64_t oom_kills;          /* traced processes it chose since attach */
+	const struct report_peak *peak; /* the final report's: the most held since attach, or NULL */
 	const struct late_allocator *late_allocators; /* probed after attach (attach/late_allocators.h) */
 	size_t late_allocator_count;
 	uint64_t realloc_failures;  /* realloc returned NULL and kept the block (-v) */
@@ -150,6 +170,13 @@ struct report {
 	struct reachability verdicts;   /* over every stack, suppressed ones left out */
 	struct reachability suppressed; /* what the suppressions left out */
 };
+
+/* r holds more than the peak p kept (or p is empty): keep r's.  1 kept, 0 not, -ENOMEM. */
+int report_peak_consider(struct report_peak *p, const struct report *r);
+void report_peak_free(struct report_peak *p);
+/* The peak as a report of its own, the rest of final's header kept: a profile of it. */
+void report_peak_as_report(const struct report_peak *p, const struct report *final,
+			   struct report *out);
 
 const char *kind_name(uint32_t kind);
 

@@ -251,6 +251,27 @@ static void write_oom(struct json_writer *w, const struct oom_kill *kill)
 	json_object_end(w);
 }
 
+/* The most held since attach, and the top stacks as they were then. */
+static void write_peak(struct json_writer *w, const struct report_peak *peak)
+{
+	char when[32];
+	struct tm tm;
+
+	gmtime_r(&peak->wall_time.tv_sec, &tm);
+	strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	json_object_begin(w, "peak");
+	json_int(w, "held_bytes", peak->held_bytes);
+	json_int(w, "held_allocs", peak->held_allocs);
+	json_string(w, "time", when);
+	json_double(w, "elapsed_s", peak->elapsed_s);
+	json_uint(w, "seq", peak->seq);
+	json_array_begin(w, "stacks");
+	for (size_t i = 0; i < peak->stack_count; i++)
+		write_stack(w, &peak->stacks[i]);
+	json_array_end(w);
+	json_object_end(w);
+}
+
 void report_write_json(FILE *out, const struct report *r)
 {
 	struct json_writer w;
@@ -330,6 +351,8 @@ void report_write_json(FILE *out, const struct report *r)
 		write_memory(&w, &r->memory);
 	if (r->oom)
 		write_oom(&w, r->oom);
+	if (r->peak)
+		write_peak(&w, r->peak);
 	json_object_begin(&w, "dropped");
 	json_uint(&w, "events", r->dropped_events);
 	json_uint(&w, "stacks", r->dropped_stacks);

@@ -339,6 +339,49 @@ static void write_oom(FILE *out, const struct oom_kill *kill)
 	fputs(". What it held then:\n", out);
 }
 
+/* The innermost frame a person would look at: the first named one. */
+static const struct frame *site_frame(const struct report_stack *stack)
+{
+	for (size_t f = 0; f < stack->depth; f++)
+		if (stack->frames[f].symbol)
+			return &stack->frames[f];
+	return stack->depth ? &stack->frames[0] : NULL;
+}
+
+/* The final report's peak: when it was, and its top stacks one line each. */
+static void write_peak(FILE *out, const struct report_peak *peak)
+{
+	char clock[16], held[32], bytes[32];
+	struct tm tm;
+	size_t shown = 0;
+
+	if (!peak)
+		return;
+	localtime_r(&peak->wall_time.tv_sec, &tm);
+	strftime(clock, sizeof(clock), "%H:%M:%S", &tm);
+	fprintf(out, "\n  peak: %s held in %" PRId64 " allocations at %s (report #%u, %.1f s after "
+		"attach); its top stacks then:\n",
+		human_bytes((double)peak->held_bytes, held, sizeof(held)), peak->held_allocs, clock,
+		peak->seq, peak->elapsed_s);
+	for (size_t i = 0; i < peak->stack_count && shown < 10; i++) {
+		const struct report_stack *stack = &peak->stacks[i];
+		const struct frame *site = site_frame(stack);
+
+		if (!stack->row->count)
+			continue;
+		fprintf(out, "    #%zu %s %s in %" PRId64 " allocations at ", ++shown,
+			kind_name(stack->row->sample->key.kind),
+			human_bytes((double)stack->row->bytes, bytes, sizeof(bytes)), stack->row->count);
+		if (site && site->symbol)
+			fprintf(out, "%s", site->symbol);
+		else
+			fputs("[unknown]", out);
+		if (site && site->file)
+			fprintf(out, " %s:%d", site->file, site->line);
+		fputc('\n', out);
+	}
+}
+
 void report_write_text(FILE *out, const struct report *r)
 {
 	char clock[16], held[32], allocated[32];
@@ -378,6 +421,7 @@ void report_write_text(FILE *out, const struct report *r)
 			     "estimates; the GC frees them)", "objects (about)");
 	write_allocated_only(out, r, LS_KIND_GROWTH, "New memory written since attach, per stack "
 			     "(growth mode: page faults, no probe on any call)", "pages");
+	write_peak(out, r->peak);
 	write_threads(out, r);
 	write_goroutines(out, r);
 	if (r->sample_rate > 1)
