@@ -69,8 +69,18 @@ run-demo: leaksnoop $(OUT)/progs/demo
 test: deps
 	$(MAKE) unit integration
 
+# The binary, its man page, the always-on systemd unit (growth mode, the live
+# endpoint on loopback) and Prometheus alerting rules for what it serves.
+UNITDIR ?= $(PREFIX)/lib/systemd/system
 install: leaksnoop
 	install -D -m 0755 leaksnoop $(DESTDIR)$(PREFIX)/sbin/leaksnoop
+	install -D -m 0644 scripts/ops/leaksnoop.8 $(DESTDIR)$(PREFIX)/share/man/man8/leaksnoop.8
+	install -d $(DESTDIR)$(UNITDIR)
+	sed 's|@SBINDIR@|$(PREFIX)/sbin|g' scripts/ops/leaksnoop@.service \
+		> $(DESTDIR)$(UNITDIR)/leaksnoop@.service
+	chmod 0644 $(DESTDIR)$(UNITDIR)/leaksnoop@.service
+	install -D -m 0644 scripts/ops/leaksnoop.rules.yml \
+		$(DESTDIR)$(PREFIX)/share/leaksnoop/leaksnoop.rules.yml
 
 clean:
 	rm -rf $(OUT) leaksnoop

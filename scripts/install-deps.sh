@@ -7,7 +7,7 @@ set -eu
 BUILD="make gcc g++ clang llvm binutils pkg-config bpftool libbpf-dev libelf-dev libdw-dev
 zlib1g-dev libcapstone-dev libcriterion-dev python3 util-linux
 libjemalloc-dev libgoogle-perftools-dev musl-tools golang-go prometheus curl chromium nodejs
-jq valgrind strace"
+jq valgrind strace mandoc man-db systemd"
 BENCH="bpftrace heaptrack"
 
 wanted=$BUILD

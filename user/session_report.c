@@ -363,7 +363,8 @@ int build_report(struct session *s, struct report_state *st, const struct report
 		keep_only_process(s, only, &snap);
 	if (s->go_heap && (err = report_add_go_heap(s, st, &snap)))
 		return err;
-	n = aggregate_rows(&snap, &filter, periodic ? st->history : NULL, st->prev_ns, st->rows);
+	n = periodic ? aggregate_rows(&snap, &filter, st->history, st->prev_ns, st->rows) :
+		       aggregate_rows_seen(&snap, &filter, st->history, st->prev_ns, st->rows);
 	if (checking)
 		mark_rows(s, st, &snap, &filter, n, checked);
 	if (o->sort_by_growth)

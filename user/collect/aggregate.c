@@ -171,20 +171,41 @@ static int compare_rows(const void *a, const void *b)
 	return (int)x->sample->key.kind - (int)y->sample->key.kind;
 }
 
-size_t aggregate_rows(const struct snapshot *snap, const struct age_filter *filter,
-		      struct growth_history *history, uint64_t prev_time_ns,
-		      struct stack_row *rows)
+/* The stack's entry in h when it has one (nothing is added). */
+static struct history_entry *history_find(struct growth_history *h, const struct stack_key *key)
+{
+	struct history_entry *entry = h && h->capacity ? history_slot(h, key) : NULL;
+
+	return entry && entry->used ? entry : NULL;
+}
+
+/* A row's trends as the last periodic report left them, that entry unchanged. */
+static void trend_as_seen(const struct history_entry *seen, struct stack_row *row)
+{
+	row->leak_score = median_recent(seen);
+	row->grew_intervals = seen->grew_intervals;
+	row->plateaued = seen->ever_grew && seen->flat_intervals >= PLATEAU_INTERVALS;
+}
+
+/*
+ * The rows of snap; with advance, history takes this report's growth (a
+ * periodic report), without, it is only read (a live request).
+ */
+static size_t fill_rows(const struct snapshot *snap, const struct age_filter *filter,
+			struct growth_history *history, uint64_t prev_time_ns,
+			struct stack_row *rows, bool advance)
 {
 	double interval_s = snap->time_ns > prev_time_ns ?
 		(double)(snap->time_ns - prev_time_ns) / 1e9 : 0.0;
-	bool remember = history && history_reserve(history, snap->count) == 0;
+	bool remember = advance && history && history_reserve(history, snap->count) == 0;
 
 	for (size_t i = 0; i < snap->count; i++) {
 		const struct stack_sample *s = &snap->stacks[i];
 		struct stack_row *row = &rows[i];
 		int64_t young_bytes, young_count;
 		struct history_entry *prev = remember ? history_slot(history, &s->key) : NULL;
-		int64_t prev_bytes = prev && prev->used ? prev->bytes : 0;
+		struct history_entry *seen = advance ? NULL : history_find(history, &s->key);
+		int64_t prev_bytes = prev && prev->used ? prev->bytes : seen ? seen->bytes : 0;
 
 		age_young_part(&s->stats, filter, snap->time_ns, &young_bytes, &young_count);
 		row->sample = s;
@@ -216,9 +237,29 @@ size_t aggregate_rows(const struct snapshot *snap, const struct age_filter *filt
 				update_trend(prev, row);
 			prev->bytes = row->bytes;
 		}
+		if (seen) {
+			if (snap->time_ns > history->start_ns)
+				row->growth_total_bytes_per_s = (double)row->bytes /
+					((double)(snap->time_ns - history->start_ns) / 1e9);
+			trend_as_seen(seen, row);
+		}
 	}
 	qsort(rows, snap->count, sizeof(*rows), compare_rows);
 	return snap->count;
+}
+
+size_t aggregate_rows(const struct snapshot *snap, const struct age_filter *filter,
+		      struct growth_history *history, uint64_t prev_time_ns,
+		      struct stack_row *rows)
+{
+	return fill_rows(snap, filter, history, prev_time_ns, rows, true);
+}
+
+size_t aggregate_rows_seen(const struct snapshot *snap, const struct age_filter *filter,
+			   struct growth_history *history, uint64_t prev_time_ns,
+			   struct stack_row *rows)
+{
+	return fill_rows(snap, filter, history, prev_time_ns, rows, false);
 }
 
 static int compare_growth(const void *a, const void *b)

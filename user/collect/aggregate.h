@@ -81,6 +81,15 @@ size_t aggregate_rows(const struct snapshot *snap, const struct age_filter *filt
 		      struct growth_history *history, uint64_t prev_time_ns,
 		      struct stack_row *rows);
 
+/*
+ * The same rows between two periodic reports (a live request): growth since
+ * the last one, and the trends (leak score, intervals grown, plateau) as it
+ * left them; history is read, not changed.
+ */
+size_t aggregate_rows_seen(const struct snapshot *snap, const struct age_filter *filter,
+			   struct growth_history *history, uint64_t prev_time_ns,
+			   struct stack_row *rows);
+
 /* Allocated bytes and blocks since attach, and frees, over every stack of snap. */
 void aggregate_allocated(const struct snapshot *snap, uint64_t *bytes, uint64_t *allocs,
 			 uint64_t *frees);

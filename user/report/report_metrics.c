@@ -147,6 +147,13 @@ void report_write_metrics(FILE *out, const struct report *r)
 		stack_labels(out, &r->stacks[i]);
 		fprintf(out, " %" PRId64 "\n", r->stacks[i].row->bytes);
 	}
+	metric_head(out, "leaksnoop_stack_allocated_bytes_total", "counter",
+		    "Bytes one stack allocated since attach (growth mode: new memory it wrote).");
+	for (size_t i = 0; i < r->stack_count; i++) {
+		fputs("leaksnoop_stack_allocated_bytes_total", out);
+		stack_labels(out, &r->stacks[i]);
+		fprintf(out, " %" PRIu64 "\n", (uint64_t)r->stacks[i].row->sample->stats.alloc_bytes);
+	}
 	if (r->leak_check)
 		write_verdict_metrics(out, r);
 	metric_head(out, "leaksnoop_stack_leak_score_bytes_per_second", "gauge",

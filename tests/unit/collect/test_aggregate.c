@@ -181,3 +181,35 @@ Test(aggregate, leak_score_ranks_steady_growth_above_big_flat_and_plateaued)
 	cr_assert_eq(rows[2].grew_intervals, 0);
 	growth_history_free(h);
 }
+
+/* A live request between reports sees the trends the last report left, and changes none. */
+Test(aggregate, a_live_read_sees_the_trends_and_leaves_them)
+{
+	struct age_filter filter = { 0 };
+	struct growth_history *h = growth_history_new();
+	struct stack_sample s;
+	struct snapshot snap = { .stacks = &s, .count = 1 };
+	struct stack_row row, peeked;
+
+	/* Reports each second: 1000 bytes more each time. */
+	for (int report = 1; report <= 4; report++) {
+		s = sample(7, 1000 * report, report);
+		snap.time_ns = (uint64_t)report * 1000 * MS;
+		aggregate_rows(&snap, &filter, h, (uint64_t)(report - 1) * 1000 * MS, &row);
+	}
+	cr_assert_float_eq(row.leak_score, 1000.0, 1e-6);
+	/* Half a second later, a live read. */
+	s = sample(7, 4500, 5);
+	snap.time_ns = 4500 * MS;
+	aggregate_rows_seen(&snap, &filter, h, 4000 * MS, &peeked);
+	cr_assert_float_eq(peeked.leak_score, 1000.0, 1e-6);
+	cr_assert_eq(peeked.grew_intervals, row.grew_intervals);
+	cr_assert_float_eq(peeked.growth_bytes_per_s, 1000.0, 1e-6); /* 500 B since the last report */
+	/* The next report's growth is from the last report's 4000 bytes, not the live read's. */
+	s = sample(7, 6000, 6);
+	snap.time_ns = 5000 * MS;
+	aggregate_rows(&snap, &filter, h, 4000 * MS, &row);
+	cr_assert_float_eq(row.growth_bytes_per_s, 2000.0, 1e-6);
+	cr_assert_eq(row.grew_intervals, 5);
+	growth_history_free(h);
+}
