@@ -259,21 +259,34 @@ def measure_growth(kinds, rounds, args):
     longer.pairs_untraced *= 5
     longer.mixed_untraced *= 5
     tracer = [LEAKSNOOP, "-p", "{pid}", "--growth", "-f", "json", "-w", "/dev/null", "60"]
+    # --escalate while the workload does not grow (it frees what it allocates): the
+    # same probes, one comparison per report; both report every second so it is asked.
+    every_second = tracer[:-1] + ["1"]
+    escalating = every_second[:4] + ["--escalate"] + every_second[4:]
     results = {}
     for kind in kinds:
         argv = workload_argv(kind, False, longer)
-        untraced, growth = [], []
+        untraced, growth, reporting, escalate = [], [], [], []
         for _ in range(rounds):
             untraced.append(run_untraced(argv)[0])
-            with tempfile.TemporaryDirectory() as workdir:
-                growth.append(run_attached(argv, tracer, "Tracing", 0.2, workdir)[0])
+            for times, command in ((growth, tracer), (reporting, every_second),
+                                   (escalate, escalating)):
+                with tempfile.TemporaryDirectory() as workdir:
+                    times.append(run_attached(argv, command, "Tracing", 0.2, workdir)[0])
         per_round = [100.0 * (g - u) / u for u, g in zip(untraced, growth)]
+        escalate_ratio = [e / g for g, e in zip(reporting, escalate)]
         results[kind] = {"untraced_ns": untraced, "growth_ns": growth,
-                         "paired_percent": statistics.median(per_round)}
+                         "growth_every_second_ns": reporting, "escalate_ns": escalate,
+                         "paired_percent": statistics.median(per_round),
+                         "escalate_over_growth": statistics.median(escalate_ratio)}
         print("  %-6s untraced %7.2f ns, --growth %7.2f ns: %+.1f%% (median of %d paired "
               "rounds; %+.1f%% .. %+.1f%%)" %
               (kind, statistics.median(untraced), statistics.median(growth),
                statistics.median(per_round), rounds, min(per_round), max(per_round)), flush=True)
+        print("  %-6s --growth --escalate, nothing grows, reports every second %7.2f ns: "
+              "%.3fx --growth (paired median; %.3fx .. %.3fx)" %
+              (kind, statistics.median(escalate), statistics.median(escalate_ratio),
+               min(escalate_ratio), max(escalate_ratio)), flush=True)
     return results
 
 
@@ -774,6 +787,9 @@ def check_targets(results, args):
         target("%s: --growth under 1%% of the untraced time" % kind,
                "%+.1f%% (median of paired rounds)" % growth["paired_percent"],
                growth["paired_percent"] < 1.0)
+        target("%s: --escalate costs nothing while nothing grows" % kind,
+               "%.3fx --growth (paired median)" % growth["escalate_over_growth"],
+               growth["escalate_over_growth"] < 1.02)
     for name, row in results.get("lifecycle", {}).items():
         limit = 1.0 if name == "system-wide" else 0.5
         target("%s: start and stop each under %.1f s" % (name, limit),
