@@ -125,16 +125,25 @@ struct mapping_event {
 /*
  * A process the kernel's OOM killer chose (tracepoint oom/mark_victim, for a
  * global and a memory cgroup's kill alike; ring buffer `oom_victims`).  It has
- * been sent SIGKILL already: its blocks are still in the maps, its memory as
- * the kernel counted it is here (user/attach/oom_watch.c).
+ * been sent SIGKILL already: its blocks are still in the maps; its size and
+ * memory cgroup are read here, before it leaves the cgroup on its way out
+ * (user/attach/oom_watch.c).  Sizes in pages, as the kernel counts them.
  */
 struct oom_victim_event {
 	__u64 time_ns;       /* CLOCK_MONOTONIC when it was chosen */
-	__u64 total_vm_kb;
-	__u64 anon_rss_kb;
-	__u64 file_rss_kb;
-	__u64 shmem_rss_kb;
-	__u32 pid;           /* the victim task (a thread id when the leader had gone) */
+	__u64 total_vm_pages;
+	__u64 anon_pages;
+	__u64 file_pages;
+	__u64 shmem_pages;
+	__u64 memcg_id;      /* its memory cgroup's directory inode in the hierarchy that has it */
+	/*
+	 * The nearest limit up from its memory cgroup that usage had reached
+	 * (within a tenth) when it was chosen: a cgroup's own kill.  0: none
+	 * was, the machine ran out.
+	 */
+	__u64 limit_pages;
+	__u64 usage_pages;   /* that cgroup's usage then (its own cgroup's when none) */
+	__u32 tgid;
 	__u32 chooser_tgid;  /* the process whose allocation ran out of memory */
 	char comm[16];
 };

@@ -52,6 +52,9 @@ static const char usage_text[] =
 "                         --escalate-bytes each (default 1M), trace it exactly for\n"
 "                         --escalate-for SECONDS (default 60), report its exact\n"
 "                         stacks (\"escalated\"), then go back to growth mode\n"
+"      --near-limit PERCENT  an extra report when the target's memory cgroup\n"
+"                         nears its limit: v1, usage at PERCENT of it (default\n"
+"                         90); v2, memory.high or memory.max events; 0: none\n"
 "      --comm NAME        system-wide: only processes named NAME (as in ps -o comm)\n"
 "      --cgroup PATH      system-wide: only processes in cgroup v2 directory PATH\n"
 "                         or below it\n"
@@ -122,6 +125,7 @@ enum long_only {
 	OPT_ESCALATE_AFTER,
 	OPT_ESCALATE_BYTES,
 	OPT_ESCALATE_FOR,
+	OPT_NEAR_LIMIT,
 };
 
 static const struct option long_options[] = {
@@ -155,6 +159,7 @@ static const struct option long_options[] = {
 	{ "escalate-after", required_argument, NULL, OPT_ESCALATE_AFTER },
 	{ "escalate-bytes", required_argument, NULL, OPT_ESCALATE_BYTES },
 	{ "escalate-for", required_argument, NULL, OPT_ESCALATE_FOR },
+	{ "near-limit", required_argument, NULL, OPT_NEAR_LIMIT },
 	{ "kernel", no_argument, NULL, OPT_KERNEL },
 	{ "comm", required_argument, NULL, OPT_COMM },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
@@ -242,6 +247,7 @@ static void set_defaults(struct options *opts)
 	opts->escalate_after = 3;
 	opts->escalate_bytes = 1 << 20;
 	opts->escalate_for_s = 60;
+	opts->near_limit_percent = 90;
 }
 
 /* Bytes, with an optional binary suffix K, M or G. */
@@ -352,6 +358,16 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 		if (parse_bytes(arg, &opts->escalate_bytes) || !opts->escalate_bytes)
 			return usage_error("invalid --escalate-bytes '%s': expected bytes, e.g. 1M", arg);
 		return 0;
+	case OPT_NEAR_LIMIT: {
+		char *end;
+		unsigned long percent = strtoul(arg, &end, 10);
+
+		if (!*arg || *end || percent > 100)
+			return usage_error("invalid --near-limit '%s': expected a percentage, 0 to 100",
+					   arg);
+		opts->near_limit_percent = (unsigned)percent;
+		return 0;
+	}
 	case OPT_ESCALATE_FOR:
 		if (parse_positive(arg, &opts->escalate_for_s))
 			return usage_error("invalid --escalate-for '%s': expected a positive number of "

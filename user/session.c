@@ -149,7 +149,8 @@ int session_run(struct session *s)
 	struct report_state st = { 0 };
 	unsigned long long interval_ns = (unsigned long long)o->interval_s * 1000000000ULL;
 	unsigned long long next_ns;
-	struct pollfd fds[5];
+	struct pollfd fds[6];
+	struct pressure_watch *pressure;
 	struct live_context live = { s, &st };
 	struct escalation *escalation;
 	sigset_t set;
@@ -160,6 +161,7 @@ int session_run(struct session *s)
 	sigaddset(&set, SIGTERM);
 	sigaddset(&set, SIGCHLD);
 	escalation = escalation_new(s);
+	pressure = pressure_watch_new(s);
 	sfd = signalfd(-1, &set, SFD_CLOEXEC);
 	/* With several -p, the end is when the last one exits: polled, not one pidfd. */
 	pidfd = s->more_targets ? -1 : open_pidfd(s->pid);
@@ -174,6 +176,8 @@ int session_run(struct session *s)
 	fds[3] = (struct pollfd){ .fd = s->late ? late_allocators_fd(s->late) : -1,
 				  .events = POLLIN };
 	fds[4] = (struct pollfd){ .fd = oom_watch_fd(s->oom), .events = POLLIN };
+	fds[5] = (struct pollfd){ .fd = -1 };
+	fds[5].fd = pressure_watch_fd(pressure, &fds[5].events);
 	for (;;) {
 		unsigned long long now = monotonic_ns();
 		int timeout_ms = now >= next_ns ? 0 : (int)((next_ns - now + 999999) / 1000000);
@@ -188,7 +192,7 @@ int session_run(struct session *s)
 			timeout_ms = FOLLOW_POLL_MS;
 		if (s->children_held && timeout_ms > HELD_POLL_MS)
 			timeout_ms = HELD_POLL_MS;
-		ready = poll(fds, 5, timeout_ms); /* negative fds are skipped */
+		ready = poll(fds, 6, timeout_ms); /* negative fds are skipped */
 		if (s->procs)
 			proc_follower_poll(s->procs);
 		if (s->late)
@@ -202,6 +206,9 @@ int session_run(struct session *s)
 		}
 		/* Before the exit is seen: the kill's report is the one that says why. */
 		if (s->oom && s->collector && (report_oom_kills(s, &st, &err) || err))
+			break;
+		if (ready > 0 && fds[5].revents && s->collector &&
+		    (err = pressure_watch_handle(pressure, s, &st)))
 			break;
 		if (ready > 0 && (fds[0].revents & POLLIN)) {
 			struct signalfd_siginfo info;
@@ -235,6 +242,8 @@ int session_run(struct session *s)
 		if (err || final)
 			break;
 		next_ns += interval_ns;
+		pressure_watch_rearm(pressure, s);
+		fds[5].fd = pressure_watch_fd(pressure, &fds[5].events);
 	}
 out:
 	if (pidfd >= 0)
@@ -242,6 +251,7 @@ out:
 	if (sfd >= 0)
 		close(sfd);
 	escalation_free(escalation, s);
+	pressure_watch_free(pressure);
 	report_state_free(&st);
 	return err;
 }

@@ -387,6 +387,7 @@ int build_report(struct session *s, struct report_state *st, const struct report
 	snprintf(r.comm, sizeof(r.comm), "%s", only ? oom->comm : st->comm);
 	r.oom = oom;
 	r.oom_kills = st->oom_kills;
+	r.pressure = req->pressure;
 	r.allocator = s->allocator;
 	r.exe = s->exe[0] ? s->exe : NULL;
 	r.older_ms = older_ms;

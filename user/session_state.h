@@ -16,6 +16,7 @@ struct report;
 struct live_response;
 struct oom_kill;
 struct report_peak;
+struct report_pressure;
 
 /* Thread groups printed per report (the rest are in the totals). */
 #define MAX_THREAD_GROUPS 64
@@ -67,6 +68,7 @@ struct report_request {
 	bool all_stacks; /* every stack, not the top N (a profile) */
 	/* The OOM killer chose this process: what it held then, and only its stacks. */
 	const struct oom_kill *oom;
+	const struct report_pressure *pressure; /* its cgroup nears its limit: why now */
 };
 
 /*
@@ -100,6 +102,22 @@ int write_report(struct session *s, struct report_state *st, bool final, bool ex
  */
 int write_oom_report(struct session *s, struct report_state *st, const struct oom_kill *kill,
 		     bool final);
+
+/* A periodic report now, because the target's memory cgroup nears its limit.  0 or -errno. */
+int write_pressure_report(struct session *s, struct report_state *st,
+			  const struct report_pressure *pressure);
+
+/* session_pressure.c: --near-limit, the target's memory cgroup watched. */
+struct pressure_watch;
+/* NULL unless one -p or -c target and --near-limit is not 0. */
+struct pressure_watch *pressure_watch_new(const struct session *s);
+void pressure_watch_free(struct pressure_watch *w);
+/* For poll(): the descriptor (or -1) and its events. */
+int pressure_watch_fd(const struct pressure_watch *w, short *events);
+/* The target's cgroup looked up again (a command may move itself into one): at each report. */
+void pressure_watch_rearm(struct pressure_watch *w, const struct session *s);
+/* poll() said ready: the extra report when it is news, at most one an interval.  0 or -errno. */
+int pressure_watch_handle(struct pressure_watch *w, struct session *s, struct report_state *st);
 
 /* What the live endpoint's handler is given. */
 struct live_context {

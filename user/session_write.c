@@ -228,3 +228,11 @@ int write_oom_report(struct session *s, struct report_state *st, const struct oo
 		fsync(fileno(s->out));
 	return err;
 }
+
+int write_pressure_report(struct session *s, struct report_state *st,
+			  const struct report_pressure *pressure)
+{
+	struct report_request req = { .periodic = true, .pressure = pressure };
+
+	return write_requested(s, st, &req);
+}

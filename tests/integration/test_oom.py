@@ -100,6 +100,8 @@ class OomKill(LeaksnoopTest):
         self.assertEqual(oom["cgroup_limit_bytes"], LIMIT)
         self.assertEqual(oom["cgroup_limit_set_by"], self.cgroup.path)
         self.assertTrue(oom["cgroup_limit_reached"])
+        # Its usage when the kernel chose, not after the reaper freed the victim's memory.
+        self.assertGreaterEqual(oom["cgroup_usage_bytes"], LIMIT * 9 // 10)
         # The kernel's count when it chose: most of the limit, anonymous.
         self.assertGreater(oom["rss_anon_bytes"], LIMIT // 2)
         self.assertEqual(report["memory"]["rss_anon_bytes"], oom["rss_anon_bytes"])
@@ -154,6 +156,49 @@ class OomKill(LeaksnoopTest):
         self.assertRegex(final, r"#1 heap held: [0-9.]+ MiB \(%d bytes\) in %d allocations"
                          % (held * LEAK_BYTES, held))
         self.assertIn("leak_site", final.split("#2 heap")[0])
+
+    def trace_p(self, *args):
+        """leaksnoop -p on oom_leak in the cgroup, released once tracing: (reports, stderr, output)."""
+        line = self.cgroup.enter_and_exec(prog("oom_leak"), "--wait")
+        target = subprocess.Popen(line, stdout=subprocess.PIPE, text=True)
+        pid = int(target.stdout.readline().split()[1])
+        run = Run(["-p", str(pid), "-o", "0", "-T", "20", "-v"] + list(args) + ["1"])
+        try:
+            run.wait_tracing()
+            os.kill(pid, 10)  # SIGUSR1: start leaking
+            output = target.stdout.read()
+            target.wait()
+            self.assertEqual(run.wait(30), 0, run.stderr())
+            return run.reports(), run.stderr(), output
+        finally:
+            run.close()
+            target.stdout.close()
+
+    def test_a_report_when_the_cgroup_nears_its_limit_before_the_kill(self):
+        reports, stderr, output = self.trace_p()
+        near = [r for r in reports if r.get("memory_pressure")]
+        self.assertEqual(len(near), 1, stderr)
+        pressure, final = near[0]["memory_pressure"], reports[-1]
+        self.assertIn("in memory cgroup %s" % self.cgroup.path, stderr)
+        self.assertEqual(pressure["cgroup"], self.cgroup.path)
+        self.assertEqual(pressure["cgroup_limit_bytes"], LIMIT)
+        if self.cgroup.version == 1:
+            self.assertEqual(pressure["reason"], "usage reached 90% of the limit")
+            self.assertGreaterEqual(pressure["cgroup_usage_bytes"], LIMIT * 9 // 10)
+        else:
+            self.assertRegex(pressure["reason"], r"memory\.max reached")
+        self.assertFalse(near[0]["final"])
+        self.assertTrue(final["oom_killed"])
+        # Written before the kill: fewer blocks than the final report, most of the limit's.
+        before = site(near[0], "leak_site")[1]
+        self.assertGreater(before, 32)
+        self.assertLess(before, site(final, "leak_site")[1])
+        self.assertEqual(site(final, "leak_site")[1], last_held(output))
+
+    def test_no_report_near_the_limit_when_turned_off(self):
+        reports, stderr, _ = self.trace_p("--near-limit", "0")
+        self.assertFalse([r for r in reports if r.get("memory_pressure")])
+        self.assertTrue(reports[-1]["oom_killed"])
 
     def test_system_wide_each_killed_process_gets_its_own_report(self):
         run = Run(["-T", "400", "30"])

@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "leaksnoop.h"
 #include "oom.skel.h"
@@ -15,25 +16,8 @@ struct oom_watch {
 	struct ring_buffer *ring;
 	oom_kill_fn told;
 	void *arg;
+	uint64_t page_bytes;
 };
-
-/* The process of a victim task: a thread id when the leader had gone. */
-static pid_t tgid_of_task(pid_t pid)
-{
-	char file[64], line[256];
-	pid_t tgid = pid;
-	FILE *f;
-
-	snprintf(file, sizeof(file), "/proc/%d/status", (int)pid);
-	f = fopen(file, "re");
-	if (!f)
-		return pid; /* reaped already: the leader's pid is the usual victim */
-	while (fgets(line, sizeof(line), f))
-		if (sscanf(line, "Tgid: %d", &tgid) == 1)
-			break;
-	fclose(f);
-	return tgid;
-}
 
 static int on_victim(void *ctx, void *data, size_t size)
 {
@@ -43,22 +27,24 @@ static int on_victim(void *ctx, void *data, size_t size)
 
 	if (size < sizeof(*event))
 		return 0;
-	kill.tgid = tgid_of_task((pid_t)event->pid);
+	kill.tgid = (pid_t)event->tgid;
 	kill.chooser = (pid_t)event->chooser_tgid;
 	kill.time_ns = event->time_ns;
 	memcpy(kill.comm, event->comm, sizeof(kill.comm) - 1);
-	kill.total_vm_bytes = event->total_vm_kb * 1024;
-	kill.rss_anon_bytes = event->anon_rss_kb * 1024;
-	kill.rss_file_bytes = event->file_rss_kb * 1024;
-	kill.rss_shmem_bytes = event->shmem_rss_kb * 1024;
+	kill.total_vm_bytes = event->total_vm_pages * w->page_bytes;
+	kill.rss_anon_bytes = event->anon_pages * w->page_bytes;
+	kill.rss_file_bytes = event->file_pages * w->page_bytes;
+	kill.rss_shmem_bytes = event->shmem_pages * w->page_bytes;
 	/*
-	 * Read while the victim is dying, before it is reaped: a cgroup at its
-	 * limit chose it (memory.max), else the machine ran out.
+	 * Its cgroup as the kernel had it when it chose (the dying process
+	 * leaves it soon).
 	 */
-	kill.memcg_read = !memcg_read(kill.tgid, &kill.memcg);
-	kill.limit_reached = kill.memcg_read && kill.memcg.limit_bytes &&
-			     kill.memcg.usage_bytes >= kill.memcg.limit_bytes -
-						       kill.memcg.limit_bytes / 10;
+	kill.memcg_read = (event->memcg_id && !memcg_read_id(event->memcg_id, &kill.memcg)) ||
+			  !memcg_read(kill.tgid, &kill.memcg);
+	/* The usage when it was chosen: by now the OOM reaper is freeing its memory. */
+	kill.limit_reached = event->limit_pages != 0;
+	if (kill.memcg_read)
+		kill.memcg.usage_bytes = event->usage_pages * w->page_bytes;
 	w->told(w->arg, &kill);
 	return 0;
 }
@@ -70,6 +56,7 @@ struct oom_watch *oom_watch_new(void)
 
 	if (!w)
 		return NULL;
+	w->page_bytes = (uint64_t)sysconf(_SC_PAGESIZE);
 	w->skel = oom_bpf__open_and_load();
 	if (!w->skel)
 		goto fail;

@@ -25,8 +25,8 @@ struct oom_kill {
 	uint64_t total_vm_bytes;
 	uint64_t rss_anon_bytes, rss_file_bytes, rss_shmem_bytes;
 	bool memcg_read;          /* memcg is its memory cgroup, read when told */
-	bool limit_reached;       /* its cgroup's usage was within a tenth of the limit */
-	struct memcg memcg;
+	bool limit_reached;       /* a cgroup's usage, its or an ancestor's, was within a tenth of its limit */
+	struct memcg memcg;       /* usage_bytes: when it was chosen */
 };
 
 typedef void (*oom_kill_fn)(void *arg, const struct oom_kill *kill);

@@ -96,6 +96,12 @@ struct report_peak {
 	char *strings;
 };
 
+/* A report written because the target's memory cgroup neared its limit. */
+struct report_pressure {
+	const struct memcg *memcg;
+	char why[128];
+};
+
 /* One periodic report, independent of the output format. */
 struct report {
 	unsigned seq;
@@ -129,6 +135,7 @@ struct report {
 	struct report_memory memory; /* the target's (-p, -c), not a Go program's */
 	const struct oom_kill *oom;  /* the OOM killer chose this process (attach/oom_watch.h), or NULL */
 	uint64_t oom_kills;          /* traced processes it chose since attach */
+	const struct report_pressure *pressure; /* written because its cgroup neared its limit, or NULL */
 	const struct report_peak *peak; /* the final report's: the most held since attach, or NULL */
 	const struct late_allocator *late_allocators; /* probed after attach (attach/late_allocators.h) */
 	size_t late_allocator_count;

@@ -251,6 +251,21 @@ static void write_oom(struct json_writer *w, const struct oom_kill *kill)
 	json_object_end(w);
 }
 
+/* Why this report was written now: the target's memory cgroup nears its limit. */
+static void write_pressure(struct json_writer *w, const struct report_pressure *p)
+{
+	json_object_begin(w, "memory_pressure");
+	json_string(w, "reason", p->why);
+	json_string(w, "cgroup", p->memcg->path);
+	json_uint(w, "cgroup_version", (uint64_t)p->memcg->version);
+	json_uint(w, "cgroup_usage_bytes", p->memcg->usage_bytes);
+	if (p->memcg->limit_bytes) {
+		json_uint(w, "cgroup_limit_bytes", p->memcg->limit_bytes);
+		json_string(w, "cgroup_limit_set_by", p->memcg->limit_path);
+	}
+	json_object_end(w);
+}
+
 /* The most held since attach, and the top stacks as they were then. */
 static void write_peak(struct json_writer *w, const struct report_peak *peak)
 {
@@ -353,6 +368,8 @@ void report_write_json(FILE *out, const struct report *r)
 		write_oom(&w, r->oom);
 	if (r->peak)
 		write_peak(&w, r->peak);
+	if (r->pressure)
+		write_pressure(&w, r->pressure);
 	json_object_begin(&w, "dropped");
 	json_uint(&w, "events", r->dropped_events);
 	json_uint(&w, "stacks", r->dropped_stacks);

@@ -23,7 +23,7 @@ void report_peak_free(struct report_peak *p)
 /* Bytes the strings of one stack take, each with its NUL. */
 static size_t stack_strings_size(const struct report_stack *s)
 {
-	const char *const named[] = { s->comm, s->cgroup, s->container_id };
+	const char *const named[] = { s->comm, s->cgroup, s->container_id, s->no_fp_module };
 	size_t size = 0;
 
 	for (size_t i = 0; i < sizeof(named) / sizeof(*named); i++)
@@ -70,6 +70,7 @@ static void copy_stack(struct report_peak *p, size_t i, const struct report_stac
 	to->comm = keep_string(from->comm, strings);
 	to->cgroup = keep_string(from->cgroup, strings);
 	to->container_id = keep_string(from->container_id, strings);
+	to->no_fp_module = keep_string(from->no_fp_module, strings);
 	for (size_t f = 0; f < to->depth; f++) {
 		to->frames[f].symbol = keep_string(from->frames[f].symbol, strings);
 		to->frames[f].module = keep_string(from->frames[f].module, strings);

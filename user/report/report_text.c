@@ -403,6 +403,9 @@ void report_write_text(FILE *out, const struct report *r)
 		(unsigned long long)r->allocs, (unsigned long long)r->frees,
 		(unsigned long long)r->dropped_events, (unsigned long long)r->dropped_stacks);
 	write_oom(out, r->oom);
+	if (r->pressure)
+		fprintf(out, "  memory pressure: memory cgroup %s: %s; this report was written then\n",
+			r->pressure->memcg->path, r->pressure->why);
 	write_leak_check(out, r);
 	write_memory(out, &r->memory);
 	write_go_heap(out, r);

@@ -81,11 +81,11 @@ static int match_inode(const char *path, const struct stat *st, int type, struct
 	return 1;
 }
 
-int cgroup_path_of_id(uint64_t id, char *path, size_t size)
+int cgroup_path_of_id_in(const char *controller, uint64_t id, char *path, size_t size)
 {
 	char root[4096];
 	size_t root_len;
-	int err = cgroup_mount(NULL, root, sizeof(root));
+	int err = cgroup_mount(controller, root, sizeof(root));
 
 	if (err)
 		return err;
@@ -96,6 +96,11 @@ int cgroup_path_of_id(uint64_t id, char *path, size_t size)
 	root_len = strlen(root);
 	snprintf(path, size, "%s", search.found[root_len] ? search.found + root_len : "/");
 	return 0;
+}
+
+int cgroup_path_of_id(uint64_t id, char *path, size_t size)
+{
+	return cgroup_path_of_id_in(NULL, id, path, size);
 }
 
 static bool is_hex_id(const char *s, size_t len)

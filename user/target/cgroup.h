@@ -28,6 +28,9 @@ int cgroup_mount(const char *controller, char *dir, size_t size);
  */
 int cgroup_path_of_id(uint64_t id, char *path, size_t size);
 
+/* The same in the hierarchy cgroup_mount(controller) names (v1's "memory", say). */
+int cgroup_path_of_id_in(const char *controller, uint64_t id, char *path, size_t size);
+
 /*
  * The container a cgroup path names, innermost first: a 64-hex-digit id as
  * docker, containerd, cri-o and podman name their scopes or directories

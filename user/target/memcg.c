@@ -3,9 +3,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "cgroup.h"
@@ -101,6 +103,7 @@ static void find_limit(struct memcg *m, size_t root_len)
 	snprintf(dir, sizeof(dir), "%s", m->dir);
 	m->limit_bytes = 0;
 	m->limit_path[0] = '\0';
+	m->limit_dir[0] = '\0';
 	for (;;) {
 		uint64_t limit;
 		char *slash;
@@ -108,6 +111,7 @@ static void find_limit(struct memcg *m, size_t root_len)
 		if (!read_small(dir, file, text, sizeof(text)) && !memcg_parse_limit(text, &limit) &&
 		    limit && (!m->limit_bytes || limit < m->limit_bytes)) {
 			m->limit_bytes = limit;
+			snprintf(m->limit_dir, sizeof(m->limit_dir), "%s", dir);
 			snprintf(m->limit_path, sizeof(m->limit_path), "%s",
 				 dir[root_len] ? dir + root_len : "/");
 		}
@@ -139,13 +143,39 @@ int memcg_refresh(struct memcg *m)
 		text[0] = '\0';
 	m->oom_kills = memcg_parse_key(text, "oom_kill");
 	m->high_events = m->version == 2 ? memcg_parse_key(text, "high") : 0;
+	m->max_events = m->version == 2 ? memcg_parse_key(text, "max") : 0;
 	return 0;
+}
+
+/* m->path's cgroup in the hierarchy of its version: directory, limit, counters. */
+static int read_path(struct memcg *m)
+{
+	char root[1024];
+	int err = cgroup_mount(m->version == 1 ? "memory" : NULL, root, sizeof(root));
+
+	if (err)
+		return err;
+	m->watched_usage_fd = -1;
+	snprintf(m->dir, sizeof(m->dir), "%s%s", root, strcmp(m->path, "/") ? m->path : "");
+	find_limit(m, strlen(root));
+	return memcg_refresh(m);
+}
+
+int memcg_read_id(uint64_t id, struct memcg *m)
+{
+	char root[1024];
+	int err;
+
+	/* Where the memory controller is: v1's hierarchy when one is mounted (hybrid). */
+	m->version = cgroup_mount("memory", root, sizeof(root)) ? 2 : 1;
+	err = cgroup_path_of_id_in(m->version == 1 ? "memory" : NULL, id, m->path, sizeof(m->path));
+	return err ? err : read_path(m);
 }
 
 int memcg_read(pid_t pid, struct memcg *m)
 {
-	char file[64], text[8192], root[1024];
-	int fd, version, err;
+	char file[64], text[8192];
+	int fd, version;
 	ssize_t n;
 
 	snprintf(file, sizeof(file), "/proc/%d/cgroup", (int)pid);
@@ -160,11 +190,93 @@ int memcg_read(pid_t pid, struct memcg *m)
 	version = memcg_path_in(text, m->path, sizeof(m->path));
 	if (version < 0)
 		return version;
-	err = cgroup_mount(version == 1 ? "memory" : NULL, root, sizeof(root));
-	if (err)
-		return err;
 	m->version = version;
-	snprintf(m->dir, sizeof(m->dir), "%s%s", root, strcmp(m->path, "/") ? m->path : "");
-	find_limit(m, strlen(root));
-	return memcg_refresh(m);
+	return read_path(m);
+}
+
+/* v1: the kernel's usage threshold notification on the limiting cgroup. */
+static int watch_v1(struct memcg *m, unsigned percent)
+{
+	char file[4096];
+	int event_fd, usage_fd, control_fd, err = 0;
+
+	if (!m->limit_bytes)
+		return -ENOENT;
+	m->threshold_bytes = m->limit_bytes / 100 * percent;
+	m->threshold_percent = percent;
+	event_fd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	snprintf(file, sizeof(file), "%s/memory.usage_in_bytes", m->limit_dir);
+	usage_fd = open(file, O_RDONLY | O_CLOEXEC);
+	snprintf(file, sizeof(file), "%s/cgroup.event_control", m->limit_dir);
+	control_fd = open(file, O_WRONLY | O_CLOEXEC);
+	if (event_fd < 0 || usage_fd < 0 || control_fd < 0)
+		err = -errno;
+	else if (dprintf(control_fd, "%d %d %llu", event_fd, usage_fd,
+			 (unsigned long long)m->threshold_bytes) < 0)
+		err = -errno;
+	if (control_fd >= 0)
+		close(control_fd);
+	if (err) {
+		if (event_fd >= 0)
+			close(event_fd);
+		if (usage_fd >= 0)
+			close(usage_fd);
+		return err;
+	}
+	m->watched_usage_fd = usage_fd;
+	return event_fd;
+}
+
+int memcg_watch(struct memcg *m, unsigned percent, short *events)
+{
+	char file[4096];
+	int fd;
+
+	if (m->version == 1) {
+		*events = POLLIN;
+		return watch_v1(m, percent);
+	}
+	snprintf(file, sizeof(file), "%s/memory.events", m->dir);
+	fd = open(file, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	*events = POLLPRI;
+	return fd;
+}
+
+void memcg_unwatch(struct memcg *m, int fd)
+{
+	if (fd >= 0)
+		close(fd);
+	if (m->watched_usage_fd >= 0)
+		close(m->watched_usage_fd);
+	m->watched_usage_fd = -1;
+}
+
+bool memcg_watch_fired(struct memcg *m, int fd, char *why, size_t size)
+{
+	uint64_t high = m->high_events, max = m->max_events, crossings;
+	char text[4096], usage[64];
+	ssize_t n;
+
+	if (m->version == 1) {
+		if (read(fd, &crossings, sizeof(crossings)) != sizeof(crossings))
+			return false;
+		/* The limiting cgroup's usage: the threshold is on it. */
+		if (read_small(m->limit_dir, "memory.usage_in_bytes", usage, sizeof(usage)))
+			return false;
+		m->usage_bytes = strtoull(usage, NULL, 10);
+		snprintf(why, size, "usage reached %u%% of the limit", m->threshold_percent);
+		return m->usage_bytes >= m->threshold_bytes;
+	}
+	n = pread(fd, text, sizeof(text) - 1, 0); /* read again, the change is seen */
+	if (n <= 0 || memcg_refresh(m))
+		return false;
+	if (m->max_events > max)
+		snprintf(why, size, "memory.max reached (%llu more times)",
+			 (unsigned long long)(m->max_events - max));
+	else if (m->high_events > high)
+		snprintf(why, size, "memory.high exceeded (%llu more times)",
+			 (unsigned long long)(m->high_events - high));
+	return m->max_events > max || m->high_events > high;
 }

@@ -21,6 +21,12 @@ struct memcg {
 	uint64_t usage_bytes;     /* memory.current (v2) or memory.usage_in_bytes (v1) */
 	uint64_t oom_kills;       /* memory.events (v2) or memory.oom_control (v1) "oom_kill" */
 	uint64_t high_events;     /* v2 memory.events "high": reclaim forced above memory.high */
+	uint64_t max_events;      /* v2 memory.events "max": usage met memory.max */
+	char limit_dir[2048];     /* the directory of the cgroup that sets the limit */
+	/* memcg_watch's: the usage file the v1 threshold is registered on, or -1. */
+	int watched_usage_fd;
+	uint64_t threshold_bytes; /* v1: the usage that fires it */
+	unsigned threshold_percent; /* of the limit */
 };
 
 /*
@@ -39,7 +45,32 @@ uint64_t memcg_parse_key(const char *text, const char *key);
 /* pid's memory cgroup now.  0 or a negative errno (no memory controller, pid gone). */
 int memcg_read(pid_t pid, struct memcg *m);
 
+/*
+ * The memory cgroup whose directory has inode id in the hierarchy that has the
+ * memory controller (what BPF reads from a task): for a process on its way
+ * out, whose /proc/PID/cgroup no longer names it.  0 or a negative errno.
+ */
+int memcg_read_id(uint64_t id, struct memcg *m);
+
 /* The same cgroup's counters read again (usage, kills, high events).  0 or a negative errno. */
 int memcg_refresh(struct memcg *m);
+
+/*
+ * Be told when the cgroup nears the limit that binds it: v1, an eventfd the
+ * kernel signals when the limiting cgroup's usage crosses percent of its
+ * limit (cgroup.event_control); v2, its memory.events, which the kernel
+ * marks changed (POLLPRI) at each memory.high or memory.max event.  Returns
+ * the descriptor for poll(), its events in *events, or a negative errno
+ * (v1 without a limit: -ENOENT).  memcg_unwatch closes it.
+ */
+int memcg_watch(struct memcg *m, unsigned percent, short *events);
+void memcg_unwatch(struct memcg *m, int fd);
+
+/*
+ * After poll() said fd is ready: whether the cgroup is near its limit now
+ * (v1: usage at or above the threshold, the kernel tells crossings both
+ * ways; v2: high or max events rose since the last look).  why says which.
+ */
+bool memcg_watch_fired(struct memcg *m, int fd, char *why, size_t size);
 
 #endif
