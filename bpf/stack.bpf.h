@@ -272,21 +272,24 @@ static __always_inline bool follows_call(__u64 addr)
  * its return address is the word at %rsp, which is put back as frame 1 when
  * it follows a call instruction and is not there already.
  */
-static __noinline void restore_leaf_caller(struct stack_trace *trace)
+static __noinline bool restore_leaf_caller(struct stack_trace *trace)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
 	__u64 ret;
 
 	if (!regs || trace->depth < 1 || trace->depth >= LS_MAX_STACK_DEPTH)
-		return;
+		return true;
 	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)BPF_CORE_READ(regs, sp)))
-		return;
-	if ((trace->depth > 1 && trace->ips[1] == ret) || !follows_call(ret))
-		return;
+		return true;
+	if (trace->depth > 1 && trace->ips[1] == ret)
+		return true;
+	if (!follows_call(ret))
+		return false; /* not a leaf: see walk_from_wrapper */
 	for (int i = LS_MAX_STACK_DEPTH - 1; i > 1; i--)
 		trace->ips[i] = trace->ips[i - 1];
 	trace->ips[1] = ret;
 	trace->depth++;
+	return true;
 }
 
 /*
@@ -435,6 +438,48 @@ static __always_inline __u32 trace_slot(struct stack_scratch *scratch, __u32 kin
 	return slot;
 }
 
+/* Words above %rsp searched for a wrapper's return address. */
+#define LS_WRAPPER_WORDS 24
+
+/*
+ * A libc wrapper with a frame of its own and no frame pointer (glibc's
+ * open64 pushes %rbp, then keeps an argument in it): its return address is
+ * some words above %rsp, the caller's %rbp (pushed first) just below it.
+ * The first word there that follows a call is taken for it, and the
+ * caller's frames are walked from the word below.  The trace is left as it
+ * was when none is found.
+ */
+static __noinline void walk_from_wrapper(struct stack_scratch *scratch)
+{
+	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
+	__u64 sp, ip, window;
+	__u32 depth, found = 0;
+
+	if (!regs)
+		return;
+	sp = BPF_CORE_READ(regs, sp);
+	ip = BPF_CORE_READ(regs, ip);
+	/* The stack from %rsp, copied once: the search and the walk read it. */
+	window = copy_stack_window(scratch, sp);
+	for (__u32 i = 1; i < LS_WRAPPER_WORDS && i < LS_STACK_COPY_WORDS && !found; i++)
+		if (i * 8 + 8 <= window && follows_call(scratch->stack_copy[i]))
+			found = i;
+	if (!found || found >= LS_WRAPPER_WORDS)
+		return;
+	/* The walk from the caller: its frames land at ips[1...]. */
+	scratch->trace.ips[0] = scratch->stack_copy[found];
+	scratch->unwind.sp = sp;
+	scratch->unwind.window = window;
+	scratch->unwind.bp = scratch->stack_copy[found - 1];
+	scratch->unwind.depth = 1;
+	bpf_loop(LS_MAX_STACK_DEPTH - 2, fp_step, &scratch, 0);
+	depth = scratch->unwind.depth;
+	for (int i = LS_MAX_STACK_DEPTH - 1; i > 0; i--)
+		scratch->trace.ips[i] = scratch->trace.ips[i - 1];
+	scratch->trace.ips[0] = ip;
+	scratch->trace.depth = depth + 1 < LS_MAX_STACK_DEPTH ? depth + 1 : LS_MAX_STACK_DEPTH;
+}
+
 /*
  * The user stack of the current call into the scratch trace; false when it
  * cannot be had.  in_syscall: a tracepoint in a system call, where the
@@ -452,7 +497,8 @@ static __always_inline bool trace_stack(void *ctx, struct stack_scratch *scratch
 			return false;
 		}
 		trace->depth = bytes / sizeof(__u64);
-		restore_leaf_caller(trace);
+		if (!restore_leaf_caller(trace))
+			walk_from_wrapper(scratch);
 	} else {
 		walk_user_stack(ctx, scratch);
 	}

@@ -70,6 +70,7 @@ enum ls_kind {
 	LS_KIND_GROWTH = 3,   /* --growth: bytes of new memory first written, per stack */
 	LS_KIND_KERNEL = 4,   /* --kernel: slab objects, pages, percpu and vmalloc areas */
 	LS_KIND_GO_HEAP = 5,  /* the Go runtime's memory profile, read from outside (no probe) */
+	LS_KIND_FD = 6,       /* --fds: descriptors open, per opening stack (no bytes) */
 	LS_KIND_MAX,
 };
 
@@ -229,6 +230,53 @@ struct alloc_record {
 };
 
 /*
+ * --fds (bpf/fds.bpf.c): each descriptor a traced process creates after
+ * attach, map `fds`, keyed by process and number, until it is closed
+ * (close, close_range, replaced by dup2/dup3, closed at exec); its stack's
+ * totals are kind LS_KIND_FD in `stack_stats` (a size of 0), and per stack
+ * slot the open ones by type in `fd_types`.
+ */
+#define LS_DEFAULT_MAX_FDS (1u << 16)
+
+enum ls_fd_type {
+	LS_FD_FILE,
+	LS_FD_DIRECTORY,
+	LS_FD_DEVICE,
+	LS_FD_PIPE,
+	LS_FD_SOCKET_UNIX,
+	LS_FD_SOCKET_INET,
+	LS_FD_SOCKET_INET6,
+	LS_FD_SOCKET_NETLINK,
+	LS_FD_SOCKET_OTHER,
+	LS_FD_EVENTFD,
+	LS_FD_TIMERFD,
+	LS_FD_SIGNALFD,
+	LS_FD_EPOLL,
+	LS_FD_INOTIFY,
+	LS_FD_MEMFD,
+	LS_FD_PIDFD,
+	LS_FD_USERFAULTFD,
+	LS_FD_OTHER,
+	LS_FD_TYPES,
+};
+
+struct fd_key {
+	__u32 tgid;
+	__u32 fd;
+};
+
+struct fd_record {
+	struct alloc_record rec; /* size 0; the stack's slot, its time for the age filter */
+	__u32 type;              /* enum ls_fd_type */
+	__u32 pad;
+};
+
+/* Map `fd_types`, indexed by stack slot: its open descriptors by type. */
+struct fd_type_counts {
+	__s32 open[LS_FD_TYPES];
+};
+
+/*
  * Map `allocs`: outstanding heap blocks in an array of buckets instead of a
  * hash map, because an array lookup is a few instructions where a hash-map
  * insert and delete cost ~250 ns per block.  A block lives in one of two
@@ -285,6 +333,7 @@ enum ls_counter {
 	LS_CNT_CALLS_IN_TASK_STORAGE, /* calls kept in task storage: their TID's slot was taken */
 	LS_CNT_DROP_PROC,       /* a fork or exec not followed: `proc_table` full */
 	LS_CNT_DROP_MAPPING,    /* an executable mapping not reported: `new_mappings` full */
+	LS_CNT_DROP_FD,         /* a descriptor not recorded: `fds` full */
 	LS_CNT_MAX,
 };
 

@@ -22,6 +22,7 @@
 #include "attach/preflight.h"
 #include "attach/late_allocators.h"
 #include "attach/oom_watch.h"
+#include "target/proc_fds.h"
 #include "attach/procs.h"
 #include "attach/thread_probes.h"
 #include "collect/collect.h"
@@ -145,6 +146,8 @@ static int trace(struct run *run)
 	s.procs = run->procs;
 	s.late = run->late;
 	s.oom = run->oom;
+	s.fd_types_fd = tracer_fd_types_fd(&run->tracer);
+	s.fds_preexisting = run->opts.fds ? proc_fds_count(run->pid) : 0;
 	s.children_inherit = tracer_children_inherit(&run->tracer);
 	s.children_held = tracer_holds_children(&run->tracer);
 	s.unwinder = run->unwinder;

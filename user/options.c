@@ -65,6 +65,9 @@ static const char usage_text[] =
 "                         each module's .eh_frame call frame information, for\n"
 "                         code built without frame pointers (costs more per\n"
 "                         allocation; see the README)\n"
+"      --fds              also track file descriptors (open, socket, accept, pipe,\n"
+"                         dup, eventfd, ...) until closed, per opening stack\n"
+"      --max-fds N        open descriptors tracked (default 65536)\n"
 "      --no-mmap          do not track anonymous mmap regions\n"
 "      --no-threads       do not track thread creation, join, detach and exit\n"
 "      --children-when-seen  probe a child the target forks when it is seen (~20 ms\n"
@@ -126,6 +129,8 @@ enum long_only {
 	OPT_ESCALATE_BYTES,
 	OPT_ESCALATE_FOR,
 	OPT_NEAR_LIMIT,
+	OPT_FDS,
+	OPT_MAX_FDS,
 };
 
 static const struct option long_options[] = {
@@ -160,6 +165,8 @@ static const struct option long_options[] = {
 	{ "escalate-bytes", required_argument, NULL, OPT_ESCALATE_BYTES },
 	{ "escalate-for", required_argument, NULL, OPT_ESCALATE_FOR },
 	{ "near-limit", required_argument, NULL, OPT_NEAR_LIMIT },
+	{ "fds", no_argument, NULL, OPT_FDS },
+	{ "max-fds", required_argument, NULL, OPT_MAX_FDS },
 	{ "kernel", no_argument, NULL, OPT_KERNEL },
 	{ "comm", required_argument, NULL, OPT_COMM },
 	{ "cgroup", required_argument, NULL, OPT_CGROUP },
@@ -248,6 +255,7 @@ static void set_defaults(struct options *opts)
 	opts->escalate_bytes = 1 << 20;
 	opts->escalate_for_s = 60;
 	opts->near_limit_percent = 90;
+	opts->max_fds = LS_DEFAULT_MAX_FDS;
 }
 
 /* Bytes, with an optional binary suffix K, M or G. */
@@ -345,6 +353,15 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 	}
 	case OPT_GROWTH:
 		opts->growth = true;
+		return 0;
+	case OPT_FDS:
+		opts->fds = true;
+		return 0;
+	case OPT_MAX_FDS:
+		if (parse_positive(arg, &number) || number > (1u << 24))
+			return usage_error("invalid --max-fds '%s': expected a number from 1 to "
+					   "16777216", arg);
+		opts->max_fds = number;
 		return 0;
 	case OPT_ESCALATE:
 		opts->escalate = true;
@@ -521,6 +538,9 @@ int options_parse(int argc, char **argv, struct options *opts)
 	if (opts->leak_check && (opts->system_wide || opts->more_pid_count))
 		return usage_error("%s--leak-check reads one process's memory: give one -p PID or "
 				   "-c CMD", "");
+	if (opts->fds && (opts->system_wide || opts->growth))
+		return usage_error("%s--fds follows one program's descriptors: give -p PID or -c CMD, "
+				   "without --growth", "");
 	if (opts->escalate && !opts->growth)
 		return usage_error("%s--escalate turns growth mode exact for a while: add --growth", "");
 	if (opts->leak_check && opts->growth)

@@ -51,6 +51,8 @@ struct options {
 	unsigned escalate_after; /* --escalate-after N: reports in a row that grew */
 	uint64_t escalate_bytes; /* --escalate-bytes: new memory a report must show to count */
 	unsigned escalate_for_s; /* --escalate-for SECONDS: how long exact tracing stays */
+	bool fds;                /* --fds: descriptors per opening stack */
+	uint32_t max_fds;        /* --max-fds: size of the open-descriptor map */
 	unsigned near_limit_percent; /* --near-limit PERCENT: extra report near the cgroup limit; 0 off */
 	bool kernel;             /* --kernel: kernel allocations in the target's context */
 	bool unwind_dwarf;       /* --unwind dwarf: stacks from .eh_frame, not frame pointers */

@@ -42,6 +42,8 @@ struct session {
 	struct late_allocators *late;      /* allocators mapped after attach, or NULL */
 	struct oom_watch *oom;             /* the OOM killer's choices, or NULL (no tracepoint) */
 	bool escalated;                    /* --escalate: collector is the exact tracer's for now */
+	int fd_types_fd;                   /* --fds: map `fd_types`, or -1 */
+	unsigned fds_preexisting;          /* --fds: descriptors the target had open at attach */
 	struct unwinder *unwinder;         /* --unwind dwarf, or NULL */
 	bool more_targets;                 /* -p given more than once: run until all exit */
 	struct thread_collector *threads;  /* NULL with --no-threads */

@@ -5,6 +5,7 @@
  * address space, threads and goroutines grouped by creation site.  It fills
  * struct report (report/report.h) and prints nothing: the writers do.
  */
+#include <bpf/bpf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -62,7 +63,9 @@ static void hide_gone_procs(struct proc_follower *procs, struct proc_symbolizers
 		const struct stack_key *key = &snap->stacks[i].key;
 		bool user_memory = key->kind == LS_KIND_HEAP || key->kind == LS_KIND_MMAP;
 
-		if (!user_memory || !proc_follower_hidden(procs, key->proc))
+		/* A process's descriptors outlive an exec (not close-on-exec ones), not its exit. */
+		if (key->kind == LS_KIND_FD ? !proc_follower_exit_shown(procs, key->proc) :
+		    !user_memory || !proc_follower_hidden(procs, key->proc))
 			snap->stacks[kept++] = snap->stacks[i];
 	}
 	snap->count = kept;
@@ -180,7 +183,18 @@ static uint64_t dropped_events(const struct snapshot *snap)
 {
 	return snap->counters[LS_CNT_DROP_ALLOC_FULL] + snap->counters[LS_CNT_DROP_STATS_FULL] +
 	       snap->counters[LS_CNT_DROP_STATE] + snap->counters[LS_CNT_DROP_THREAD] +
-	       snap->counters[LS_CNT_DROP_PROC] + snap->counters[LS_CNT_DROP_MAPPING];
+	       snap->counters[LS_CNT_DROP_PROC] + snap->counters[LS_CNT_DROP_MAPPING] +
+	       snap->counters[LS_CNT_DROP_FD];
+}
+
+/* --fds: a descriptor stack's open ones by type (map `fd_types`, at its slot). */
+static void read_fd_types(const struct session *s, struct report_stack *stack)
+{
+	uint32_t slot = stack->row->sample->slot;
+
+	memset(&stack->fd_types, 0, sizeof(stack->fd_types));
+	if (s->fd_types_fd >= 0 && stack->row->sample->key.kind == LS_KIND_FD)
+		bpf_map_lookup_elem(s->fd_types_fd, &slot, &stack->fd_types);
 }
 
 /*
@@ -435,6 +449,12 @@ int build_report(struct session *s, struct report_state *st, const struct report
 	r.dropped_stacks = snap.counters[LS_CNT_DROP_STACK];
 	r.dropped_processes = snap.counters[LS_CNT_DROP_PROC];
 	r.dropped_mappings = snap.counters[LS_CNT_DROP_MAPPING];
+	r.dropped_fds = snap.counters[LS_CNT_DROP_FD];
+	if (s->fd_types_fd >= 0) {
+		r.fds_tracked = true;
+		r.fds_preexisting = s->fds_preexisting;
+		aggregate_fds(st->rows, n, &r.fds_open, &r.fds_opened, &r.fd_stacks);
+	}
 	r.late_allocators = late_allocators_list(s->late, &r.late_allocator_count);
 	if (oom)
 		oom_memory(oom, st, &r, n, s->procs ? proc_follower_image_of(s->procs, r.pid) : 0);
@@ -465,6 +485,7 @@ int build_report(struct session *s, struct report_state *st, const struct report
 						      st->stacks[i].frames);
 		if (st->rows[i].sample->key.kind == LS_KIND_GO_HEAP)
 			report_hide_runtime_frames(&st->stacks[i]);
+		read_fd_types(s, &st->stacks[i]);
 		st->stacks[i].complete = stack_reaches_root(st->stacks[i].frames, st->stacks[i].depth);
 		/* With call frame information, frame pointers are not what ends a walk. */
 		st->stacks[i].no_fp_module = st->stacks[i].complete || o->unwind_dwarf ? NULL :

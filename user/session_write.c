@@ -131,6 +131,27 @@ static uint64_t unsuppressed_goroutines(const struct session *s, const struct re
 }
 
 /*
+ * --fds: descriptors the command opened and still held when it exited, as
+ * valgrind --track-fds reports them: a leak unless a suppression covers its
+ * stack (0, 1 and 2 are never recorded).
+ */
+static int64_t unsuppressed_fds(const struct session *s, const struct report *r)
+{
+	int64_t left = r->fds_open;
+
+	if (!s->child || !r->target_exited || !r->fds_tracked)
+		return 0;
+	for (size_t i = 0; i < r->stack_count; i++) {
+		const struct report_stack *stack = &r->stacks[i];
+
+		if (stack->row->sample->key.kind == LS_KIND_FD &&
+		    suppressions_match(s->suppressions, stack->frames, stack->depth))
+			left -= stack->row->count;
+	}
+	return left > 0 ? left : 0;
+}
+
+/*
  * After the final report: LeakSanitizer's summary line, and whether
  * --error-exitcode applies.
  */
@@ -138,6 +159,7 @@ static void conclude(struct session *s, const struct report *r)
 {
 	struct verdict_count lost = reachability_lost(&r->verdicts);
 	uint64_t threads = unsuppressed_threads(s, r), goroutines = unsuppressed_goroutines(s, r);
+	int64_t fds = unsuppressed_fds(s, r);
 
 	if (s->opts->leak_check && r->leak_check)
 		fprintf(stderr, "SUMMARY: leaksnoop: %llu bytes leaked in %llu allocations.\n",
@@ -151,7 +173,10 @@ static void conclude(struct session *s, const struct report *r)
 	if (goroutines)
 		fprintf(stderr, "leaksnoop: %llu goroutine%s still running at exit\n",
 			(unsigned long long)goroutines, goroutines == 1 ? "" : "s");
-	s->leak_found = lost.allocs || threads || goroutines;
+	if (fds)
+		fprintf(stderr, "leaksnoop: %lld descriptor%s left open at exit (opened after attach, "
+			"never closed)\n", (long long)fds, fds == 1 ? "" : "s");
+	s->leak_found = lost.allocs || threads || goroutines || fds;
 }
 
 /* Build the report req asks for and write it in the format -f chose. */

@@ -429,6 +429,12 @@ int run_attach_all(struct run *run)
 	}
 	if (!o->no_mmap && tracer_attach_mmap(&run->tracer, o->verbose))
 		return EXIT_RUNTIME;
+	if (o->fds) {
+		err = tracer_attach_fds(&run->tracer, &cfg, o->max_fds, o->verbose);
+		if (err)
+			return fail(EXIT_RUNTIME, "cannot attach the descriptor tracepoints: %s",
+				    strerror(-err));
+	}
 	if (!o->no_threads) {
 		err = attach_threads(run);
 		if (err)

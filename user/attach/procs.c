@@ -75,8 +75,12 @@ struct proc_follower *proc_follower_new(int table_fd, int used_fd, pid_t target,
 	f->verbose = verbose;
 	f->procs[0].pid = target;
 	f->procs[0].origin = LS_PROC_TARGET;
-	if (target)
+	if (target) {
 		find_cgroup(&f->procs[0], NULL);
+		/* Kept for when an exec replaces it: what it opened may outlive it. */
+		if (mappings_read_pid(target, &f->procs[0].maps))
+			f->procs[0].maps.count = 0;
+	}
 	f->seen = 1;
 	return f;
 }
@@ -259,7 +263,11 @@ uint32_t proc_follower_image_of(const struct proc_follower *f, pid_t pid)
 
 void proc_follower_remap(struct proc_follower *f, pid_t pid)
 {
-	uint32_t proc = proc_follower_image_of(f, pid);
+	uint32_t proc;
+
+	/* An exec told first: the new image's mappings are not its old image's. */
+	proc_follower_poll(f);
+	proc = proc_follower_image_of(f, pid);
 	struct mapping_list fresh;
 
 	if (proc == LS_NO_PROC || f->procs[proc].exited || mappings_read_pid(pid, &fresh))
@@ -275,6 +283,17 @@ void proc_follower_remap(struct proc_follower *f, pid_t pid)
 bool proc_follower_hidden(const struct proc_follower *f, uint32_t proc)
 {
 	return proc < f->seen && (f->procs[proc].superseded || f->procs[proc].exit_shown);
+}
+
+bool proc_follower_replaced(const struct proc_follower *f, uint32_t proc)
+{
+	return proc < f->seen && f->procs[proc].superseded &&
+	       f->procs[proc].origin != LS_PROC_UNUSED;
+}
+
+bool proc_follower_exit_shown(const struct proc_follower *f, uint32_t proc)
+{
+	return proc < f->seen && f->procs[proc].exit_shown;
 }
 
 bool proc_follower_exited(const struct proc_follower *f, uint32_t proc)

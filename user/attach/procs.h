@@ -59,6 +59,10 @@ const char *proc_follower_comm(const struct proc_follower *f, uint32_t proc);
 const char *proc_follower_cgroup(const struct proc_follower *f, uint32_t proc);
 const char *proc_follower_container(const struct proc_follower *f, uint32_t proc);
 bool proc_follower_hidden(const struct proc_follower *f, uint32_t proc);
+/* proc is an image an exec replaced. */
+bool proc_follower_replaced(const struct proc_follower *f, uint32_t proc);
+/* proc's process exited and a report has shown it (an image replaced by exec has not). */
+bool proc_follower_exit_shown(const struct proc_follower *f, uint32_t proc);
 bool proc_follower_exited(const struct proc_follower *f, uint32_t proc);
 uint32_t proc_follower_count(const struct proc_follower *f);
 

@@ -22,6 +22,7 @@
 #include "growth.skel.h"
 #include "heap.skel.h"
 #include "kernel.skel.h"
+#include "fds.skel.h"
 #include "leaksnoop.h"
 #include "map_sizes.h"
 #include "perf_events.h"
@@ -304,6 +305,9 @@ void tracer_destroy(struct tracer *t, bool verbose)
 		growth_bpf__destroy(t->growth);
 	if (t->kernel)
 		kernel_bpf__destroy(t->kernel);
+	if (t->fds)
+		fds_bpf__destroy(t->fds);
+	t->fds = NULL;
 	t->growth = NULL;
 	t->kernel = NULL;
 	t->threads = NULL;

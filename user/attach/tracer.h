@@ -23,6 +23,7 @@ struct threads_bpf;
 struct goroutines_bpf;
 struct growth_bpf;
 struct kernel_bpf;
+struct fds_bpf;
 struct go_runtime;
 struct thread_library;
 struct bpf_link;
@@ -59,6 +60,7 @@ struct tracer {
 	struct goroutines_bpf *goroutines;
 	struct growth_bpf *growth;
 	struct kernel_bpf *kernel;
+	struct fds_bpf *fds;          /* --fds, or NULL */
 	struct stop_bpf *stop;        /* children held at fork (tracer_hold_children), or NULL */
 	struct bpf_link *stop_link;
 	int hold_keeper_fd;           /* the keeper's pipe, with stop */
@@ -161,6 +163,15 @@ int tracer_procs_used_fd(const struct tracer *t);
 
 /* --growth: the page-fault tracepoint only, for process pid. */
 int tracer_attach_growth(struct tracer *t, pid_t pid, bool verbose);
+
+/*
+ * --fds: the descriptor system calls' tracepoints, recording what cfg->tgid
+ * and the processes it forks open (at most max_fds at a time).
+ */
+int tracer_attach_fds(struct tracer *t, const struct tracer_config *cfg, uint32_t max_fds,
+		      bool verbose);
+/* Map `fd_types` (include/leaksnoop.h), or -1 without --fds. */
+int tracer_fd_types_fd(const struct tracer *t);
 
 /* Maps of the --unwind dwarf tables (include/leaksnoop.h). */
 int tracer_unwind_rows_fd(const struct tracer *t);

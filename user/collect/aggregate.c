@@ -202,7 +202,7 @@ static size_t fill_rows(const struct snapshot *snap, const struct age_filter *fi
 	for (size_t i = 0; i < snap->count; i++) {
 		const struct stack_sample *s = &snap->stacks[i];
 		struct stack_row *row = &rows[i];
-		int64_t young_bytes, young_count;
+		int64_t young_bytes, young_count, trended;
 		struct history_entry *prev = remember ? history_slot(history, &s->key) : NULL;
 		struct history_entry *seen = advance ? NULL : history_find(history, &s->key);
 		int64_t prev_bytes = prev && prev->used ? prev->bytes : seen ? seen->bytes : 0;
@@ -215,7 +215,9 @@ static size_t fill_rows(const struct snapshot *snap, const struct age_filter *fi
 			row->bytes = 0;
 			row->count = 0;
 		}
-		row->growth_bytes_per_s = interval_s > 0 ? (double)(row->bytes - prev_bytes) / interval_s : 0;
+		/* Descriptors have no size: their trends are in descriptors. */
+		trended = s->key.kind == LS_KIND_FD ? row->count : row->bytes;
+		row->growth_bytes_per_s = interval_s > 0 ? (double)(trended - prev_bytes) / interval_s : 0;
 		row->oldest_age_ms = row->count && snap->time_ns > s->stats.outstanding_since_ns ?
 			(snap->time_ns - s->stats.outstanding_since_ns) / 1000000ULL : 0;
 		row->growth_total_bytes_per_s = 0;
@@ -231,15 +233,15 @@ static size_t fill_rows(const struct snapshot *snap, const struct age_filter *fi
 				*prev = (struct history_entry){ .key = s->key, .used = true };
 			}
 			if (snap->time_ns > history->start_ns)
-				row->growth_total_bytes_per_s = (double)row->bytes /
+				row->growth_total_bytes_per_s = (double)trended /
 					((double)(snap->time_ns - history->start_ns) / 1e9);
 			if (interval_s > 0)
 				update_trend(prev, row);
-			prev->bytes = row->bytes;
+			prev->bytes = trended;
 		}
 		if (seen) {
 			if (snap->time_ns > history->start_ns)
-				row->growth_total_bytes_per_s = (double)row->bytes /
+				row->growth_total_bytes_per_s = (double)trended /
 					((double)(snap->time_ns - history->start_ns) / 1e9);
 			trend_as_seen(seen, row);
 		}
@@ -299,8 +301,8 @@ void aggregate_totals(const struct stack_row *rows, size_t count, int64_t *bytes
 	*allocs = 0;
 	*stacks_holding = 0;
 	for (size_t i = 0; i < count; i++) {
-		if (rows[i].sample->key.kind == LS_KIND_GO_HEAP)
-			continue; /* the runtime's profile: its own totals (aggregate_go_heap) */
+		if (rows[i].sample->key.kind == LS_KIND_GO_HEAP || rows[i].sample->key.kind == LS_KIND_FD)
+			continue; /* the runtime's profile, descriptors: their own totals */
 		*bytes += rows[i].bytes;
 		*allocs += rows[i].count;
 		if (rows[i].count)
@@ -348,8 +350,9 @@ void aggregate_allocated(const struct snapshot *snap, uint64_t *bytes, uint64_t 
 	for (size_t i = 0; i < snap->count; i++) {
 		const struct stack_sample *s = &snap->stacks[i];
 
-		if (s->key.kind == LS_KIND_GO_ALLOC || s->key.kind == LS_KIND_GO_HEAP)
-			continue; /* sampled estimates, since the process started: per stack only */
+		if (s->key.kind == LS_KIND_GO_ALLOC || s->key.kind == LS_KIND_GO_HEAP ||
+		    s->key.kind == LS_KIND_FD)
+			continue; /* sampled estimates, descriptors: their own totals */
 		*bytes += s->stats.alloc_bytes;
 		*allocs += s->stats.alloc_count;
 		if (s->key.kind == LS_KIND_GROWTH)
@@ -358,4 +361,20 @@ void aggregate_allocated(const struct snapshot *snap, uint64_t *bytes, uint64_t 
 		outstanding += s->stats.outstanding_count;
 	}
 	*frees = outstanding >= 0 && (uint64_t)outstanding <= tracked ? tracked - outstanding : 0;
+}
+
+void aggregate_fds(const struct stack_row *rows, size_t count, int64_t *open, uint64_t *opened,
+		   size_t *stacks_holding)
+{
+	*open = 0;
+	*opened = 0;
+	*stacks_holding = 0;
+	for (size_t i = 0; i < count; i++) {
+		if (rows[i].sample->key.kind != LS_KIND_FD)
+			continue;
+		*open += rows[i].count;
+		*opened += rows[i].sample->stats.alloc_count;
+		if (rows[i].count)
+			(*stacks_holding)++;
+	}
 }

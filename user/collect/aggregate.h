@@ -35,7 +35,7 @@ struct stack_row {
 	const struct stack_sample *sample;
 	int64_t bytes;        /* outstanding, older than the age threshold */
 	int64_t count;
-	double growth_bytes_per_s; /* since the previous report */
+	double growth_bytes_per_s; /* since the previous report (kind fd: descriptors a second) */
 	uint64_t oldest_age_ms;
 	/* Trends across reports (need a growth_history). */
 	double growth_total_bytes_per_s; /* held bytes over the whole run */
@@ -89,6 +89,10 @@ size_t aggregate_rows(const struct snapshot *snap, const struct age_filter *filt
 size_t aggregate_rows_seen(const struct snapshot *snap, const struct age_filter *filter,
 			   struct growth_history *history, uint64_t prev_time_ns,
 			   struct stack_row *rows);
+
+/* --fds: descriptors open (older than the threshold), opened since attach, and their stacks. */
+void aggregate_fds(const struct stack_row *rows, size_t count, int64_t *open, uint64_t *opened,
+		   size_t *stacks_holding);
 
 /* Allocated bytes and blocks since attach, and frees, over every stack of snap. */
 void aggregate_allocated(const struct snapshot *snap, uint64_t *bytes, uint64_t *allocs,

@@ -44,6 +44,7 @@ struct report_stack {
 	const char *container_id;    /* the container that path names, or NULL */
 	const struct reachability *reach; /* --leak-check's verdicts, or NULL */
 	const char *suppressed_by;   /* the --suppressions pattern its frames match, or NULL */
+	struct fd_type_counts fd_types; /* kind fd: its open descriptors by type */
 };
 
 /* A group of threads ready to print: its creation stack symbolized. */
@@ -132,6 +133,13 @@ struct report {
 	uint64_t dropped_stacks;
 	uint64_t dropped_processes; /* forks and execs not followed (`proc_table` full), in dropped_events too */
 	uint64_t dropped_mappings;  /* executable mappings not told (`new_mappings` full), too */
+	uint64_t dropped_fds;       /* descriptors not recorded (`fds` full), too */
+	/* --fds: descriptors open (older than the threshold) and opened since attach. */
+	bool fds_tracked;
+	int64_t fds_open;
+	uint64_t fds_opened;
+	size_t fd_stacks;            /* stacks holding open descriptors */
+	unsigned fds_preexisting;    /* open at attach: not classified */
 	struct report_memory memory; /* the target's (-p, -c), not a Go program's */
 	const struct oom_kill *oom;  /* the OOM killer chose this process (attach/oom_watch.h), or NULL */
 	uint64_t oom_kills;          /* traced processes it chose since attach */
@@ -186,6 +194,8 @@ void report_peak_as_report(const struct report_peak *p, const struct report *fin
 			   struct report *out);
 
 const char *kind_name(uint32_t kind);
+/* "socket", "file", ...: an fd type's name (enum ls_fd_type); socket_family its family or NULL. */
+const char *fd_type_name(uint32_t type, const char **socket_family);
 
 /* Value of one stack for a sample type. */
 int64_t sample_value(const struct report_stack *s, enum sample_type type);

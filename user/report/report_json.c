@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 /* -f json: one object per report, one line each, as ../INTERFACE.md defines. */
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "attach/late_allocators.h"
@@ -121,6 +122,40 @@ static void write_late_allocators(struct json_writer *w, const struct report *r)
 	json_array_end(w);
 }
 
+/* A descriptor stack's open ones by type, and its sockets by family. */
+static void write_fd_types(struct json_writer *w, const struct fd_type_counts *types)
+{
+	int64_t by_name[LS_FD_TYPES] = { 0 };
+	const char *names[LS_FD_TYPES];
+	size_t named = 0;
+
+	/* The socket types share one name: summed. */
+	for (uint32_t t = 0; t < LS_FD_TYPES; t++) {
+		const char *name = fd_type_name(t, NULL);
+		size_t at = 0;
+
+		while (at < named && strcmp(names[at], name))
+			at++;
+		if (at == named)
+			names[named++] = name;
+		by_name[at] += types->open[t] > 0 ? types->open[t] : 0;
+	}
+	json_object_begin(w, "fd_types");
+	for (size_t i = 0; i < named; i++)
+		if (by_name[i])
+			json_int(w, names[i], by_name[i]);
+	json_object_end(w);
+	json_object_begin(w, "socket_families");
+	for (uint32_t t = 0; t < LS_FD_TYPES; t++) {
+		const char *family;
+
+		fd_type_name(t, &family);
+		if (family && types->open[t] > 0)
+			json_int(w, family, types->open[t]);
+	}
+	json_object_end(w);
+}
+
 static void write_stack(struct json_writer *w, const struct report_stack *stack)
 {
 	const struct stack_row *row = stack->row;
@@ -146,8 +181,15 @@ static void write_stack(struct json_writer *w, const struct report_stack *stack)
 	json_int(w, "outstanding_allocs_all_ages", stats->outstanding_count);
 	json_uint(w, "alloc_bytes", stats->alloc_bytes);
 	json_uint(w, "allocs", stats->alloc_count);
-	json_double(w, "growth_bytes_per_s", row->growth_bytes_per_s);
-	json_double(w, "growth_total_bytes_per_s", row->growth_total_bytes_per_s);
+	if (row->sample->key.kind == LS_KIND_FD) {
+		/* Descriptors have no size: open ones a second. */
+		json_double(w, "growth_per_s", row->growth_bytes_per_s);
+		json_double(w, "growth_total_per_s", row->growth_total_bytes_per_s);
+		write_fd_types(w, &stack->fd_types);
+	} else {
+		json_double(w, "growth_bytes_per_s", row->growth_bytes_per_s);
+		json_double(w, "growth_total_bytes_per_s", row->growth_total_bytes_per_s);
+	}
 	json_double(w, "leak_score", row->leak_score);
 	json_uint(w, "grew_intervals", row->grew_intervals);
 	json_bool(w, "plateaued", row->plateaued);
@@ -329,6 +371,12 @@ void report_write_json(FILE *out, const struct report *r)
 	json_uint(&w, "threads_live", r->threads_live);
 	json_uint(&w, "threads_leaked", r->threads_leaked);
 	json_uint(&w, "threads_preexisting", r->threads_preexisting);
+	if (r->fds_tracked) {
+		json_int(&w, "fds_open", r->fds_open);
+		json_uint(&w, "fds_opened", r->fds_opened);
+		json_uint(&w, "fd_stacks", r->fd_stacks);
+		json_uint(&w, "fds_preexisting", r->fds_preexisting);
+	}
 	if (r->goroutines_tracked) {
 		json_uint(&w, "goroutines_live", r->goroutines_live);
 		json_uint(&w, "goroutines_preexisting", r->goroutines_preexisting);
@@ -377,6 +425,8 @@ void report_write_json(FILE *out, const struct report *r)
 		json_uint(&w, "processes", r->dropped_processes);
 	if (r->dropped_mappings)
 		json_uint(&w, "mappings", r->dropped_mappings);
+	if (r->dropped_fds)
+		json_uint(&w, "fds", r->dropped_fds);
 	json_object_end(&w);
 	json_object_end(&w);
 	fputc('\n', out);

@@ -15,8 +15,50 @@ const char *kind_name(uint32_t kind)
 	case LS_KIND_GROWTH: return "growth";
 	case LS_KIND_KERNEL: return "kernel";
 	case LS_KIND_GO_HEAP: return "go_heap";
+	case LS_KIND_FD: return "fd";
 	}
 	return "unknown";
+}
+
+const char *fd_type_name(uint32_t type, const char **socket_family)
+{
+	static const char *const names[LS_FD_TYPES] = {
+		[LS_FD_FILE] = "file", [LS_FD_DIRECTORY] = "directory",
+		[LS_FD_DEVICE] = "device", [LS_FD_PIPE] = "pipe",
+		[LS_FD_SOCKET_UNIX] = "socket", [LS_FD_SOCKET_INET] = "socket",
+		[LS_FD_SOCKET_INET6] = "socket", [LS_FD_SOCKET_NETLINK] = "socket",
+		[LS_FD_SOCKET_OTHER] = "socket", [LS_FD_EVENTFD] = "eventfd",
+		[LS_FD_TIMERFD] = "timerfd", [LS_FD_SIGNALFD] = "signalfd",
+		[LS_FD_EPOLL] = "epoll", [LS_FD_INOTIFY] = "inotify", [LS_FD_MEMFD] = "memfd",
+		[LS_FD_PIDFD] = "pidfd", [LS_FD_USERFAULTFD] = "userfaultfd",
+		[LS_FD_OTHER] = "other",
+	};
+	static const char *const families[LS_FD_TYPES] = {
+		[LS_FD_SOCKET_UNIX] = "unix", [LS_FD_SOCKET_INET] = "inet",
+		[LS_FD_SOCKET_INET6] = "inet6", [LS_FD_SOCKET_NETLINK] = "netlink",
+		[LS_FD_SOCKET_OTHER] = "other",
+	};
+
+	if (socket_family)
+		*socket_family = type < LS_FD_TYPES ? families[type] : NULL;
+	return type < LS_FD_TYPES ? names[type] : "other";
+}
+
+/* A descriptor stack's open ones by type: "socket/inet 3, file 2". */
+static void write_fd_types(FILE *out, const struct fd_type_counts *types)
+{
+	const char *sep = "";
+
+	for (uint32_t t = 0; t < LS_FD_TYPES; t++) {
+		const char *family;
+		const char *name = fd_type_name(t, &family);
+
+		if (types->open[t] <= 0)
+			continue;
+		fprintf(out, "%s%s%s%s %d", sep, name, family ? "/" : "", family ? family : "",
+			types->open[t]);
+		sep = ", ";
+	}
 }
 
 const char *human_bytes(double bytes, char *buf, size_t size)
@@ -245,7 +287,13 @@ static void write_stack(FILE *out, const struct report_stack *stack, size_t rank
 
 	/* A growing stack in red, the others in bold, when a person reads a terminal. */
 	fputs(!color ? "" : row->leak_score > 0 ? "\033[1;31m" : "\033[1m", out);
-	if (row->sample->key.kind == LS_KIND_GO_HEAP)
+	if (row->sample->key.kind == LS_KIND_FD) {
+		fprintf(out, "\n  #%zu fd open: %" PRId64 " (", rank, row->count);
+		write_fd_types(out, &stack->fd_types);
+		fprintf(out, ") | growth %.1f/s | oldest %.1f s | opened %llu since attach%s\n",
+			row->growth_bytes_per_s, (double)row->oldest_age_ms / 1000.0,
+			(unsigned long long)stats->alloc_count, color ? "\033[0m" : "");
+	} else if (row->sample->key.kind == LS_KIND_GO_HEAP)
 		fprintf(out, "\n  #%zu go_heap in use: %s (%" PRId64 " bytes) in %" PRId64
 			" objects | growth %s/s | allocated %s in %llu since the process started"
 			"%s\n", rank, human_bytes((double)row->bytes, held, sizeof(held)),
@@ -403,6 +451,10 @@ void report_write_text(FILE *out, const struct report *r)
 		(unsigned long long)r->allocs, (unsigned long long)r->frees,
 		(unsigned long long)r->dropped_events, (unsigned long long)r->dropped_stacks);
 	write_oom(out, r->oom);
+	if (r->fds_tracked)
+		fprintf(out, "  descriptors: %" PRId64 " open from %zu stacks, %llu opened since "
+			"attach; %u were open at attach (not classified)\n", r->fds_open, r->fd_stacks,
+			(unsigned long long)r->fds_opened, r->fds_preexisting);
 	if (r->pressure)
 		fprintf(out, "  memory pressure: memory cgroup %s: %s; this report was written then\n",
 			r->pressure->memcg->path, r->pressure->why);

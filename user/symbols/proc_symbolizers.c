@@ -4,6 +4,8 @@
  * and freed once their process has been shown gone.  Which processes exist
  * is attach/procs.c's to say; this file only names their addresses.
  */
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdlib.h>
 
 #include "attach/procs.h"
@@ -16,6 +18,8 @@ struct proc_symbolizers {
 	struct proc_follower *procs;
 	struct {
 		pid_t pid;
+		bool replaced;          /* an image an exec replaced: its mappings frozen */
+		uint32_t proc;          /* which, when replaced */
 		struct symbolizer *sym;
 	} items[MAX_PROC_SYMBOLIZERS];
 	size_t count;
@@ -54,6 +58,31 @@ static void read_mappings(struct symbolizer *sym, pid_t pid, struct mapping_list
 		symbolizer_set_mappings(sym, adopted, "");
 }
 
+/*
+ * An image an exec replaced, from the mappings kept for it (what it opened
+ * outlives it: descriptors); the current one's when none were kept.
+ */
+static struct symbolizer *replaced_image(struct proc_symbolizers *ps, uint32_t proc, pid_t pid,
+					 struct symbolizer *target)
+{
+	struct mapping_list *kept = proc_follower_adopted_maps(ps->procs, proc);
+	struct symbolizer *sym;
+
+	for (size_t i = 0; i < ps->count; i++)
+		if (ps->items[i].replaced && ps->items[i].proc == proc)
+			return ps->items[i].sym;
+	if (!kept || !kept->count || ps->count == MAX_PROC_SYMBOLIZERS ||
+	    !(sym = symbolizer_new(pid)))
+		return target;
+	symbolizer_set_mappings(sym, kept, "");
+	ps->items[ps->count].pid = pid;
+	ps->items[ps->count].replaced = true;
+	ps->items[ps->count].proc = proc;
+	ps->items[ps->count].sym = sym;
+	ps->count++;
+	return sym;
+}
+
 struct symbolizer *proc_symbolizer(struct proc_symbolizers *ps, uint32_t proc,
 				   struct symbolizer *target)
 {
@@ -61,10 +90,12 @@ struct symbolizer *proc_symbolizer(struct proc_symbolizers *ps, uint32_t proc,
 	struct mapping_list *adopted;
 	struct symbolizer *sym;
 
+	if (pid && proc_follower_replaced(ps->procs, proc))
+		return replaced_image(ps, proc, pid, target);
 	if (!pid || pid == proc_follower_target(ps->procs))
 		return target;
 	for (size_t i = 0; i < ps->count; i++)
-		if (ps->items[i].pid == pid)
+		if (ps->items[i].pid == pid && !ps->items[i].replaced)
 			return ps->items[i].sym;
 	if (ps->count == MAX_PROC_SYMBOLIZERS)
 		return target; /* forked from it: the same code until an exec */
@@ -80,6 +111,7 @@ struct symbolizer *proc_symbolizer(struct proc_symbolizers *ps, uint32_t proc,
 	}
 	read_mappings(sym, pid, adopted);
 	ps->items[ps->count].pid = pid;
+	ps->items[ps->count].replaced = false;
 	ps->items[ps->count].sym = sym;
 	ps->count++;
 	return sym;
@@ -90,7 +122,7 @@ void proc_symbolizers_refresh(struct proc_symbolizers *ps)
 	for (size_t i = 0; i < ps->count; i++) {
 		pid_t pid = ps->items[i].pid;
 
-		if (!process_gone(pid))
+		if (!process_gone(pid) && !ps->items[i].replaced)
 			read_mappings(ps->items[i].sym, pid,
 				      proc_follower_adopted_maps(ps->procs,
 								 proc_follower_image_of(ps->procs, pid)));

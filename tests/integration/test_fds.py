@@ -1,0 +1,126 @@
+# SPDX-License-Identifier: MIT
+"""--fds: descriptors per opening stack (tests/progs/fds.c), each site checked
+against the program's own /proc/self/fd, read by the program after its exec."""
+import os
+import signal
+import subprocess
+import time
+
+from harness import LeaksnoopTest, Run, prog, site
+
+KEPT = {"leak_files": "file", "leak_dups": "file", "dup2_site": "file",
+        "leak_pipes": "pipe", "leak_eventfds": "eventfd"}
+# Opened and closed, one by one, by close_range, by dup2 onto them, at exec.
+CLOSED = {"closed_site": 10, "range_site": 7, "replace_site": 2, "cloexec_site": 3}
+
+
+def kind_of(target):
+    """The type /proc/self/fd's link names, as leaksnoop names it."""
+    if target.startswith("socket:"):
+        return "socket"
+    if target.startswith("pipe:"):
+        return "pipe"
+    if target.startswith("anon_inode:[eventfd]"):
+        return "eventfd"
+    return "file"
+
+
+class Program:
+    """fds.c's output: its descriptors before, each site's, and after its exec."""
+
+    def __init__(self, lines):
+        self.pre = {int(l.split()[1]) for l in lines if l.startswith("pre ")}
+        self.after = {int(l.split()[1]): l.split(None, 2)[2] for l in lines
+                      if l.startswith("fd ")}
+        self.sites = {l.split()[1]: [int(x) for x in l.split()[2:]] for l in lines
+                      if l.startswith("site ")}
+
+
+class Fds(LeaksnoopTest):
+    def check(self, report, program):
+        # What the program holds since attach, by its own /proc/self/fd.
+        opened_here = {fd: t for fd, t in program.after.items() if fd not in program.pre}
+        self.assertEqual(report["totals"]["fds_open"], len(opened_here))
+        for function, fds in program.sites.items():
+            held = [fd for fd in fds if fd in program.after]
+            self.assertEqual(len(held), len(fds), function)  # all still open after exec
+            got = site(report, function, kind="fd")
+            self.assertIsNotNone(got, function)
+            self.assertEqual(got[:2], (0, len(held)), function)
+        for function, kind in KEPT.items():
+            stacks = [s for s in report["stacks"] if s["kind"] == "fd" and
+                      function in [f.get("symbol") for f in s["frames"]]]
+            types = {}
+            for s in stacks:
+                for name, count in s["fd_types"].items():
+                    types[name] = types.get(name, 0) + count
+            want = {}
+            for fd in program.sites[function]:
+                want[kind_of(program.after[fd])] = want.get(kind_of(program.after[fd]), 0) + 1
+            self.assertEqual(types, want, function)
+            self.assertEqual(set(want), {kind})
+        sockets = [s for s in report["stacks"] if s["kind"] == "fd" and
+                   "leak_sockets" in [f.get("symbol") for f in s["frames"]]]
+        families = {}
+        for s in sockets:
+            for name, count in s["socket_families"].items():
+                families[name] = families.get(name, 0) + count
+        self.assertEqual(families, {"inet": 3, "unix": 2})
+        for function, opened in CLOSED.items():
+            self.assertEqual(site(report, function, kind="fd"), (0, 0, opened), function)
+
+    def test_each_site_equals_the_programs_own_view_under_p(self):
+        proc = subprocess.Popen([prog("fds"), "--wait"], stdout=subprocess.PIPE, text=True)
+        lines = []
+        try:
+            while not lines or not lines[-1].startswith("ready"):
+                lines.append(proc.stdout.readline())
+            pid = int(lines[-1].split()[1])
+            run = Run(["-p", str(pid), "--fds", "-o", "0", "-T", "100", "1"])
+            try:
+                run.wait_tracing()
+                os.kill(pid, signal.SIGUSR1)
+                while lines[-1].strip() != "done":
+                    lines.append(proc.stdout.readline())
+                time.sleep(1.5)
+                self.assertEqual(run.stop(), 0, run.stderr())
+                report = run.reports()[-1]
+            finally:
+                run.close()
+        finally:
+            proc.kill()
+            proc.wait()
+            proc.stdout.close()
+        self.check(report, Program(lines))
+        self.assertEqual(report["totals"]["fds_preexisting"], len(Program(lines).pre))
+
+    def test_a_command_that_exits_holding_descriptors_fails_error_exitcode(self):
+        out = os.path.join(self.tmp(), "out")
+        with open(out, "w") as f:
+            run = Run(["--fds", "-T", "100", "--error-exitcode", "9", "-c",
+                       prog("fds") + " --exit"], stdout=f)
+            try:
+                status = run.wait(60)
+                report, stderr = run.reports()[-1], run.stderr()
+            finally:
+                run.close()
+        with open(out) as f:
+            program = Program(f.read().splitlines())
+        self.assertEqual(status, 9, stderr)
+        self.check(report, program)
+        left = len([fd for fd in program.after if fd not in program.pre])
+        self.assertIn("%d descriptors left open at exit" % left, stderr)
+        # Without --fds nothing is said about them, and the status is the command's.
+        run = Run(["-T", "100", "--error-exitcode", "9", "-c", prog("fds") + " --exit"])
+        try:
+            self.assertEqual(run.wait(60), 0, run.stderr())
+            self.assertNotIn("descriptors", run.stderr())
+        finally:
+            run.close()
+
+    def tmp(self):
+        import shutil
+        import tempfile
+        directory = tempfile.mkdtemp()
+        self.addCleanup(shutil.rmtree, directory)
+        return directory
