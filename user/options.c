@@ -29,7 +29,7 @@ static const char usage_text[] =
 "  -o, --older MS         report only allocations older than MS ms (default 500)\n"
 "  -T, --top N            show the N biggest stacks (default 10)\n"
 "      --sample TYPE      what folded and svg output weigh: inuse_space (default),\n"
-"                         inuse_objects, alloc_space, alloc_objects\n"
+"                         inuse_objects, alloc_space, alloc_objects, fds (--fds)\n"
 "      --sort KEY         bytes (default: most held first), growth (steadiest\n"
 "                         growth first: the leak score) or lost (with\n"
 "                         --leak-check: most definitely and indirectly lost first)\n"
@@ -341,15 +341,15 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 		return 0;
 	case OPT_SAMPLE: {
 		static const char *const names[] = { "inuse_space", "inuse_objects", "alloc_space",
-						     "alloc_objects" };
+						     "alloc_objects", "fds" };
 
-		for (int i = 0; i < 4; i++)
+		for (int i = 0; i < 5; i++)
 			if (!strcmp(arg, names[i])) {
 				opts->sample_type = i;
 				return 0;
 			}
 		return usage_error("unknown sample type '%s': use inuse_space, inuse_objects, "
-				   "alloc_space or alloc_objects", arg);
+				   "alloc_space, alloc_objects or fds", arg);
 	}
 	case OPT_GROWTH:
 		opts->growth = true;

@@ -6,7 +6,7 @@ import signal
 import subprocess
 import time
 
-from harness import LeaksnoopTest, Run, prog, site
+from harness import LEAKSNOOP, LeaksnoopTest, Run, prog, site
 
 KEPT = {"leak_files": "file", "leak_dups": "file", "dup2_site": "file",
         "leak_pipes": "pipe", "leak_eventfds": "eventfd"}
@@ -117,6 +117,35 @@ class Fds(LeaksnoopTest):
             self.assertNotIn("descriptors", run.stderr())
         finally:
             run.close()
+
+    def test_pprof_and_flame_graph_inputs_weigh_descriptors_apart(self):
+        directory = self.tmp()
+        for fmt, extra in (("pprof", []), ("folded", ["--sample", "fds"])):
+            path = os.path.join(directory, fmt)
+            out = subprocess.run(
+                [LEAKSNOOP, "--fds", "-T", "200", "-f", fmt, "-w", path] + extra +
+                ["-c", prog("fds") + " --exit"], capture_output=True, text=True, timeout=60)
+            self.assertEqual(out.returncode, 0, out.stderr)
+        profiles = sorted(p for p in os.listdir(directory) if p.startswith("pprof"))
+        top = subprocess.run(["go", "tool", "pprof", "-top", "-sample_index=fds",
+                              os.path.join(directory, profiles[-1])],
+                             capture_output=True, text=True, env=dict(os.environ, HOME=directory))
+        self.assertEqual(top.returncode, 0, top.stderr)
+        # pprof's own sum: every descriptor the command held at exit, flat at its wrapper.
+        self.assertRegex(top.stdout, r"Showing nodes accounting for 20, 100% of 20 total")
+        heap = subprocess.run(["go", "tool", "pprof", "-top", "-sample_index=inuse_objects",
+                               os.path.join(directory, profiles[-1])],
+                              capture_output=True, text=True, env=dict(os.environ, HOME=directory))
+        self.assertNotIn("leak_sockets", heap.stdout)  # descriptors are not heap objects
+        with open(os.path.join(directory, "folded")) as f:
+            lines = f.read().splitlines()
+        by_site = {}
+        for line in lines:
+            stack, value = line.rsplit(" ", 1)
+            for function in ("leak_sockets", "leak_files", "closed_site"):
+                if ";%s;" % function in stack:
+                    by_site[function] = by_site.get(function, 0) + int(value)
+        self.assertEqual(by_site, {"leak_sockets": 5, "leak_files": 4})
 
     def tmp(self):
         import shutil

@@ -28,6 +28,7 @@ enum sample_type {
 	SAMPLE_INUSE_OBJECTS,
 	SAMPLE_ALLOC_SPACE,
 	SAMPLE_ALLOC_OBJECTS,
+	SAMPLE_FDS,          /* --fds: open descriptors (descriptor stacks only) */
 };
 
 /* A stack ready to print: its row and its symbolized frames, innermost first. */

@@ -27,7 +27,11 @@ int64_t sample_value(const struct report_stack *s, enum sample_type type)
 {
 	const struct stack_stats *stats = &s->row->sample->stats;
 
+	/* Descriptors weigh in their own type only, blocks in the others. */
+	if ((s->row->sample->key.kind == LS_KIND_FD) != (type == SAMPLE_FDS))
+		return 0;
 	switch (type) {
+	case SAMPLE_FDS: return s->row->count;
 	case SAMPLE_INUSE_SPACE: return s->row->bytes;
 	case SAMPLE_INUSE_OBJECTS: return s->row->count;
 	case SAMPLE_ALLOC_SPACE: return (int64_t)stats->alloc_bytes;

@@ -130,6 +130,21 @@ void report_write_metrics(FILE *out, const struct report *r)
 			       "Resident anonymous memory the tracked blocks and regions do not "
 			       "account for.", (uint64_t)r->memory.unexplained_bytes);
 	}
+	if (r->fds_tracked) {
+		process_metric(out, r, "leaksnoop_fds_open", "gauge",
+			       "Descriptors opened since attach and still open.", (uint64_t)r->fds_open);
+		process_metric(out, r, "leaksnoop_fds_opened_total", "counter",
+			       "Descriptors opened since attach.", r->fds_opened);
+		metric_head(out, "leaksnoop_stack_open_fds", "gauge",
+			    "Descriptors one stack opened and has not closed (top stacks).");
+		for (size_t i = 0; i < r->stack_count; i++) {
+			if (r->stacks[i].row->sample->key.kind != LS_KIND_FD)
+				continue;
+			fputs("leaksnoop_stack_open_fds", out);
+			stack_labels(out, &r->stacks[i]);
+			fprintf(out, " %" PRId64 "\n", r->stacks[i].row->count);
+		}
+	}
 	process_metric(out, r, "leaksnoop_oom_kills_total", "counter",
 		       "Traced processes the kernel's OOM killer chose since attach.", r->oom_kills);
 	if (r->go_heap_read) {

@@ -164,26 +164,36 @@ static void add_label(struct pprof_tables *t, struct pb_buffer *sample, const ch
  * (`go tool pprof -sample_index=lost_space` ranks the leaks), possibly lost.
  */
 static void add_sample(struct pprof_tables *t, struct pb_buffer *out, const struct report_stack *s,
-		       pid_t target, bool verdicts)
+		       pid_t target, bool verdicts, bool fds)
 {
 	const struct stack_stats *stats = &s->row->sample->stats;
 	const struct reachability *v = s->reach;
 	uint64_t locations[LS_MAX_STACK_DEPTH];
-	int64_t values[8] = { (int64_t)stats->alloc_count, (int64_t)stats->alloc_bytes,
-			      s->row->count, s->row->bytes };
+	bool descriptors = s->row->sample->key.kind == LS_KIND_FD;
+	int64_t values[9] = { 0 };
+	size_t count = verdicts ? 8 : 4;
 
+	/* A descriptor stack's only value is its open descriptors, the "fds" type. */
+	if (!descriptors) {
+		values[0] = (int64_t)stats->alloc_count;
+		values[1] = (int64_t)stats->alloc_bytes;
+		values[2] = s->row->count;
+		values[3] = s->row->bytes;
+	}
 	if (v && !s->suppressed_by) {
 		values[4] = (int64_t)reachability_lost(v).allocs;
 		values[5] = (int64_t)reachability_lost(v).bytes;
 		values[6] = (int64_t)v->of[VERDICT_POSSIBLY_LOST].allocs;
 		values[7] = (int64_t)v->of[VERDICT_POSSIBLY_LOST].bytes;
 	}
+	if (fds)
+		values[count++] = descriptors ? s->row->count : 0;
 	struct pb_buffer sample = { 0 };
 
 	for (size_t i = 0; i < s->depth; i++)
 		locations[i] = location_id(t, &s->frames[i]);
 	pb_packed_field(&sample, 1, locations, s->depth);
-	pb_packed_field(&sample, 2, (const uint64_t *)values, verdicts ? 8 : 4);
+	pb_packed_field(&sample, 2, (const uint64_t *)values, count);
 	add_label(t, &sample, "kind", kind_name(s->row->sample->key.kind), 0);
 	/* As the Go runtime labels a heap sample: the size of its objects. */
 	if (s->row->sample->key.kind == LS_KIND_GO_HEAP)
@@ -267,10 +277,13 @@ int report_encode_pprof(const struct report *r, struct pb_buffer *out)
 		value_type(&t, out, PROFILE_SAMPLE_TYPE, "possibly_lost_objects", "count");
 		value_type(&t, out, PROFILE_SAMPLE_TYPE, "possibly_lost_space", "bytes");
 	}
+	if (r->fds_tracked)
+		value_type(&t, out, PROFILE_SAMPLE_TYPE, "fds", "count");
 	/* A Go program's profile is its Go heap, as its own /debug/pprof/heap would be. */
 	for (size_t i = 0; i < r->stack_count; i++)
 		if (!r->go_heap_read || r->stacks[i].row->sample->key.kind == LS_KIND_GO_HEAP)
-			add_sample(&t, out, &r->stacks[i], r->pid, r->leak_check != NULL);
+			add_sample(&t, out, &r->stacks[i], r->pid, r->leak_check != NULL,
+				   r->fds_tracked);
 	if (append_tables(&t, out, r))
 		return -ENOMEM;
 	pb_varint_field(out, PROFILE_DURATION_NANOS, (uint64_t)(r->elapsed_s * 1e9));
