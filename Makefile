@@ -103,6 +103,10 @@ $(OUT)/bench/fork_churn: bench/fork_churn.c
 	mkdir -p $(OUT)/bench
 	$(CC) $(BENCH_FLAGS) $< -o $@
 
+$(OUT)/bench/fd_churn: bench/fd_churn.c
+	mkdir -p $(OUT)/bench
+	$(CC) $(BENCH_FLAGS) $< -o $@
+
 $(OUT)/bench/gochurn: bench/gochurn/main.go
 	mkdir -p $(OUT)/bench
 	GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache go build -o $@ $<
@@ -114,7 +118,7 @@ $(OUT)/bench/goheap: bench/goheap/main.go
 bench:
 	scripts/install-deps.sh --bench
 	$(MAKE) leaksnoop $(OUT)/bench/workload $(OUT)/bench/workload_cxx $(OUT)/bench/thread_churn \
-		$(OUT)/bench/fork_churn \
+		$(OUT)/bench/fork_churn $(OUT)/bench/fd_churn \
 		$(OUT)/progs/big_heap $(OUT)/progs/late_alloc \
 		$(OUT)/bench/gochurn $(OUT)/bench/goheap
 	scripts/bench.py $(BENCH_ARGS)

@@ -440,6 +440,10 @@ static __always_inline __u32 trace_slot(struct stack_scratch *scratch, __u32 kin
 
 /* Words above %rsp searched for a wrapper's return address. */
 #define LS_WRAPPER_WORDS 24
+/* Where user code can be: above the first pages, below the top of user space, off the stack. */
+#define LS_LOWEST_CODE 0x10000ULL
+#define LS_USER_TOP 0x800000000000ULL
+#define LS_STACK_REACH (64ULL << 20)
 
 /*
  * A libc wrapper with a frame of its own and no frame pointer (glibc's
@@ -461,9 +465,14 @@ static __noinline void walk_from_wrapper(struct stack_scratch *scratch)
 	ip = BPF_CORE_READ(regs, ip);
 	/* The stack from %rsp, copied once: the search and the walk read it. */
 	window = copy_stack_window(scratch, sp);
-	for (__u32 i = 1; i < LS_WRAPPER_WORDS && i < LS_STACK_COPY_WORDS && !found; i++)
-		if (i * 8 + 8 <= window && follows_call(scratch->stack_copy[i]))
+	for (__u32 i = 1; i < LS_WRAPPER_WORDS && i < LS_STACK_COPY_WORDS && !found; i++) {
+		__u64 word = scratch->stack_copy[i];
+
+		/* Only what could be a code address is read (numbers, stack addresses are not). */
+		if (i * 8 + 8 <= window && word >= LS_LOWEST_CODE && word < LS_USER_TOP &&
+		    (word > sp ? word - sp : sp - word) > LS_STACK_REACH && follows_call(word))
 			found = i;
+	}
 	if (!found || found >= LS_WRAPPER_WORDS)
 		return;
 	/* The walk from the caller: its frames land at ips[1...]. */

@@ -43,6 +43,7 @@ MEMLEAK_BT = os.path.join(ROOT, "bench", "memleak.bt")
 THREAD_CHURN = os.path.join(ROOT, "build", "bench", "thread_churn")
 GO_CHURN = os.path.join(ROOT, "build", "bench", "gochurn")
 FORK_CHURN = os.path.join(ROOT, "build", "bench", "fork_churn")
+FD_CHURN = os.path.join(ROOT, "build", "bench", "fd_churn")
 GO_HEAP = os.path.join(ROOT, "build", "bench", "goheap")
 BIG_HEAP = os.path.join(ROOT, "build", "progs", "big_heap")
 LATE_ALLOC = os.path.join(ROOT, "build", "progs", "late_alloc")
@@ -323,6 +324,47 @@ def measure_churn(rounds):
             print("    %-24s %10.1f  (+%.1f)" % (label, med, med - medians["untraced"]))
         out[name] = {"samples": samples, "medians": medians}
     return out
+
+
+def measure_fds(rounds, pairs=200000):
+    """--fds: what an open+close pair costs the traced target, and what the system
+    call tracepoints cost a process leaksnoop does not trace (they fire machine-wide):
+    untraced alone, untraced while another process is traced with --fds, traced."""
+    argv = [FD_CHURN, str(pairs)]
+    fds = [LEAKSNOOP, "-p", "{pid}", "--fds", "-f", "json", "-w", "/dev/null", "60"]
+    samples = {"untraced": [], "untraced, another traced --fds": [], "traced --fds": [],
+               "traced": []}
+    for _ in range(rounds):
+        samples["untraced"].append(run_untraced(argv)[0])
+        with tempfile.TemporaryDirectory() as d:
+            samples["traced"].append(run_attached(argv, fds[:3] + fds[4:], "Tracing", 0.2, d)[0])
+        with tempfile.TemporaryDirectory() as d:
+            samples["traced --fds"].append(run_attached(argv, fds, "Tracing", 0.2, d)[0])
+        # The tracer on a sleeping process; the churn runs beside it, untraced.
+        sleeper = subprocess.Popen(["sleep", "600"])
+        with tempfile.TemporaryDirectory() as d:
+            log = os.path.join(d, "tracer.log")
+            with open(log, "w") as out:
+                tracer = subprocess.Popen([a.replace("{pid}", str(sleeper.pid)) for a in fds],
+                                          stdout=out, stderr=subprocess.STDOUT)
+            try:
+                if not wait_for(tracer, "Tracing", 60, lambda: open(log).read()):
+                    raise RuntimeError("tracer did not attach")
+                time.sleep(0.2)
+                samples["untraced, another traced --fds"].append(run_untraced(argv)[0])
+            finally:
+                stop(tracer)
+                sleeper.kill()
+                sleeper.wait()
+    medians = {label: statistics.median(v) for label, v in samples.items()}
+    print("  open+close pairs, ns per pair (median of %d):" % rounds)
+    for label, med in medians.items():
+        print("    %-32s %8.1f  (+%.1f)" % (label, med, med - medians["untraced"]))
+    per_syscall = (medians["untraced, another traced --fds"] - medians["untraced"]) / 2
+    print("    an untraced process pays %+.1f ns per system call; the target %+.1f ns per pair"
+          % (per_syscall, medians["traced --fds"] - medians["traced"]))
+    return {"samples": samples, "medians": medians, "untraced_ns_per_syscall": per_syscall,
+            "target_ns_per_pair": medians["traced --fds"] - medians["traced"]}
 
 
 def measure_go_reports(rounds, buckets=10000, goroutines=100000):
@@ -790,6 +832,13 @@ def check_targets(results, args):
         target("%s: --escalate costs nothing while nothing grows" % kind,
                "%.3fx --growth (paired median)" % growth["escalate_over_growth"],
                growth["escalate_over_growth"] < 1.02)
+    if "fds" in results:
+        fds = results["fds"]
+        target("--fds: an untraced process pays under 100 ns per system call",
+               "%+.1f ns (paired medians)" % fds["untraced_ns_per_syscall"],
+               fds["untraced_ns_per_syscall"] < 100)
+        target("--fds: the target pays under 1 us per open+close",
+               "%+.1f ns" % fds["target_ns_per_pair"], fds["target_ns_per_pair"] < 1000)
     for name, row in results.get("lifecycle", {}).items():
         limit = 1.0 if name == "system-wide" else 0.5
         target("%s: start and stop each under %.1f s" % (name, limit),
@@ -836,6 +885,9 @@ def run_bench(args):
     print("\n== containers and allocators loaded after attach", flush=True)
     results["containers"] = measure_containers(1 if args.quick else 3)
     results["late_allocator"] = measure_late_gap(3 if args.quick else 7)
+
+    print("\n== descriptors (--fds)", flush=True)
+    results["fds"] = measure_fds(3 if args.quick else 7)
 
     print("\n== thread and goroutine tracking", flush=True)
     results["churn"] = measure_churn(2 if args.quick else 3)
