@@ -332,38 +332,51 @@ def measure_fds(rounds, pairs=200000):
     untraced alone, untraced while another process is traced with --fds, traced."""
     argv = [FD_CHURN, str(pairs)]
     fds = [LEAKSNOOP, "-p", "{pid}", "--fds", "-f", "json", "-w", "/dev/null", "60"]
-    samples = {"untraced": [], "untraced, another traced --fds": [], "traced --fds": [],
-               "traced": []}
-    for _ in range(rounds):
-        samples["untraced"].append(run_untraced(argv)[0])
-        with tempfile.TemporaryDirectory() as d:
-            samples["traced"].append(run_attached(argv, fds[:3] + fds[4:], "Tracing", 0.2, d)[0])
-        with tempfile.TemporaryDirectory() as d:
-            samples["traced --fds"].append(run_attached(argv, fds, "Tracing", 0.2, d)[0])
-        # The tracer on a sleeping process; the churn runs beside it, untraced.
+    plain = fds[:3] + fds[4:]
+    samples = {"untraced": [], "untraced, another traced": [],
+               "untraced, another traced --fds": [], "traced": [], "traced --fds": []}
+
+    def beside(tracer_argv):
+        """The churn untraced while the tracer runs on a sleeping process."""
         sleeper = subprocess.Popen(["sleep", "600"])
         with tempfile.TemporaryDirectory() as d:
             log = os.path.join(d, "tracer.log")
             with open(log, "w") as out:
-                tracer = subprocess.Popen([a.replace("{pid}", str(sleeper.pid)) for a in fds],
+                tracer = subprocess.Popen([a.replace("{pid}", str(sleeper.pid))
+                                           for a in tracer_argv],
                                           stdout=out, stderr=subprocess.STDOUT)
             try:
                 if not wait_for(tracer, "Tracing", 60, lambda: open(log).read()):
                     raise RuntimeError("tracer did not attach")
                 time.sleep(0.2)
-                samples["untraced, another traced --fds"].append(run_untraced(argv)[0])
+                return run_untraced(argv)[0]
             finally:
                 stop(tracer)
                 sleeper.kill()
                 sleeper.wait()
+
+    for _ in range(rounds):
+        samples["untraced"].append(run_untraced(argv)[0])
+        samples["untraced, another traced"].append(beside(plain))
+        samples["untraced, another traced --fds"].append(beside(fds))
+        with tempfile.TemporaryDirectory() as d:
+            samples["traced"].append(run_attached(argv, plain, "Tracing", 0.2, d)[0])
+        with tempfile.TemporaryDirectory() as d:
+            samples["traced --fds"].append(run_attached(argv, fds, "Tracing", 0.2, d)[0])
     medians = {label: statistics.median(v) for label, v in samples.items()}
     print("  open+close pairs, ns per pair (median of %d):" % rounds)
     for label, med in medians.items():
         print("    %-32s %8.1f  (+%.1f)" % (label, med, med - medians["untraced"]))
-    per_syscall = (medians["untraced, another traced --fds"] - medians["untraced"]) / 2
-    print("    an untraced process pays %+.1f ns per system call; the target %+.1f ns per pair"
-          % (per_syscall, medians["traced --fds"] - medians["traced"]))
+    # leaksnoop's mmap tracepoints put every process's system calls on the kernel's
+    # traced path already; --fds adds its programs' runs on top of that.
+    per_syscall = (medians["untraced, another traced --fds"] -
+                   medians["untraced, another traced"]) / 2
+    per_syscall_all = (medians["untraced, another traced --fds"] - medians["untraced"]) / 2
+    print("    an untraced process pays %+.1f ns per system call for --fds (%+.1f ns with "
+          "leaksnoop's other tracepoints); the target %+.1f ns per pair"
+          % (per_syscall, per_syscall_all, medians["traced --fds"] - medians["traced"]))
     return {"samples": samples, "medians": medians, "untraced_ns_per_syscall": per_syscall,
+            "untraced_ns_per_syscall_all": per_syscall_all,
             "target_ns_per_pair": medians["traced --fds"] - medians["traced"]}
 
 
@@ -835,7 +848,8 @@ def check_targets(results, args):
     if "fds" in results:
         fds = results["fds"]
         target("--fds: an untraced process pays under 100 ns per system call",
-               "%+.1f ns (paired medians)" % fds["untraced_ns_per_syscall"],
+               "%+.1f ns (%+.1f with the other tracepoints)" %
+               (fds["untraced_ns_per_syscall"], fds["untraced_ns_per_syscall_all"]),
                fds["untraced_ns_per_syscall"] < 100)
         target("--fds: the target pays under 1 us per open+close",
                "%+.1f ns" % fds["target_ns_per_pair"], fds["target_ns_per_pair"] < 1000)

@@ -19,11 +19,15 @@ def prog(name):
     return os.path.join(PROGS, name)
 
 
+# The kinds of link leaksnoop makes: uprobes and tracepoints, and BTF-typed tracepoints.
+PROBE_LINKS = ("perf_event", "tracing", "raw_tracepoint")
+
+
 def our_links():
-    """Number of perf_event (uprobe/tracepoint) BPF links on the system."""
+    """Number of probe and tracepoint BPF links on the system."""
     out = subprocess.run(["bpftool", "-j", "link", "list"], capture_output=True,
                          text=True, check=True).stdout
-    return sum(1 for link in json.loads(out or "[]") if link.get("type") == "perf_event")
+    return sum(1 for link in json.loads(out or "[]") if link.get("type") in PROBE_LINKS)
 
 
 def free_port():

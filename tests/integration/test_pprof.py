@@ -37,7 +37,9 @@ class Pprof(LeaksnoopTest):
                                    "-f", "pprof", "-w", path, "1", "2"],
                                   capture_output=True, text=True, timeout=60)
             self.assertEqual(proc.returncode, 0, proc.stderr)
-            self.assertEqual(sorted(os.listdir(d)), ["heap.pb.gz", "heap.pb.gz.1"])
+            # One profile per report, and with the final one its peak's.
+            self.assertEqual(sorted(os.listdir(d)),
+                             ["heap.pb.gz", "heap.pb.gz.1", "heap.pb.gz.peak"])
             self.assertEqual(os.stat(path).st_mode & 0o777, 0o600)
             latest = path + ".1"
             inuse = pprof("-top", "-unit=B", "-sample_index=inuse_space", latest)
