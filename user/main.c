@@ -123,7 +123,8 @@ static int trace(struct run *run)
 		err = run_attach_all(run);
 	if (!err)
 		err = start_reporting(run);
-	if (!err && run->opts.leak_check)
+	/* With --growth --escalate, each escalation checks with its own table. */
+	if (!err && run->opts.leak_check && !run->opts.growth)
 		err = start_leak_check(run);
 	if (!err && session_stop_requested())
 		err = fail(EXIT_OK, "interrupted while attaching; nothing traced");

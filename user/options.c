@@ -543,8 +543,9 @@ int options_parse(int argc, char **argv, struct options *opts)
 				   "without --growth", "");
 	if (opts->escalate && !opts->growth)
 		return usage_error("%s--escalate turns growth mode exact for a while: add --growth", "");
-	if (opts->leak_check && opts->growth)
-		return usage_error("%s--leak-check needs every block's address: not with --growth", "");
+	if (opts->leak_check && opts->growth && !opts->escalate)
+		return usage_error("%s--leak-check needs every block's address: not with --growth "
+				   "(with --escalate, each escalation is checked)", "");
 	if (opts->leak_check && opts->sample_rate > 1)
 		return usage_error("%s--leak-check needs every block: not with -s", "");
 	if (opts->sort_by_lost && !opts->leak_check)

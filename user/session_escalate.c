@@ -19,6 +19,7 @@
 #include "collect/collect.h"
 #include "common/clock.h"
 #include "run.h"
+#include "verdict/leak_check.h"
 #include "session_state.h"
 
 struct escalation {
@@ -30,6 +31,7 @@ struct escalation {
 	struct allocator alloc;
 	struct tracer tracer;
 	struct collector *collector;
+	struct leak_check *leak_check; /* --leak-check: its table's verdicts, or NULL */
 	struct report_state st;       /* the exact reports' trends */
 };
 
@@ -41,6 +43,8 @@ struct escalation *escalation_new(const struct session *s)
 /* Detach the exact probes; growth mode goes on. */
 static void stop_exact(struct escalation *e, const struct session *s)
 {
+	leak_check_free(e->leak_check);
+	e->leak_check = NULL;
 	tracer_destroy(&e->tracer, s->opts->verbose);
 	collector_free(e->collector);
 	report_state_free(&e->st);
@@ -49,6 +53,23 @@ static void stop_exact(struct escalation *e, const struct session *s)
 	e->collector = NULL;
 	e->active = false;
 	e->growing_reports = 0;
+}
+
+/* --leak-check: verdicts on the blocks of this tracer's table (mid-life, as -p's). */
+static int start_check(struct escalation *e, const struct session *s)
+{
+	const struct options *o = s->opts;
+	struct leak_check_params params = {
+		.pid = s->pid,
+		.max_slots = o->max_stacks,
+		.max_bytes = o->leak_check_max_bytes,
+		.traced_leader = s->child != NULL, /* -c: ptrace'd by us already */
+	};
+
+	params.blocks_fd = tracer_blocks_fd(&e->tracer, &params.buckets);
+	params.mmaps_fd = o->no_mmap ? -1 : tracer_mmaps_fd(&e->tracer, &params.mmaps_max);
+	e->leak_check = leak_check_new(&params);
+	return e->leak_check ? 0 : -ENOMEM;
 }
 
 /* The allocator's probes on the target, in a tracer of their own.  0 or -errno. */
@@ -78,6 +99,8 @@ static int start_exact(struct escalation *e, struct session *s)
 		e->collector = run_new_collector(&e->tracer, o);
 		err = e->collector ? report_state_init(&e->st, s) : -ENOMEM;
 	}
+	if (!err && o->leak_check)
+		err = start_check(e, s);
 	if (!err) {
 		/* Its trends start now, not at attach. */
 		e->st.prev_ns = monotonic_ns();
@@ -131,11 +154,13 @@ int escalation_write_report(struct escalation *e, struct session *s, struct repo
 	bool ending = final || monotonic_ns() >= e->until_ns;
 	int err;
 
-	/* The same writers, given the exact tracer's maps. */
+	/* The same writers, given the exact tracer's maps (and its leak check). */
 	s->collector = e->collector;
+	s->leak_check = e->leak_check;
 	s->escalated = true;
 	err = write_report(s, &e->st, final, exited);
 	s->escalated = false;
+	s->leak_check = NULL;
 	s->collector = growth;
 	st->seq = e->st.seq;
 	if (ending) {

@@ -206,7 +206,9 @@ static bool table_is_complete(const struct session *s, const struct snapshot *sn
 {
 	const struct options *o = s->opts;
 
-	return s->child && !o->min_size && o->max_size == UINT64_MAX && !dropped_events(snap);
+	/* An escalation's table starts when it does: what came before is not in it. */
+	return s->child && !s->escalated && !o->min_size && o->max_size == UINT64_MAX &&
+	       !dropped_events(snap);
 }
 
 /* The proc (map `proc_table`) of the target's current image: its blocks are checked. */

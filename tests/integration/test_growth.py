@@ -82,6 +82,23 @@ class Escalation(LeaksnoopTest):
         self.assertGreaterEqual(site(last, "steady_leak")[2], 20)
         self.assertLessEqual(site(last, "steady_leak")[2], 42)
 
+    def test_with_leak_check_each_escalation_has_its_verdicts(self):
+        reports, stderr, _ = self.escalate("--escalate-bytes", "4K", "--leak-check", "-o", "0")
+        window = [r for r in reports if r.get("escalated")]
+        self.assertTrue(window, stderr)
+        checked = [r for r in window if r.get("leak_check", {}).get("skipped") is None and
+                   "leak_check" in r]
+        self.assertTrue(checked, stderr)
+        for report in checked:
+            stack = next(s for s in report["stacks"] if s["kind"] == "heap" and
+                         "steady_leak" in [f.get("symbol") for f in s["frames"]])
+            reach = stack["reachability"]
+            # trends.c keeps every block in a global array: reachable, none lost.
+            self.assertEqual(reach["reachable"]["bytes"], stack["outstanding_bytes"])
+            self.assertEqual(reach["definitely_lost"]["bytes"], 0)
+        # Growth reports are not checked.
+        self.assertTrue(all("leak_check" not in r for r in reports if r["mode"] == "growth"))
+
     def test_growth_below_the_threshold_is_not_escalated(self):
         reports, stderr, _ = self.escalate("--escalate-bytes", "1G")
         self.assertEqual({r["mode"] for r in reports}, {"growth"})

@@ -158,6 +158,9 @@ Test(options, escalation_options, .init = cr_redirect_stderr)
 	cr_assert_eq(o.escalate_after, 4);
 	cr_assert_eq(o.escalate_bytes, 2ULL << 20);
 	cr_assert_eq(o.escalate_for_s, 30);
+	cr_assert_eq(parse(&o, 6, (const char *[]){ "leaksnoop", "-p", "7", "--growth", "--escalate",
+						  "--leak-check" }), 0);
+	cr_assert(o.leak_check); /* each escalation checked */
 	cr_assert_eq(parse(&o, 4, (const char *[]){ "leaksnoop", "-p", "7", "--growth" }), 0);
 	cr_assert(!o.escalate);
 	cr_assert_eq(o.escalate_after, 3);
