@@ -133,22 +133,24 @@ static uint64_t unsuppressed_goroutines(const struct session *s, const struct re
 /*
  * --fds: descriptors the command opened and still held when it exited, as
  * valgrind --track-fds reports them: a leak unless a suppression covers its
- * stack (0, 1 and 2 are never recorded).
+ * stack (0, 1 and 2 are never recorded).  Counted over the stacks shown
+ * (-T): every one in the usual case of fewer stacks than that.
  */
 static int64_t unsuppressed_fds(const struct session *s, const struct report *r)
 {
-	int64_t left = r->fds_open;
+	int64_t left = 0;
 
 	if (!s->child || !r->target_exited || !r->fds_tracked)
 		return 0;
+	/* The command's own: a child that exited holding some is its own report's. */
 	for (size_t i = 0; i < r->stack_count; i++) {
 		const struct report_stack *stack = &r->stacks[i];
 
-		if (stack->row->sample->key.kind == LS_KIND_FD &&
-		    suppressions_match(s->suppressions, stack->frames, stack->depth))
-			left -= stack->row->count;
+		if (stack->row->sample->key.kind == LS_KIND_FD && stack->pid == s->pid &&
+		    !suppressions_match(s->suppressions, stack->frames, stack->depth))
+			left += stack->row->count;
 	}
-	return left > 0 ? left : 0;
+	return left;
 }
 
 /*

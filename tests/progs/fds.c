@@ -14,6 +14,8 @@
  *   range_site       5 open, closed with close_range           0 left
  *   cloexec_range    2 open, marked CLOSE_RANGE_CLOEXEC        0 left after exec
  *   cloexec_site     3 open(O_CLOEXEC)                         0 left after exec
+ *   child_site       a forked child closes every descriptor it inherited
+ *                    (the parent's stay open) and opens 2, then exits
  *
  * At start it prints "pre N TARGET" for each descriptor it has open; at the
  * end "site NAME FD..." for each kept descriptor, then execs itself with
@@ -33,6 +35,7 @@
 #include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static volatile sig_atomic_t go;
@@ -107,6 +110,25 @@ __attribute__((noinline)) void range_site(int *fds, int count)
 		fds[i] = open("/dev/null", O_RDONLY);
 }
 
+__attribute__((noinline)) void child_site(void)
+{
+	open("/etc/passwd", O_RDONLY);
+	open("/etc/passwd", O_RDONLY);
+}
+
+/* A child's copies are its own: closing them closes none of the parent's. */
+static void fork_child(void)
+{
+	pid_t child = fork();
+
+	if (child == 0) {
+		syscall(SYS_close_range, 3, ~0U, 0);
+		child_site();
+		_exit(0);
+	}
+	waitpid(child, NULL, 0);
+}
+
 __attribute__((noinline)) void cloexec_site(int *fds)
 {
 	for (int i = 0; i < 3; i++)
@@ -158,6 +180,7 @@ int main(int argc, char **argv)
 	leak_pipes(pipes);
 	leak_dups(dups, files[0]);
 	leak_eventfds(eventfds);
+	fork_child();
 	replace_site(replaced);
 	dup2_site(replaced, files[1]);
 	closed_site();
