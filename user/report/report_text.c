@@ -310,8 +310,13 @@ static void write_stack(FILE *out, const struct report_stack *stack, size_t rank
 			(double)row->oldest_age_ms / 1000.0,
 			human_bytes((double)stats->alloc_bytes, total, sizeof(total)),
 			(unsigned long long)stats->alloc_count, color ? "\033[0m" : "");
+	/* Descriptors have no size: their leak score is in descriptors a second. */
+	if (row->sample->key.kind == LS_KIND_FD)
+		snprintf(score, sizeof(score), "%.1f", row->leak_score);
+	else
+		human_bytes(row->leak_score, score, sizeof(score));
 	fprintf(out, "      trend: leak score %s/s, grew %u interval%s in a row%s\n",
-		human_bytes(row->leak_score, score, sizeof(score)), row->grew_intervals,
+		score, row->grew_intervals,
 		row->grew_intervals == 1 ? "" : "s",
 		row->plateaued ? " | plateaued: stopped growing (a cache, not a leak?)" : "");
 	if (stack->reach)
