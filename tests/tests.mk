@@ -9,6 +9,7 @@ PROG_BINS := $(patsubst tests/progs/%.c,$(OUT)/progs/%,$(PROGS_C)) \
 	     $(OUT)/progs/leaky_musl $(OUT)/progs/leaky_nopie $(OUT)/progs/leaky_dynsym \
 	     $(OUT)/progs/leaky_debuglink \
 	     $(OUT)/progs/goleak $(OUT)/progs/goleak_stripped $(OUT)/progs/goheap \
+	     $(OUT)/progs/gofds \
 	     $(OUT)/progs/goheap_stripped $(OUT)/progs/goheap_pie $(OUT)/progs/goleak.test \
 	     $(OUT)/progs/goleak_stripped.test \
 	     $(OUT)/progs/nofp \
@@ -76,6 +77,9 @@ $(OUT)/progs/nofp: tests/progs/nofp.c $(OUT)/progs/libleakylib.so | $(OUT)/progs
 
 # A Go program (GOPATH mode: no module, no network).
 $(OUT)/progs/goleak: tests/progs/goleak/main.go | $(OUT)/progs
+	GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache go build -o $@ $<
+
+$(OUT)/progs/gofds: tests/progs/gofds/main.go | $(OUT)/progs
 	GO111MODULE=off GOCACHE=$(abspath $(OUT))/gocache go build -o $@ $<
 
 $(OUT)/progs/goheap: tests/progs/goheap/main.go | $(OUT)/progs

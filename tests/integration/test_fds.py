@@ -151,6 +151,45 @@ class Fds(LeaksnoopTest):
                     by_site[function] = by_site.get(function, 0) + int(value)
         self.assertEqual(by_site, {"leak_sockets": 5, "leak_files": 4})
 
+    def test_a_go_programs_raw_system_calls(self):
+        proc = subprocess.Popen([prog("gofds"), "-wait"], stdout=subprocess.PIPE, text=True)
+        try:
+            pid = int(proc.stdout.readline().split()[1])
+            run = Run(["-p", str(pid), "--fds", "-o", "0", "-T", "100", "1"])
+            try:
+                run.wait_tracing()
+                os.kill(pid, signal.SIGUSR1)
+                lines = [proc.stdout.readline(), proc.stdout.readline()]
+                self.assertEqual(lines[1].strip(), "done")
+                time.sleep(1.5)
+                # The program's descriptors as the kernel lists them, read here.
+                links = {int(fd): os.readlink("/proc/%d/fd/%s" % (pid, fd))
+                         for fd in os.listdir("/proc/%d/fd" % pid)}
+                self.assertEqual(run.stop(), 0, run.stderr())
+                report = run.reports()[-1]
+            finally:
+                run.close()
+        finally:
+            proc.kill()
+            proc.wait()
+            proc.stdout.close()
+        files = [int(x) for x in lines[0].split("[")[1].rstrip("]\n").split()]
+        self.assertTrue(all(links[fd] == "/etc/passwd" for fd in files))
+        # The first os.Open starts the runtime's poller too: an epoll and its pipe.
+        in_leak_files = [s for s in report["stacks"] if s["kind"] == "fd" and
+                         "main.leakFiles" in [f.get("symbol") for f in s["frames"]]]
+        types = {}
+        for s in in_leak_files:
+            for name, count in s["fd_types"].items():
+                types[name] = types.get(name, 0) + count
+        self.assertEqual(types, {"file": 4, "epoll": 1, "pipe": 2})
+        self.assertEqual(sum(1 for t in links.values() if t == "/etc/passwd"), 4)
+        self.assertEqual(site(report, "main.closedFiles", kind="fd"), (0, 0, 6))
+        sockets = [s for s in report["stacks"] if s["kind"] == "fd" and
+                   "main.leakListeners" in [f.get("symbol") for f in s["frames"]]]
+        self.assertEqual(sum(s["fd_types"].get("socket", 0) for s in sockets), 2)
+        self.assertEqual(sum(1 for t in links.values() if t.startswith("socket:")), 2)
+
     def tmp(self):
         import shutil
         import tempfile
