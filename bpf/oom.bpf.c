@@ -72,7 +72,6 @@ int BPF_PROG(watch_oom_victim, struct task_struct *task, uid_t uid)
 		__sync_fetch_and_add(&oom_victims_dropped, 1);
 		return 0;
 	}
-	event->time_ns = bpf_ktime_get_ns();
 	event->tgid = task->tgid;
 	event->chooser_tgid = (__u32)(bpf_get_current_pid_tgid() >> 32);
 	bpf_probe_read_kernel_str(event->comm, sizeof(event->comm), task->comm);

@@ -131,7 +131,6 @@ struct mapping_event {
  * (user/attach/oom_watch.c).  Sizes in pages, as the kernel counts them.
  */
 struct oom_victim_event {
-	__u64 time_ns;       /* CLOCK_MONOTONIC when it was chosen */
 	__u64 total_vm_pages;
 	__u64 anon_pages;
 	__u64 file_pages;

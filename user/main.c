@@ -94,18 +94,10 @@ static void announce(const struct run *run)
 static int start_leak_check(struct run *run)
 {
 	const struct options *o = &run->opts;
-	struct leak_check_params params = {
-		.pid = run->pid,
-		.max_slots = o->max_stacks,
-		.max_bytes = o->leak_check_max_bytes,
-		.traced_leader = o->command != NULL,
-	};
 
-	params.blocks_fd = tracer_blocks_fd(&run->tracer, &params.buckets);
-	params.mmaps_fd = o->no_mmap ? -1 : tracer_mmaps_fd(&run->tracer, &params.mmaps_max);
-	if (params.blocks_fd < 0)
+	run->leak_check = run_new_leak_check(o, run->pid, &run->tracer, o->command != NULL);
+	if (!run->leak_check && errno == ENOENT)
 		return fail(EXIT_USAGE, "--leak-check needs the heap probes: not with --floor");
-	run->leak_check = leak_check_new(&params);
 	if (!run->leak_check)
 		return fail(EXIT_RUNTIME, "out of memory");
 	/* -c: the last check is made at the command's exit, its memory still there. */

@@ -75,6 +75,17 @@ int run_find_allocator(const struct options *o, pid_t pid, const char *exe,
  */
 int run_attach_all(struct run *run);
 
+/* The tracer's configuration the options make, for process pid (0: every process). */
+void run_tracer_config(const struct options *o, pid_t pid, struct tracer_config *cfg);
+
+/*
+ * --leak-check's reader of t's block table, for pid (traced_leader: -c's
+ * command, ptrace'd by us already).  NULL with errno ENOENT when t has no
+ * heap probes (--floor), ENOMEM.
+ */
+struct leak_check *run_new_leak_check(const struct options *o, pid_t pid, const struct tracer *t,
+				      bool traced_leader);
+
 /* A collector of t's maps, sized as the options say; NULL when out of memory. */
 struct collector *run_new_collector(struct tracer *t, const struct options *o);
 

@@ -55,39 +55,15 @@ static void stop_exact(struct escalation *e, const struct session *s)
 	e->growing_reports = 0;
 }
 
-/* --leak-check: verdicts on the blocks of this tracer's table (mid-life, as -p's). */
-static int start_check(struct escalation *e, const struct session *s)
-{
-	const struct options *o = s->opts;
-	struct leak_check_params params = {
-		.pid = s->pid,
-		.max_slots = o->max_stacks,
-		.max_bytes = o->leak_check_max_bytes,
-		.traced_leader = s->child != NULL, /* -c: ptrace'd by us already */
-	};
-
-	params.blocks_fd = tracer_blocks_fd(&e->tracer, &params.buckets);
-	params.mmaps_fd = o->no_mmap ? -1 : tracer_mmaps_fd(&e->tracer, &params.mmaps_max);
-	e->leak_check = leak_check_new(&params);
-	return e->leak_check ? 0 : -ENOMEM;
-}
-
 /* The allocator's probes on the target, in a tracer of their own.  0 or -errno. */
 static int start_exact(struct escalation *e, struct session *s)
 {
 	const struct options *o = s->opts;
-	struct tracer_config cfg = {
-		.tgid = s->pid,
-		.min_size = o->min_size,
-		.max_size = o->max_size,
-		.age_epoch_ns = age_epoch_ns_for(o->older_ms),
-		.sample_rate = o->sample_rate,
-		.max_allocs = o->max_allocs,
-		.max_stacks = o->max_stacks,
-		.track_mmap = !o->no_mmap,
-	};
+	struct tracer_config cfg;
 	int err;
 
+	run_tracer_config(o, s->pid, &cfg);
+	cfg.growth = false; /* the options' growth mode is what goes on beside it */
 	if (run_find_allocator(o, s->pid, NULL, &e->alloc))
 		return -ENOENT; /* said */
 	err = tracer_load(&e->tracer, &cfg);
@@ -99,8 +75,10 @@ static int start_exact(struct escalation *e, struct session *s)
 		e->collector = run_new_collector(&e->tracer, o);
 		err = e->collector ? report_state_init(&e->st, s) : -ENOMEM;
 	}
-	if (!err && o->leak_check)
-		err = start_check(e, s);
+	/* --leak-check: verdicts on this table's blocks (mid-life, as -p's); -c's is ptrace'd. */
+	if (!err && o->leak_check &&
+	    !(e->leak_check = run_new_leak_check(o, s->pid, &e->tracer, s->child != NULL)))
+		err = -errno;
 	if (!err) {
 		/* Its trends start now, not at attach. */
 		e->st.prev_ns = monotonic_ns();

@@ -152,6 +152,24 @@ int report_state_reserve_rows(struct report_state *st, size_t count)
 }
 
 /*
+ * m->now beside what proc's tracked blocks and regions hold: what they do not
+ * explain, and with growth (the target's), both grown since attach.
+ */
+static void set_beside_held(const struct report_state *st, struct report_memory *m, size_t n,
+			    uint32_t proc, bool growth)
+{
+	m->read = true;
+	m->held_bytes = aggregate_held(st->rows, n, proc);
+	m->unexplained_bytes = (int64_t)m->now.rss_anon_bytes - m->held_bytes;
+	if (m->unexplained_bytes < 0)
+		m->unexplained_bytes = 0;
+	if (growth && st->memory_base_read) {
+		m->anon_growth_bytes = (int64_t)m->now.rss_anon_bytes - st->memory_base_anon;
+		m->held_growth_bytes = m->held_bytes - st->memory_base_held;
+	}
+}
+
+/*
  * The target's memory beside what is tracked (not a Go program's: its heap
  * is the runtime's, not blocks; not system-wide: no one process).  Growth is
  * counted from the first report's.
@@ -164,18 +182,12 @@ static void read_memory(struct session *s, struct report_state *st, struct repor
 	if (!s->pid || s->go_sites_fd >= 0 || (s->opts->growth && !s->escalated) || proc == LS_NO_PROC ||
 	    proc_memory_read(s->pid, &m->now))
 		return;
-	m->read = true;
-	m->held_bytes = aggregate_held(st->rows, n, proc);
-	m->unexplained_bytes = (int64_t)m->now.rss_anon_bytes - m->held_bytes;
-	if (m->unexplained_bytes < 0)
-		m->unexplained_bytes = 0;
 	if (!st->memory_base_read) {
 		st->memory_base_read = true;
 		st->memory_base_anon = (int64_t)m->now.rss_anon_bytes;
-		st->memory_base_held = m->held_bytes;
+		st->memory_base_held = aggregate_held(st->rows, n, proc);
 	}
-	m->anon_growth_bytes = (int64_t)m->now.rss_anon_bytes - st->memory_base_anon;
-	m->held_growth_bytes = m->held_bytes - st->memory_base_held;
+	set_beside_held(st, m, n, proc, true);
 }
 
 /* Events the probes could not record: any makes the block table incomplete. */
@@ -316,23 +328,15 @@ static void keep_only_process(const struct session *s, pid_t pid, struct snapsho
 
 /* What an OOM victim held, as the kernel counted it when it was chosen. */
 static void oom_memory(const struct oom_kill *kill, struct report_state *st, struct report *r,
-		       size_t n, uint32_t proc)
+		       size_t n, uint32_t proc, bool target)
 {
 	struct report_memory *m = &r->memory;
 
-	m->read = true;
 	m->now.rss_anon_bytes = kill->rss_anon_bytes;
 	m->now.rss_file_bytes = kill->rss_file_bytes;
 	m->now.rss_shmem_bytes = kill->rss_shmem_bytes;
 	m->now.rss_bytes = kill->rss_anon_bytes + kill->rss_file_bytes + kill->rss_shmem_bytes;
-	m->held_bytes = aggregate_held(st->rows, n, proc);
-	m->unexplained_bytes = (int64_t)m->now.rss_anon_bytes - m->held_bytes;
-	if (m->unexplained_bytes < 0)
-		m->unexplained_bytes = 0;
-	if (st->memory_base_read && r->pid == st->target_pid) {
-		m->anon_growth_bytes = (int64_t)m->now.rss_anon_bytes - st->memory_base_anon;
-		m->held_growth_bytes = m->held_bytes - st->memory_base_held;
-	}
+	set_beside_held(st, m, n, proc, target);
 }
 
 int build_report(struct session *s, struct report_state *st, const struct report_request *req,
@@ -452,6 +456,7 @@ int build_report(struct session *s, struct report_state *st, const struct report
 	r.dropped_processes = snap.counters[LS_CNT_DROP_PROC];
 	r.dropped_mappings = snap.counters[LS_CNT_DROP_MAPPING];
 	r.dropped_fds = snap.counters[LS_CNT_DROP_FD];
+	r.dropped_oom_kills = oom_watch_dropped(s->oom);
 	if (s->fd_types_fd >= 0) {
 		r.fds_tracked = true;
 		r.fds_preexisting = s->fds_preexisting;
@@ -459,7 +464,8 @@ int build_report(struct session *s, struct report_state *st, const struct report
 	}
 	r.late_allocators = late_allocators_list(s->late, &r.late_allocator_count);
 	if (oom)
-		oom_memory(oom, st, &r, n, s->procs ? proc_follower_image_of(s->procs, r.pid) : 0);
+		oom_memory(oom, st, &r, n, s->procs ? proc_follower_image_of(s->procs, r.pid) : 0,
+			   !only);
 	else if (!exited)
 		read_memory(s, st, &r, n);
 	/* A profile holds every stack, as a Go heap profile does; the others the top N. */
@@ -540,7 +546,6 @@ int report_state_init(struct report_state *st, struct session *s)
 
 		read_process_comm(s->pid, st->comm, sizeof(st->comm));
 		read_exe(s->pid, s->exe, sizeof(s->exe));
-		st->target_pid = s->pid;
 		/* Growth is since attach, when nothing was tracked yet. */
 		if (!proc_memory_read(s->pid, &at_attach)) {
 			st->memory_base_read = true;

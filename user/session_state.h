@@ -50,7 +50,6 @@ struct report_state {
 	char leak_check_said[256];   /* the last reason a check was skipped, said once */
 	bool memory_base_read;       /* the memory at attach, what growth is counted from */
 	int64_t memory_base_anon, memory_base_held;
-	pid_t target_pid;            /* whose memory the base is */
 	uint64_t oom_kills;          /* traced processes the OOM killer chose */
 	struct report_peak *peak;    /* the periodic report that held the most */
 	uint64_t alloc_bytes_seen;   /* since attach, at the last periodic report (growth: new memory) */

@@ -25,6 +25,7 @@
 #include "collect/go_heap.h"
 #include "collect/unwinder.h"
 #include "run.h"
+#include "verdict/leak_check.h"
 
 /* Sample Go allocations through the runtime's own profiler when it runs, or --go-allocs. */
 static void choose_go_alloc_probe(struct run *run)
@@ -337,11 +338,10 @@ static int start_unwinder(struct run *run)
 	return 0;
 }
 
-int run_attach_all(struct run *run)
+void run_tracer_config(const struct options *o, pid_t pid, struct tracer_config *cfg)
 {
-	const struct options *o = &run->opts;
-	struct tracer_config cfg = {
-		.tgid = run->pid,
+	*cfg = (struct tracer_config){
+		.tgid = pid,
 		.min_size = o->min_size,
 		.max_size = o->max_size,
 		.age_epoch_ns = age_epoch_ns_for(o->older_ms),
@@ -354,7 +354,34 @@ int run_attach_all(struct run *run)
 		.unwind_rows = o->unwind_dwarf ? LS_DEFAULT_UNWIND_ROWS : 0,
 		.growth = o->growth,
 	};
+}
+
+struct leak_check *run_new_leak_check(const struct options *o, pid_t pid, const struct tracer *t,
+				      bool traced_leader)
+{
+	struct leak_check_params params = {
+		.pid = pid,
+		.max_slots = o->max_stacks,
+		.max_bytes = o->leak_check_max_bytes,
+		.traced_leader = traced_leader,
+	};
+
+	params.blocks_fd = tracer_blocks_fd(t, &params.buckets);
+	params.mmaps_fd = o->no_mmap ? -1 : tracer_mmaps_fd(t, &params.mmaps_max);
+	if (params.blocks_fd < 0) {
+		errno = ENOENT;
+		return NULL;
+	}
+	return leak_check_new(&params);
+}
+
+int run_attach_all(struct run *run)
+{
+	const struct options *o = &run->opts;
+	struct tracer_config cfg;
 	int err;
+
+	run_tracer_config(o, run->pid, &cfg);
 
 	if (o->cgroup) {
 		if (resolve_cgroup(o->cgroup, &cfg.cgroup_id, &cfg.cgroup_level))

@@ -132,20 +132,7 @@ class OomKill(LeaksnoopTest):
         self.assertEqual(sum(1 for r in reports if r.get("oom_killed")), 1)
 
     def test_a_process_traced_with_p_is_reported_in_words(self):
-        line = self.cgroup.enter_and_exec(prog("oom_leak"), "--wait")
-        target = subprocess.Popen(line, stdout=subprocess.PIPE, text=True)
-        pid = int(target.stdout.readline().split()[1])
-        run = Run(["-p", str(pid), "-T", "20", "1"], fmt="text")
-        try:
-            run.wait_tracing()
-            os.kill(pid, 10)  # SIGUSR1: start leaking
-            output = target.stdout.read()
-            target.wait()
-            self.assertEqual(run.wait(30), 0, run.stderr())
-            text = run.text()
-        finally:
-            run.close()
-            target.stdout.close()
+        text, _, output, pid = self.trace_p(fmt="text")
         held = last_held(output)
         final = text[text.rindex("final report"):]
         self.assertIn("(oom_leak, killed by the OOM killer)", final)
@@ -157,25 +144,26 @@ class OomKill(LeaksnoopTest):
                          % (held * LEAK_BYTES, held))
         self.assertIn("leak_site", final.split("#2 heap")[0])
 
-    def trace_p(self, *args):
-        """leaksnoop -p on oom_leak in the cgroup, released once tracing: (reports, stderr, output)."""
+    def trace_p(self, *args, fmt="json"):
+        """leaksnoop -p on oom_leak in the cgroup, released once tracing:
+        (reports or text, stderr, the program's output, its pid)."""
         line = self.cgroup.enter_and_exec(prog("oom_leak"), "--wait")
         target = subprocess.Popen(line, stdout=subprocess.PIPE, text=True)
         pid = int(target.stdout.readline().split()[1])
-        run = Run(["-p", str(pid), "-o", "0", "-T", "20", "-v"] + list(args) + ["1"])
+        run = Run(["-p", str(pid), "-o", "0", "-T", "20", "-v"] + list(args) + ["1"], fmt=fmt)
         try:
             run.wait_tracing()
             os.kill(pid, 10)  # SIGUSR1: start leaking
             output = target.stdout.read()
             target.wait()
             self.assertEqual(run.wait(30), 0, run.stderr())
-            return run.reports(), run.stderr(), output
+            return (run.reports() if fmt == "json" else run.text()), run.stderr(), output, pid
         finally:
             run.close()
             target.stdout.close()
 
     def test_a_report_when_the_cgroup_nears_its_limit_before_the_kill(self):
-        reports, stderr, output = self.trace_p()
+        reports, stderr, output, _ = self.trace_p()
         near = [r for r in reports if r.get("memory_pressure")]
         self.assertEqual(len(near), 1, stderr)
         pressure, final = near[0]["memory_pressure"], reports[-1]
@@ -196,7 +184,7 @@ class OomKill(LeaksnoopTest):
         self.assertEqual(site(final, "leak_site")[1], last_held(output))
 
     def test_no_report_near_the_limit_when_turned_off(self):
-        reports, stderr, _ = self.trace_p("--near-limit", "0")
+        reports, stderr, _, _ = self.trace_p("--near-limit", "0")
         self.assertFalse([r for r in reports if r.get("memory_pressure")])
         self.assertTrue(reports[-1]["oom_killed"])
 

@@ -29,7 +29,6 @@ static int on_victim(void *ctx, void *data, size_t size)
 		return 0;
 	kill.tgid = (pid_t)event->tgid;
 	kill.chooser = (pid_t)event->chooser_tgid;
-	kill.time_ns = event->time_ns;
 	memcpy(kill.comm, event->comm, sizeof(kill.comm) - 1);
 	kill.total_vm_bytes = event->total_vm_pages * w->page_bytes;
 	kill.rss_anon_bytes = event->anon_pages * w->page_bytes;

@@ -21,7 +21,6 @@ struct oom_kill {
 	pid_t tgid;               /* the victim's process */
 	pid_t chooser;            /* the process whose allocation failed */
 	char comm[16];
-	uint64_t time_ns;         /* CLOCK_MONOTONIC when it was chosen */
 	uint64_t total_vm_bytes;
 	uint64_t rss_anon_bytes, rss_file_bytes, rss_shmem_bytes;
 	bool memcg_read;          /* memcg is its memory cgroup, read when told */

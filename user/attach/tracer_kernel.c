@@ -1,14 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * Probes on the kernel's side: --kernel's kmem, percpu and vmalloc
- * tracepoints, and --growth's user page-fault tracepoint.  Each is its own
- * BPF object sharing the heap object's stack maps.
+ * tracepoints, --fds's system call tracepoints (bpf/fds.bpf.c) and
+ * --growth's user page-fault tracepoint.  Each is its own BPF object
+ * sharing the heap object's stack maps.
  */
 #include <bpf/libbpf.h>
 #include <errno.h>
 #include <stdio.h>
 #include <unistd.h>
 
+#include "fds.skel.h"
 #include "growth.skel.h"
 #include "heap.skel.h"
 #include "kernel.skel.h"
@@ -16,10 +18,58 @@
 #include "tracer.h"
 #include "tracer_links.h"
 
+/* Programs on tracepoints this kernel lacks are not loaded; what goes unseen is said. */
+static void skip_missing_tracepoints(struct bpf_object *obj, const char *unseen, bool verbose)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) {
+		char category[64], name[64];
+
+		if (tracepoint_of_section(bpf_program__section_name(prog), category, name) &&
+		    tracepoint_id(category, name) == -ENOENT) {
+			bpf_program__set_autoload(prog, false);
+			if (verbose)
+				fprintf(stderr, "leaksnoop: this kernel has no tracepoint %s/%s: %s\n",
+					category, name, unseen);
+		}
+	}
+}
+
+/*
+ * The heap object's stack maps and its table of followed processes, shared
+ * with obj before it loads: the target's children are traced by it too.
+ */
+static int share_with_heap(struct tracer *t, struct bpf_object *obj)
+{
+	int err = tracer_share_maps(t, obj);
+
+	return err ? err : bpf_map__reuse_fd(bpf_object__find_map_by_name(obj, "procs"),
+					     bpf_map__fd(t->skel->maps.procs));
+}
+
+/* Attach every program of obj that was loaded, each said with -v. */
+static int attach_loaded(struct tracer *t, struct bpf_object *obj, bool verbose)
+{
+	struct bpf_program *prog;
+
+	bpf_object__for_each_program(prog, obj) {
+		int err;
+
+		if (!bpf_program__autoload(prog))
+			continue;
+		err = tracer_attach_kept(t, prog);
+		if (err)
+			return err;
+		if (verbose)
+			fprintf(stderr, "leaksnoop: %s\n", bpf_program__section_name(prog));
+	}
+	return 0;
+}
+
 int tracer_attach_kernel(struct tracer *t, const struct tracer_config *cfg, bool verbose)
 {
 	struct kernel_bpf *skel = kernel_bpf__open();
-	struct bpf_program *prog;
 	int err;
 
 	if (!skel)
@@ -30,22 +80,9 @@ int tracer_attach_kernel(struct tracer *t, const struct tracer_config *cfg, bool
 	skel->rodata->age_epoch_ns = cfg->age_epoch_ns;
 	skel->rodata->age_clock_ticks = tracer_clock_ticks(cfg);
 	bpf_map__set_max_entries(skel->maps.kernel_blocks, cfg->max_allocs);
-	bpf_object__for_each_program(prog, skel->obj) {
-		/* A tracepoint this kernel lacks (vmalloc's appeared in Linux 6.3, for one). */
-		char category[64], name[64];
-
-		if (tracepoint_of_section(bpf_program__section_name(prog), category, name) &&
-		    tracepoint_id(category, name) == -ENOENT) {
-			bpf_program__set_autoload(prog, false);
-			if (verbose)
-				fprintf(stderr, "leaksnoop: this kernel has no tracepoint %s/%s: "
-					"not traced\n", category, name);
-		}
-	}
-	err = tracer_share_maps(t, skel->obj);
-	/* Children the target forks: their kernel allocations are theirs too. */
-	if (!err)
-		err = bpf_map__reuse_fd(skel->maps.procs, bpf_map__fd(t->skel->maps.procs));
+	/* vmalloc's tracepoints appeared in Linux 6.3, for one. */
+	skip_missing_tracepoints(skel->obj, "not traced", verbose);
+	err = share_with_heap(t, skel->obj);
 	if (!err)
 		err = kernel_bpf__load(skel);
 	if (err) {
@@ -54,18 +91,38 @@ int tracer_attach_kernel(struct tracer *t, const struct tracer_config *cfg, bool
 	}
 	t->kernel = skel;
 	err = tracer_start_age_clock(t, cfg); /* with --growth, no heap probe has started it */
-	if (err)
+	return err ? err : attach_loaded(t, skel->obj, verbose);
+}
+
+int tracer_attach_fds(struct tracer *t, const struct tracer_config *cfg, uint32_t max_fds,
+		      bool verbose)
+{
+	struct fds_bpf *skel = fds_bpf__open();
+	int err;
+
+	if (!skel)
+		return -errno;
+	skel->rodata->target_tgid = cfg->tgid;
+	skel->rodata->age_epoch_ns = cfg->age_epoch_ns;
+	skel->rodata->age_clock_ticks = tracer_clock_ticks(cfg);
+	bpf_map__set_max_entries(skel->maps.fds, max_fds);
+	bpf_map__set_max_entries(skel->maps.fd_types, cfg->max_stacks);
+	/* openat2 came with Linux 5.6, close_range with 5.9, ... */
+	skip_missing_tracepoints(skel->obj, "its descriptors are not seen", verbose);
+	err = share_with_heap(t, skel->obj);
+	if (!err)
+		err = fds_bpf__load(skel);
+	if (err) {
+		fds_bpf__destroy(skel);
 		return err;
-	bpf_object__for_each_program(prog, skel->obj) {
-		if (!bpf_program__autoload(prog))
-			continue;
-		err = tracer_attach_kept(t, prog);
-		if (err)
-			return err;
-		if (verbose)
-			fprintf(stderr, "leaksnoop: %s\n", bpf_program__section_name(prog));
 	}
-	return 0;
+	t->fds = skel;
+	return attach_loaded(t, skel->obj, verbose);
+}
+
+int tracer_fd_types_fd(const struct tracer *t)
+{
+	return t->fds ? bpf_map__fd(t->fds->maps.fd_types) : -1;
 }
 
 int tracer_attach_growth(struct tracer *t, pid_t pid, bool verbose)

@@ -410,30 +410,18 @@ static int gunzip(const uint8_t *in, size_t len, uint8_t **out, size_t *out_len)
 	return *out ? 0 : -EINVAL;
 }
 
-int diff_load_peak(const char *path, struct diff_profile *out)
+/* A JSON report file's last report (or its peak), or a gzip'd profile (no peak). */
+static int load(const char *path, bool peak, struct diff_profile *out)
 {
 	unsigned char *data = NULL;
 	size_t len = 0;
 	int err = read_file(path, &data, &len);
+	bool gzipped = !err && len >= 2 && data[0] == 0x1f && data[1] == 0x8b;
 
 	memset(out, 0, sizeof(*out));
 	if (err)
 		return err;
-	err = load_json(path, (char *)data, true, out);
-	free(data);
-	return err;
-}
-
-int diff_load(const char *path, struct diff_profile *out)
-{
-	unsigned char *data = NULL;
-	size_t len = 0;
-	int err = read_file(path, &data, &len);
-
-	memset(out, 0, sizeof(*out));
-	if (err)
-		return err;
-	if (len >= 2 && data[0] == 0x1f && data[1] == 0x8b) {
+	if (gzipped && !peak) {
 		uint8_t *raw = NULL;
 		size_t raw_len = 0;
 
@@ -443,10 +431,20 @@ int diff_load(const char *path, struct diff_profile *out)
 			free(raw);
 		}
 	} else {
-		err = load_json(path, (char *)data, false, out);
+		err = gzipped ? -EINVAL : load_json(path, (char *)data, peak, out);
 	}
 	free(data);
 	return err;
+}
+
+int diff_load_peak(const char *path, struct diff_profile *out)
+{
+	return load(path, true, out);
+}
+
+int diff_load(const char *path, struct diff_profile *out)
+{
+	return load(path, false, out);
 }
 
 void diff_free(struct diff_profile *p)

@@ -135,6 +135,7 @@ struct report {
 	uint64_t dropped_processes; /* forks and execs not followed (`proc_table` full), in dropped_events too */
 	uint64_t dropped_mappings;  /* executable mappings not told (`new_mappings` full), too */
 	uint64_t dropped_fds;       /* descriptors not recorded (`fds` full), too */
+	uint64_t dropped_oom_kills; /* OOM kills not told (`oom_victims` full); not in dropped_events */
 	/* --fds: descriptors open (older than the threshold) and opened since attach. */
 	bool fds_tracked;
 	int64_t fds_open;

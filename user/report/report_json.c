@@ -269,6 +269,18 @@ static void write_thread_group(struct json_writer *w, const struct report_thread
 }
 
 /* The OOM killer's choice: the victim's size then, and the cgroup whose limit it met. */
+/* A memory cgroup, its usage and the limit that binds it (when one does). */
+static void write_memcg(struct json_writer *w, const struct memcg *m)
+{
+	json_string(w, "cgroup", m->path);
+	json_uint(w, "cgroup_version", (uint64_t)m->version);
+	json_uint(w, "cgroup_usage_bytes", m->usage_bytes);
+	if (m->limit_bytes) {
+		json_uint(w, "cgroup_limit_bytes", m->limit_bytes);
+		json_string(w, "cgroup_limit_set_by", m->limit_path);
+	}
+}
+
 static void write_oom(struct json_writer *w, const struct oom_kill *kill)
 {
 	json_object_begin(w, "oom");
@@ -280,13 +292,7 @@ static void write_oom(struct json_writer *w, const struct oom_kill *kill)
 	json_uint(w, "rss_file_bytes", kill->rss_file_bytes);
 	json_uint(w, "rss_shmem_bytes", kill->rss_shmem_bytes);
 	if (kill->memcg_read) {
-		json_string(w, "cgroup", kill->memcg.path);
-		json_uint(w, "cgroup_version", (uint64_t)kill->memcg.version);
-		json_uint(w, "cgroup_usage_bytes", kill->memcg.usage_bytes);
-		if (kill->memcg.limit_bytes) {
-			json_uint(w, "cgroup_limit_bytes", kill->memcg.limit_bytes);
-			json_string(w, "cgroup_limit_set_by", kill->memcg.limit_path);
-		}
+		write_memcg(w, &kill->memcg);
 		json_bool(w, "cgroup_limit_reached", kill->limit_reached);
 		json_uint(w, "cgroup_oom_kills", kill->memcg.oom_kills);
 	}
@@ -298,13 +304,7 @@ static void write_pressure(struct json_writer *w, const struct report_pressure *
 {
 	json_object_begin(w, "memory_pressure");
 	json_string(w, "reason", p->why);
-	json_string(w, "cgroup", p->memcg->path);
-	json_uint(w, "cgroup_version", (uint64_t)p->memcg->version);
-	json_uint(w, "cgroup_usage_bytes", p->memcg->usage_bytes);
-	if (p->memcg->limit_bytes) {
-		json_uint(w, "cgroup_limit_bytes", p->memcg->limit_bytes);
-		json_string(w, "cgroup_limit_set_by", p->memcg->limit_path);
-	}
+	write_memcg(w, p->memcg);
 	json_object_end(w);
 }
 
@@ -427,6 +427,8 @@ void report_write_json(FILE *out, const struct report *r)
 		json_uint(&w, "mappings", r->dropped_mappings);
 	if (r->dropped_fds)
 		json_uint(&w, "fds", r->dropped_fds);
+	if (r->dropped_oom_kills)
+		json_uint(&w, "oom_kills", r->dropped_oom_kills);
 	json_object_end(&w);
 	json_object_end(&w);
 	fputc('\n', out);
