@@ -135,14 +135,6 @@ struct {
 	__type(value, struct proc_entry);
 } proc_table SEC(".maps");
 
-/* [0]: procs handed out so far (the target's is put in before attach). */
-struct {
-	__uint(type, BPF_MAP_TYPE_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, __u32);
-} procs_used SEC(".maps");
-
 /* The target's current proc: 0 until it execs. */
 __u32 target_proc = 0;
 /* Set at the first fork or exec followed: until then every probed call is the target's. */

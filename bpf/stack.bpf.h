@@ -27,6 +27,9 @@
 #define LS_SLOT_CACHE 8
 #define LS_SLOT_CACHE_USED 0x80000000u
 
+/* Code addresses judged by follows_call(), direct-mapped (trace_syscall_stack). */
+#define LS_CALL_CACHE 16
+
 struct slot_cache_entry {
 	__u64 stack_hash;
 	__u32 tag;  /* LS_SLOT_CACHE_USED | proc << 8 | kind */
@@ -37,6 +40,8 @@ struct slot_cache_entry {
 struct stack_scratch {
 	__u64 last_hash; /* known to be in `stack_traces` already */
 	struct slot_cache_entry slot_cache[LS_SLOT_CACHE];
+	__u64 after_call[LS_CALL_CACHE];     /* addresses that follow a call instruction */
+	__u64 not_after_call[LS_CALL_CACHE]; /* and addresses that do not */
 	/*
 	 * bpf/unwind.bpf.h: the walk's registers and a search's bounds.  Kept in
 	 * map memory, which the verifier does not track value by value, so
@@ -46,6 +51,7 @@ struct stack_scratch {
 		__u64 ip, sp, bp;
 		__u64 copy_base, window; /* stack_copy holds [copy_base, copy_base + window) */
 		__u32 depth;
+		__u32 first; /* fp_step: the frame of its step 0 lands at trace.ips[first] */
 		__u32 search_lo, search_hi;
 	} unwind;
 	struct stack_trace trace;
@@ -267,29 +273,26 @@ static __always_inline bool follows_call(__u64 addr)
 }
 
 /*
- * In a syscall the innermost frame is a libc wrapper that keeps no frame
- * pointer, so the frame-pointer walk skips its caller.  The wrapper is a leaf:
- * its return address is the word at %rsp, which is put back as frame 1 when
- * it follows a call instruction and is not there already.
+ * follows_call() through the scratch's cache of code addresses already
+ * judged: a program makes its system calls from a few sites, and each
+ * judgement is a read of the target's code.  Code does not change under a
+ * mapping (an image an exec replaced is another process's).
  */
-static __noinline bool restore_leaf_caller(struct stack_trace *trace)
+static __always_inline bool known_to_follow_call(struct stack_scratch *scratch, __u64 addr)
 {
-	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	__u64 ret;
+	__u32 at = (addr ^ addr >> 7) & (LS_CALL_CACHE - 1);
+	bool after_call;
 
-	if (!regs || trace->depth < 1 || trace->depth >= LS_MAX_STACK_DEPTH)
+	if (scratch->after_call[at] == addr)
 		return true;
-	if (bpf_probe_read_user(&ret, sizeof(ret), (void *)BPF_CORE_READ(regs, sp)))
-		return true;
-	if (trace->depth > 1 && trace->ips[1] == ret)
-		return true;
-	if (!follows_call(ret))
-		return false; /* not a leaf: see walk_from_wrapper */
-	for (int i = LS_MAX_STACK_DEPTH - 1; i > 1; i--)
-		trace->ips[i] = trace->ips[i - 1];
-	trace->ips[1] = ret;
-	trace->depth++;
-	return true;
+	if (scratch->not_after_call[at] == addr)
+		return false;
+	after_call = follows_call(addr);
+	if (after_call)
+		scratch->after_call[at] = addr;
+	else
+		scratch->not_after_call[at] = addr;
+	return after_call;
 }
 
 /*
@@ -367,8 +370,9 @@ static long fp_step(__u64 index, void *ctx)
 	}
 	if (!frame[1])
 		return 1;
-	scratch->trace.ips[(index + 1) & (LS_MAX_STACK_DEPTH - 1)] = real_return(fp + 8, frame[1]);
-	scratch->unwind.depth = index + 2;
+	index += scratch->unwind.first;
+	scratch->trace.ips[index & (LS_MAX_STACK_DEPTH - 1)] = real_return(fp + 8, frame[1]);
+	scratch->unwind.depth = index + 1;
 	if (frame[0] <= fp)
 		return 1;
 	scratch->unwind.bp = frame[0];
@@ -390,6 +394,7 @@ static __always_inline int walk_user_stack(struct pt_regs *regs, struct stack_sc
 	scratch->unwind.bp = PT_REGS_FP(regs);
 	scratch->unwind.window = copy_stack_window(scratch, sp);
 	scratch->unwind.depth = 1;
+	scratch->unwind.first = 1;
 	scratch->trace.ips[0] = PT_REGS_IP(regs);
 	bpf_loop(LS_MAX_STACK_DEPTH - 1, fp_step, &scratch, 0);
 	scratch->trace.depth = scratch->unwind.depth;
@@ -445,72 +450,94 @@ static __always_inline __u32 trace_slot(struct stack_scratch *scratch, __u32 kin
 #define LS_USER_TOP 0x800000000000ULL
 #define LS_STACK_REACH (64ULL << 20)
 
+/* Could word, read from the stack at sp, be a return address? */
+static __always_inline bool return_address(struct stack_scratch *scratch, __u64 word, __u64 sp)
+{
+	/* Only what could be a code address is read (numbers, stack addresses are not). */
+	return word >= LS_LOWEST_CODE && word < LS_USER_TOP &&
+	       (word > sp ? word - sp : sp - word) > LS_STACK_REACH &&
+	       known_to_follow_call(scratch, word);
+}
+
 /*
- * A libc wrapper with a frame of its own and no frame pointer (glibc's
- * open64 pushes %rbp, then keeps an argument in it): its return address is
- * some words above %rsp, the caller's %rbp (pushed first) just below it.
- * The first word there that follows a call is taken for it, and the
- * caller's frames are walked from the word below.  The trace is left as it
- * was when none is found.
+ * Is word, read from the stack at index i above sp, the wrapper's return
+ * address?  At i = 0 it is a leaf's (one that keeps no frame).  Higher up,
+ * one with a frame and no frame pointer (glibc's open64 pushes %rbp, then
+ * keeps an argument in it) has the caller's %rbp, pushed first, just below
+ * it: a frame further up the stack.  What is left in the frame's unused
+ * slots from earlier calls (return addresses among them) has no such word
+ * below it, mostly.
  */
-static __noinline void walk_from_wrapper(struct stack_scratch *scratch)
+static __always_inline bool wrapper_return_at(struct stack_scratch *scratch, __u32 i, __u64 sp)
+{
+	__u64 word = scratch->stack_copy[i & (LS_STACK_COPY_WORDS - 1)], saved_bp;
+
+	if (i > 0) {
+		saved_bp = scratch->stack_copy[(i - 1) & (LS_STACK_COPY_WORDS - 1)];
+		if (saved_bp <= sp + 8 * i || saved_bp - sp >= LS_STACK_REACH || (saved_bp & 7))
+			return false;
+	}
+	return return_address(scratch, word, sp);
+}
+
+/*
+ * The user stack of the current system call (or fault) from the user
+ * registers saved at its entry, in one copy of the stack's top: the
+ * wrapper's address, its return address (wrapper_return_at), then the
+ * caller's frames from its frame pointer; from the wrapper's own %rbp when
+ * no return address is found.  The kernel's walker would read every frame
+ * with a user copy of its own and, starting at the wrapper's %rbp, miss the
+ * caller or take an argument for a frame.  A function of its own, verified
+ * once per program, whose search is a plain loop: a bpf_loop step costs a
+ * call and a return, dear with this CPU's return-stack mitigations.
+ * Returns 0 when the registers cannot be had.
+ */
+__noinline int trace_syscall_stack(struct stack_scratch *scratch)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	__u64 sp, ip, window;
-	__u32 depth, found = 0;
+	__u64 sp, window;
+	int found = -1;
 
-	if (!regs)
-		return;
-	sp = BPF_CORE_READ(regs, sp);
-	ip = BPF_CORE_READ(regs, ip);
-	/* The stack from %rsp, copied once: the search and the walk read it. */
+	if (!regs || !scratch)
+		return 0;
+	sp = regs->sp;
 	window = copy_stack_window(scratch, sp);
-	for (__u32 i = 1; i < LS_WRAPPER_WORDS && i < LS_STACK_COPY_WORDS && !found; i++) {
-		__u64 word = scratch->stack_copy[i];
-
-		/* Only what could be a code address is read (numbers, stack addresses are not). */
-		if (i * 8 + 8 <= window && word >= LS_LOWEST_CODE && word < LS_USER_TOP &&
-		    (word > sp ? word - sp : sp - word) > LS_STACK_REACH && follows_call(word))
+	for (__u32 i = 0; i < LS_WRAPPER_WORDS && i * 8 + 8 <= window; i++) {
+		if (wrapper_return_at(scratch, i, sp)) {
 			found = i;
+			break;
+		}
 	}
-	if (!found || found >= LS_WRAPPER_WORDS)
-		return;
-	/* The walk from the caller: its frames land at ips[1...]. */
-	scratch->trace.ips[0] = scratch->stack_copy[found];
+	scratch->trace.ips[0] = regs->ip;
 	scratch->unwind.sp = sp;
 	scratch->unwind.window = window;
-	scratch->unwind.bp = scratch->stack_copy[found - 1];
-	scratch->unwind.depth = 1;
+	scratch->unwind.first = 1;
+	scratch->unwind.bp = regs->bp; /* a leaf wrapper's is its caller's */
+	if (found >= 0) {
+		scratch->trace.ips[1] = scratch->stack_copy[found & (LS_STACK_COPY_WORDS - 1)];
+		scratch->unwind.first = 2;
+	}
+	if (found > 0)
+		scratch->unwind.bp = scratch->stack_copy[(found - 1) & (LS_STACK_COPY_WORDS - 1)];
+	scratch->unwind.depth = scratch->unwind.first;
 	bpf_loop(LS_MAX_STACK_DEPTH - 2, fp_step, &scratch, 0);
-	depth = scratch->unwind.depth;
-	for (int i = LS_MAX_STACK_DEPTH - 1; i > 0; i--)
-		scratch->trace.ips[i] = scratch->trace.ips[i - 1];
-	scratch->trace.ips[0] = ip;
-	scratch->trace.depth = depth + 1 < LS_MAX_STACK_DEPTH ? depth + 1 : LS_MAX_STACK_DEPTH;
+	scratch->trace.depth = scratch->unwind.depth;
+	return 1;
 }
 
 /*
  * The user stack of the current call into the scratch trace; false when it
- * cannot be had.  in_syscall: a tracepoint in a system call, where the
- * kernel's walker is used.
+ * cannot be had.  in_syscall: a tracepoint in a system call or a fault,
+ * where the user registers are those saved at its entry.
  */
 static __always_inline bool trace_stack(void *ctx, struct stack_scratch *scratch, bool in_syscall)
 {
-	struct stack_trace *trace = &scratch->trace;
-
-	if (in_syscall) {
-		long bytes = bpf_get_stack(ctx, trace->ips, sizeof(trace->ips), BPF_F_USER_STACK);
-
-		if (bytes <= 0) {
-			count(LS_CNT_DROP_STACK, 1);
-			return false;
-		}
-		trace->depth = bytes / sizeof(__u64);
-		if (!restore_leaf_caller(trace))
-			walk_from_wrapper(scratch);
-	} else {
-		walk_user_stack(ctx, scratch);
+	if (in_syscall && !trace_syscall_stack(scratch)) {
+		count(LS_CNT_DROP_STACK, 1);
+		return false;
 	}
+	if (!in_syscall)
+		walk_user_stack(ctx, scratch);
 	return true;
 }
 

@@ -230,12 +230,36 @@ struct alloc_record {
 
 /*
  * --fds (bpf/fds.bpf.c): each descriptor a traced process creates after
- * attach, map `fds`, keyed by process and number, until it is closed
+ * attach, map `fds`, keyed by process and number (the target's below
+ * LS_TARGET_FDS in `target_fds`, by number), until it is closed
  * (close, close_range, replaced by dup2/dup3, closed at exec); its stack's
  * totals are kind LS_KIND_FD in `stack_stats` (a size of 0), and per stack
  * slot the open ones by type in `fd_types`.
  */
 #define LS_DEFAULT_MAX_FDS (1u << 16)
+/* The target's descriptors below this are kept apart, by number (map `target_fds`). */
+#define LS_TARGET_FDS 4096
+
+/*
+ * The system calls whose exit --fds watches, with their x86-64 numbers
+ * (arch/x86/entry/syscalls/syscall_64.tbl): one program attached to each
+ * one's sys_exit_ tracepoint tells them apart by number.  close is watched
+ * at its entry.
+ */
+#define LS_FD_EXIT_CALLS(X)                                                    \
+	X(open, 2) X(pipe, 22) X(dup, 32) X(dup2, 33) X(socket, 41) X(accept, 43) \
+	X(recvmsg, 47) X(socketpair, 53) X(fcntl, 72) X(creat, 85)               \
+	X(epoll_create, 213) X(inotify_init, 253) X(openat, 257) X(signalfd, 282) \
+	X(timerfd_create, 283) X(eventfd, 284) X(accept4, 288) X(signalfd4, 289) \
+	X(eventfd2, 290) X(epoll_create1, 291) X(dup3, 292) X(pipe2, 293)         \
+	X(inotify_init1, 294) X(perf_event_open, 298) X(fanotify_init, 300)      \
+	X(open_by_handle_at, 304) X(memfd_create, 319) X(userfaultfd, 323)       \
+	X(io_uring_setup, 425) X(pidfd_open, 434) X(close_range, 436)            \
+	X(openat2, 437) X(pidfd_getfd, 438)
+
+#define LS_FD_CALL_NR(name, nr) LS_NR_##name = nr,
+enum ls_fd_call { LS_FD_EXIT_CALLS(LS_FD_CALL_NR) };
+#undef LS_FD_CALL_NR
 
 enum ls_fd_type {
 	LS_FD_FILE,
@@ -267,7 +291,7 @@ struct fd_key {
 struct fd_record {
 	struct alloc_record rec; /* size 0; the stack's slot, its time for the age filter */
 	__u32 type;              /* enum ls_fd_type */
-	__u32 pad;
+	__u32 used;              /* 1 while it holds a descriptor (map `target_fds`) */
 };
 
 /* Map `fd_types`, indexed by stack slot: its open descriptors by type. */

@@ -8,6 +8,9 @@
  *   leak_pipes       2 pipe                                    kept (4)
  *   leak_dups        3 dup of a leak_files descriptor          kept
  *   leak_eventfds    2 eventfd                                 kept
+ *   leak_perf_events 1 perf_event_open                         kept
+ *   uring_site       1 io_uring_setup (close-on-exec, always)    0 left after exec
+ *   self_dup2_site   dup2 of a leak_files descriptor onto itself  (nothing made)
  *   replace_site     2 open, each then replaced by dup2_site   0 left
  *   dup2_site        2 dup2 onto replace_site's                kept
  *   closed_site      10 open, each closed                      0 left
@@ -27,6 +30,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <linux/io_uring.h>
+#include <linux/perf_event.h>
 #include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -83,6 +88,30 @@ __attribute__((noinline)) void leak_eventfds(int *fds)
 {
 	for (int i = 0; i < 2; i++)
 		fds[i] = eventfd(0, 0);
+}
+
+/* A descriptor whose file has no type of its own: a perf event. */
+__attribute__((noinline)) void leak_perf_events(int *fds)
+{
+	struct perf_event_attr attr = {
+		.type = PERF_TYPE_SOFTWARE, .size = sizeof(attr), .config = PERF_COUNT_SW_DUMMY,
+	};
+
+	fds[0] = (int)syscall(SYS_perf_event_open, &attr, 0, -1, -1, 0);
+}
+
+/* An io_uring instance: the kernel makes its descriptor close-on-exec. */
+__attribute__((noinline)) void uring_site(void)
+{
+	struct io_uring_params params = { 0 };
+
+	syscall(SYS_io_uring_setup, 4, &params);
+}
+
+/* dup2 of a descriptor onto itself makes none: it stays leak_files'. */
+__attribute__((noinline)) void self_dup2_site(int fd)
+{
+	dup2(fd, fd);
 }
 
 __attribute__((noinline)) void replace_site(int *fds)
@@ -157,7 +186,7 @@ static void list_own_descriptors(const char *tag)
 int main(int argc, char **argv)
 {
 	int files[4], sockets[5], pipes[4], dups[3], eventfds[2], replaced[2], range[5];
-	int cloexec_range[2], cloexec[3];
+	int cloexec_range[2], cloexec[3], perf_events[1];
 
 	bool exit_at_end = argc > 1 && !strcmp(argv[1], "--exit");
 
@@ -180,6 +209,9 @@ int main(int argc, char **argv)
 	leak_pipes(pipes);
 	leak_dups(dups, files[0]);
 	leak_eventfds(eventfds);
+	leak_perf_events(perf_events);
+	uring_site();
+	self_dup2_site(files[2]);
 	fork_child();
 	replace_site(replaced);
 	dup2_site(replaced, files[1]);
@@ -194,6 +226,7 @@ int main(int argc, char **argv)
 	say("leak_pipes", pipes, 4);
 	say("leak_dups", dups, 3);
 	say("leak_eventfds", eventfds, 2);
+	say("leak_perf_events", perf_events, 1);
 	say("dup2_site", replaced, 2);
 	printf("exec\n");
 	execl("/proc/self/exe", argv[0], "--after-exec", exit_at_end ? "--exit" : (char *)NULL,

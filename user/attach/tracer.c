@@ -109,17 +109,13 @@ int tracer_attach_uprobe(struct tracer *t, struct bpf_program *prog, pid_t pid, 
 	return tracer_attach_uprobe_pmu(t, prog, pid, path, offset, retprobe);
 }
 
-/* The maps every probe file declares (bpf/stack.bpf.h) become the heap object's. */
-int tracer_share_maps(struct tracer *t, struct bpf_object *obj)
+/* obj's maps of these names become the heap object's. */
+static int share_named(struct tracer *t, struct bpf_object *obj, const char *const *names,
+		       size_t count)
 {
-	static const char *const shared[] = {
-		"stack_traces", "stack_index", "stack_stats", "stack_slots_used", "counters",
-		"age_clock",
-	};
-
-	for (size_t i = 0; i < sizeof(shared) / sizeof(shared[0]); i++) {
-		struct bpf_map *mine = bpf_object__find_map_by_name(t->skel->obj, shared[i]);
-		struct bpf_map *theirs = bpf_object__find_map_by_name(obj, shared[i]);
+	for (size_t i = 0; i < count; i++) {
+		struct bpf_map *mine = bpf_object__find_map_by_name(t->skel->obj, names[i]);
+		struct bpf_map *theirs = bpf_object__find_map_by_name(obj, names[i]);
 		int err;
 
 		if (!mine || !theirs)
@@ -129,6 +125,25 @@ int tracer_share_maps(struct tracer *t, struct bpf_object *obj)
 			return err;
 	}
 	return 0;
+}
+
+/* The maps every probe file declares (bpf/stack.bpf.h) become the heap object's. */
+int tracer_share_maps(struct tracer *t, struct bpf_object *obj)
+{
+	static const char *const shared[] = {
+		"stack_traces", "stack_index", "stack_stats", "stack_slots_used", "counters",
+		"age_clock",
+	};
+
+	return share_named(t, obj, shared, sizeof(shared) / sizeof(shared[0]));
+}
+
+/* The followed processes' maps (bpf/procs.bpf.h) become the heap object's. */
+int tracer_share_procs(struct tracer *t, struct bpf_object *obj)
+{
+	static const char *const shared[] = { "procs", "procs_used" };
+
+	return share_named(t, obj, shared, sizeof(shared) / sizeof(shared[0]));
 }
 
 /*

@@ -14,6 +14,7 @@
 #include "growth.skel.h"
 #include "heap.skel.h"
 #include "kernel.skel.h"
+#include "leaksnoop.h"
 #include "perf_events.h"
 #include "tracer.h"
 #include "tracer_links.h"
@@ -44,8 +45,7 @@ static int share_with_heap(struct tracer *t, struct bpf_object *obj)
 {
 	int err = tracer_share_maps(t, obj);
 
-	return err ? err : bpf_map__reuse_fd(bpf_object__find_map_by_name(obj, "procs"),
-					     bpf_map__fd(t->skel->maps.procs));
+	return err ? err : tracer_share_procs(t, obj);
 }
 
 /* Attach every program of obj that was loaded, each said with -v. */
@@ -94,6 +94,34 @@ int tracer_attach_kernel(struct tracer *t, const struct tracer_config *cfg, bool
 	return err ? err : attach_loaded(t, skel->obj, verbose);
 }
 
+/* fd_sys_exit at the exit of every call that makes descriptors (LS_FD_EXIT_CALLS). */
+static int attach_fd_exits(struct tracer *t, struct bpf_program *prog, bool verbose)
+{
+#define LS_FD_CALL_NAME(name, nr) "sys_exit_" #name,
+	static const char *const exits[] = { LS_FD_EXIT_CALLS(LS_FD_CALL_NAME) };
+#undef LS_FD_CALL_NAME
+
+	for (size_t i = 0; i < sizeof(exits) / sizeof(exits[0]); i++) {
+		int fd = perf_event_tracepoint("syscalls", exits[i]);
+
+		/* openat2 came with Linux 5.6, close_range with 5.9, ... */
+		if (fd == -ENOENT) {
+			if (verbose)
+				fprintf(stderr, "leaksnoop: this kernel has no tracepoint "
+					"syscalls/%s: its descriptors are not seen\n", exits[i]);
+			continue;
+		}
+		if (fd < 0)
+			return fd;
+		fd = tracer_attach_through_event(t, prog, fd);
+		if (fd < 0)
+			return fd;
+		if (verbose)
+			fprintf(stderr, "leaksnoop: tracepoint/syscalls/%s\n", exits[i]);
+	}
+	return 0;
+}
+
 int tracer_attach_fds(struct tracer *t, const struct tracer_config *cfg, uint32_t max_fds,
 		      bool verbose)
 {
@@ -107,8 +135,6 @@ int tracer_attach_fds(struct tracer *t, const struct tracer_config *cfg, uint32_
 	skel->rodata->age_clock_ticks = tracer_clock_ticks(cfg);
 	bpf_map__set_max_entries(skel->maps.fds, max_fds);
 	bpf_map__set_max_entries(skel->maps.fd_types, cfg->max_stacks);
-	/* openat2 came with Linux 5.6, close_range with 5.9, ... */
-	skip_missing_tracepoints(skel->obj, "its descriptors are not seen", verbose);
 	err = share_with_heap(t, skel->obj);
 	if (!err)
 		err = fds_bpf__load(skel);
@@ -117,7 +143,10 @@ int tracer_attach_fds(struct tracer *t, const struct tracer_config *cfg, uint32_
 		return err;
 	}
 	t->fds = skel;
-	return attach_loaded(t, skel->obj, verbose);
+	err = attach_fd_exits(t, skel->progs.fd_sys_exit, verbose);
+	if (!err)
+		err = tracer_attach_kept(t, skel->progs.fd_enter_close);
+	return err ? err : tracer_attach_kept(t, skel->progs.fd_exec);
 }
 
 int tracer_fd_types_fd(const struct tracer *t)

@@ -50,6 +50,9 @@ void tracer_close_inherited(struct tracer *t);
 /* Before obj loads: its copies of the shared maps become the heap object's. */
 int tracer_share_maps(struct tracer *t, struct bpf_object *obj);
 
+/* Before obj loads: its table of followed processes (bpf/procs.bpf.h) becomes the heap object's. */
+int tracer_share_procs(struct tracer *t, struct bpf_object *obj);
+
 /* Whether the probes date blocks by the tracer's clock, and its start (once). */
 bool tracer_clock_ticks(const struct tracer_config *cfg);
 int tracer_start_age_clock(struct tracer *t, const struct tracer_config *cfg);

@@ -22,6 +22,7 @@
 #include "stop.skel.h"
 #include "heap.skel.h"
 #include "tracer.h"
+#include "tracer_links.h"
 
 /* Continue every forked process of `proc_table` (fd) that is stopped. */
 static void continue_held(int table_fd)
@@ -61,7 +62,7 @@ int tracer_hold_children(struct tracer *t, bool verbose)
 
 	if (!skel)
 		return -errno;
-	err = bpf_map__reuse_fd(skel->maps.procs, bpf_map__fd(t->skel->maps.procs));
+	err = tracer_share_procs(t, skel->obj);
 	if (!err)
 		err = stop_bpf__load(skel);
 	if (err) {

@@ -40,7 +40,7 @@ static int load_threads(struct tracer *t, pid_t pid)
 	err = tracer_share_maps(t, skel->obj);
 	/* The processes followed (forks, execs): their threads are tracked too. */
 	if (!err)
-		err = bpf_map__reuse_fd(skel->maps.procs, bpf_map__fd(t->skel->maps.procs));
+		err = tracer_share_procs(t, skel->obj);
 	if (!err)
 		err = bpf_map__set_max_entries(skel->maps.thread_stacks,
 					       bpf_map__max_entries(t->skel->maps.stack_traces));
