@@ -2,7 +2,9 @@
 /*
  * Empty probes, for `make bench` only: attached where leaksnoop would attach
  * its real ones (or at the functions' entries), they measure what the probes
- * alone cost the target, the floor under any uprobe-based tracer.
+ * alone cost the target, the floor under any uprobe-based tracer; and an
+ * empty program on --fds's system call tracepoints, the floor under any
+ * tracer of descriptors that uses them.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -17,6 +19,12 @@ int floor_entry(void *ctx)
 
 SEC("uretprobe")
 int floor_exit(void *ctx)
+{
+	return 0;
+}
+
+SEC("tracepoint/syscalls/sys_exit_openat")
+int floor_syscall(void *ctx)
 {
 	return 0;
 }

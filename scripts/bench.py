@@ -326,15 +326,86 @@ def measure_churn(rounds):
     return out
 
 
-def measure_fds(rounds, pairs=200000):
+def program_ns(prefixes):
+    """Mean run time (ns) of the loaded BPF programs whose names start with one of
+    prefixes, over those that ran, from the kernel's own count (bpf_stats)."""
+    out = subprocess.run(["bpftool", "prog", "show", "-j"], capture_output=True, text=True)
+    times = {}
+    for p in json.loads(out.stdout or "[]"):
+        if p.get("name", "").startswith(prefixes) and p.get("run_cnt", 0) > 1000:
+            times[p["name"]] = p["run_time_ns"] / p["run_cnt"]
+    return times
+
+
+def bpf_stats(enabled):
+    with open("/proc/sys/kernel/bpf_stats_enabled", "w") as f:
+        f.write("1" if enabled else "0")
+
+
+def measure_fd_programs(pairs=300000):
+    """The BPF time per call of --fds's programs and of an empty one on the same
+    tracepoints, in an untraced process beside the tracer and in the target: the
+    kernel's own count, steady where this machine's wall clock is not (both include
+    the two clock reads the count itself takes)."""
+    argv = [FD_CHURN, str(pairs)]
+    runs = {"--fds": [LEAKSNOOP, "-p", "{pid}", "--fds", "-f", "json", "-w", "/dev/null", "60"],
+            "empty": [LEAKSNOOP, "-p", "{pid}", "--floor", "fds", "60"]}
+    out = {}
+    bpf_stats(True)
+    try:
+        for label, tracer_argv in runs.items():
+            for where in ("untraced", "target"):
+                with tempfile.TemporaryDirectory() as d:
+                    if where == "target":
+                        work = Workload(argv)
+                        pid = work.pid
+                    else:
+                        sleeper = subprocess.Popen(["sleep", "600"])
+                        pid = sleeper.pid
+                    log = os.path.join(d, "tracer.log")
+                    with open(log, "w") as f:
+                        tracer = subprocess.Popen([a.replace("{pid}", str(pid))
+                                                   for a in tracer_argv],
+                                                  stdout=f, stderr=subprocess.STDOUT)
+                    try:
+                        if not wait_for(tracer, "Tracing", 60, lambda: open(log).read()):
+                            raise RuntimeError("tracer did not attach")
+                        if where == "target":
+                            work.run()
+                        else:
+                            run_untraced(argv)
+                        out[(label, where)] = program_ns(("fd_", "floor_"))
+                    finally:
+                        stop(tracer)
+                        if where == "target":
+                            work.proc.kill()
+                            work.proc.wait()
+                        else:
+                            sleeper.kill()
+                            sleeper.wait()
+    finally:
+        bpf_stats(False)
+    print("  BPF time per call (bpf_stats, ns; the count's own clock reads in each):")
+    for (label, where), times in out.items():
+        print("    %-6s %-9s %s" % (label, where, ", ".join(
+            "%s %.1f" % (name, ns) for name, ns in sorted(times.items()))))
+    return {"%s %s" % key: value for key, value in out.items()}
+
+
+def measure_fds(rounds, pairs=100000, best_of=3):
     """--fds: what an open+close pair costs the traced target, and what the system
     call tracepoints cost a process leaksnoop does not trace (they fire machine-wide):
-    untraced alone, untraced while another process is traced with --fds, traced."""
-    argv = [FD_CHURN, str(pairs)]
+    untraced alone, untraced while another process is traced with and without --fds,
+    traced with and without.  Each sample is the fastest of `best_of` rounds of `pairs`
+    in one process (noise only slows a round); the costs are medians over the rounds
+    of the differences within each round, whose five runs follow one another."""
+    argv = [FD_CHURN, str(pairs), str(best_of)]
     fds = [LEAKSNOOP, "-p", "{pid}", "--fds", "-f", "json", "-w", "/dev/null", "60"]
     plain = fds[:3] + fds[4:]
+    floor = [LEAKSNOOP, "-p", "{pid}", "--floor", "fds", "60"]
     samples = {"untraced": [], "untraced, another traced": [],
-               "untraced, another traced --fds": [], "traced": [], "traced --fds": []}
+               "untraced, another traced --fds": [], "untraced, floor beside": [],
+               "traced": [], "traced --fds": [], "traced by the floor": []}
 
     def beside(tracer_argv):
         """The churn untraced while the tracer runs on a sleeping process."""
@@ -359,25 +430,42 @@ def measure_fds(rounds, pairs=200000):
         samples["untraced"].append(run_untraced(argv)[0])
         samples["untraced, another traced"].append(beside(plain))
         samples["untraced, another traced --fds"].append(beside(fds))
+        samples["untraced, floor beside"].append(beside(floor))
+        with tempfile.TemporaryDirectory() as d:
+            samples["traced by the floor"].append(run_attached(argv, floor, "Tracing", 0.2, d)[0])
         with tempfile.TemporaryDirectory() as d:
             samples["traced"].append(run_attached(argv, plain, "Tracing", 0.2, d)[0])
         with tempfile.TemporaryDirectory() as d:
             samples["traced --fds"].append(run_attached(argv, fds, "Tracing", 0.2, d)[0])
     medians = {label: statistics.median(v) for label, v in samples.items()}
-    print("  open+close pairs, ns per pair (median of %d):" % rounds)
+
+    def paired(a, b, per=1.0):
+        """Median over rounds of (b - a) / per, and its range."""
+        diffs = [(y - x) / per for x, y in zip(samples[a], samples[b])]
+        return statistics.median(diffs), min(diffs), max(diffs)
+
+    print("  open+close pairs, ns per pair (median of %d rounds, each the best of %d):"
+          % (rounds, best_of))
     for label, med in medians.items():
         print("    %-32s %8.1f  (+%.1f)" % (label, med, med - medians["untraced"]))
     # leaksnoop's mmap tracepoints put every process's system calls on the kernel's
     # traced path already; --fds adds its programs' runs on top of that.
-    per_syscall = (medians["untraced, another traced --fds"] -
-                   medians["untraced, another traced"]) / 2
-    per_syscall_all = (medians["untraced, another traced --fds"] - medians["untraced"]) / 2
-    print("    an untraced process pays %+.1f ns per system call for --fds (%+.1f ns with "
-          "leaksnoop's other tracepoints); the target %+.1f ns per pair"
-          % (per_syscall, per_syscall_all, medians["traced --fds"] - medians["traced"]))
-    return {"samples": samples, "medians": medians, "untraced_ns_per_syscall": per_syscall,
-            "untraced_ns_per_syscall_all": per_syscall_all,
-            "target_ns_per_pair": medians["traced --fds"] - medians["traced"]}
+    per_syscall = paired("untraced, another traced", "untraced, another traced --fds", 2)
+    per_syscall_all = paired("untraced", "untraced, another traced --fds", 2)
+    target = paired("traced", "traced --fds")
+    # An empty program on the same tracepoints: what the kernel's tracepoint path costs.
+    floor_untraced = paired("untraced", "untraced, floor beside", 2)
+    floor_target = paired("untraced", "traced by the floor")
+    print("    an untraced process pays %+.1f ns per system call for --fds (rounds %+.1f to "
+          "%+.1f; %+.1f ns with leaksnoop's other tracepoints); the target %+.1f ns per "
+          "pair (rounds %+.1f to %+.1f)" % (per_syscall + per_syscall_all[:1] + target))
+    print("    the floor, an empty program on the same tracepoints: %+.1f ns per system call "
+          "of an untraced process, %+.1f ns per pair of the target"
+          % (floor_untraced[0], floor_target[0]))
+    return {"samples": samples, "medians": medians, "untraced_ns_per_syscall": per_syscall[0],
+            "untraced_ns_per_syscall_all": per_syscall_all[0],
+            "target_ns_per_pair": target[0], "floor_ns_per_syscall": floor_untraced[0],
+            "floor_ns_per_pair": floor_target[0]}
 
 
 def measure_go_reports(rounds, buckets=10000, goroutines=100000):
@@ -853,6 +941,17 @@ def check_targets(results, args):
                fds["untraced_ns_per_syscall"] < 100)
         target("--fds: the target pays under 1 us per open+close",
                "%+.1f ns" % fds["target_ns_per_pair"], fds["target_ns_per_pair"] < 1000)
+        programs = fds.get("programs", {})
+        empty = programs.get("empty untraced", {}).get("floor_syscall")
+        untraced = programs.get("--fds untraced", {})
+        target_progs = programs.get("--fds target", {})
+        if empty and len(untraced) == 2 and len(target_progs) == 2:
+            above = sum(untraced.values()) / 2 - empty
+            target("--fds: its programs add under 100 ns to an empty one's per system call "
+                   "of an untraced process (bpf_stats)", "%+.1f ns" % above, above < 100)
+            above = sum(target_progs.values()) - 2 * empty
+            target("--fds: its programs add under 1 us to an empty one's per open+close "
+                   "of the target (bpf_stats)", "%+.1f ns" % above, above < 1000)
     for name, row in results.get("lifecycle", {}).items():
         limit = 1.0 if name == "system-wide" else 0.5
         target("%s: start and stop each under %.1f s" % (name, limit),
@@ -902,6 +1001,7 @@ def run_bench(args):
 
     print("\n== descriptors (--fds)", flush=True)
     results["fds"] = measure_fds(3 if args.quick else 7)
+    results["fds"]["programs"] = measure_fd_programs()
 
     print("\n== thread and goroutine tracking", flush=True)
     results["churn"] = measure_churn(2 if args.quick else 3)

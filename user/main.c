@@ -72,7 +72,9 @@ static void announce(const struct run *run)
 	if (o->floor) {
 		fprintf(stderr, "Tracing PID %d with empty probes at the %s (benchmark floor)... "
 			"Ctrl-C to end.\n", (int)run->pid,
-			o->floor == FLOOR_ENTRY ? "functions' entries" : "chosen probe points");
+			o->floor == FLOOR_ENTRY ? "functions' entries" :
+			o->floor == FLOOR_FDS	? "descriptor system calls' tracepoints" :
+						  "chosen probe points");
 		return;
 	}
 	if (o->system_wide) {

@@ -91,8 +91,9 @@ static const char usage_text[] =
 "      --max-allocs N     outstanding blocks tracked (default 1048576)\n"
 "      --max-stacks N     distinct stacks tracked (default 16384)\n"
 "  -v, --verbose          say what is attached and why\n"
-"      --floor entry|chosen  benchmarking: attach empty probes only (at the\n"
-"                         functions' entries, or where leaksnoop would), no reports\n"
+"      --floor entry|chosen|fds  benchmarking: attach empty probes only (at the\n"
+"                         functions' entries, where leaksnoop would, or on --fds's\n"
+"                         system call tracepoints), no reports\n"
 "  -h, --help             this text\n"
 "      --version          print the version\n"
 "\n"
@@ -460,8 +461,10 @@ static int parse_option(int opt, const char *arg, struct options *opts)
 			opts->floor = 1;
 		else if (!strcmp(arg, "chosen"))
 			opts->floor = 2;
+		else if (!strcmp(arg, "fds"))
+			opts->floor = 3;
 		else
-			return usage_error("unknown floor '%s': use entry or chosen", arg);
+			return usage_error("unknown floor '%s': use entry, chosen or fds", arg);
 		return 0;
 	case OPT_MAX_STACKS:
 		if (parse_positive(arg, &opts->max_stacks) || opts->max_stacks > LS_MAX_STACKS_LIMIT) /* 16777215 */

@@ -33,6 +33,7 @@ enum floor_mode {
 	FLOOR_NONE,
 	FLOOR_ENTRY,  /* every function's first instruction, as the peers probe */
 	FLOOR_CHOSEN, /* the points leaksnoop chooses */
+	FLOOR_FDS,    /* --fds's system call tracepoints */
 };
 
 struct tracer_config {

@@ -68,6 +68,9 @@ int tracer_attach_floor(struct tracer *t, pid_t pid, const struct allocator *all
 	t->floor = floor_bpf__open_and_load();
 	if (!t->floor)
 		return -errno;
+	if (mode == FLOOR_FDS)
+		return tracer_attach_fd_calls(t, t->floor->progs.floor_syscall,
+					      t->floor->progs.floor_syscall, false);
 	for (size_t i = 0; i < alloc->probe_count; i++) {
 		const struct alloc_probe *p = &alloc->probes[i];
 		uint64_t offset = p->file_offset - (mode == FLOOR_ENTRY ? p->delta : 0);

@@ -94,15 +94,18 @@ int tracer_attach_kernel(struct tracer *t, const struct tracer_config *cfg, bool
 	return err ? err : attach_loaded(t, skel->obj, verbose);
 }
 
-/* fd_sys_exit at the exit of every call that makes descriptors (LS_FD_EXIT_CALLS). */
-static int attach_fd_exits(struct tracer *t, struct bpf_program *prog, bool verbose)
+/* exit at the exit of every call that makes descriptors (LS_FD_EXIT_CALLS), close at close's entry. */
+int tracer_attach_fd_calls(struct tracer *t, struct bpf_program *exit, struct bpf_program *close,
+			   bool verbose)
 {
 #define LS_FD_CALL_NAME(name, nr) "sys_exit_" #name,
 	static const char *const exits[] = { LS_FD_EXIT_CALLS(LS_FD_CALL_NAME) };
 #undef LS_FD_CALL_NAME
 
+	int fd;
+
 	for (size_t i = 0; i < sizeof(exits) / sizeof(exits[0]); i++) {
-		int fd = perf_event_tracepoint("syscalls", exits[i]);
+		fd = perf_event_tracepoint("syscalls", exits[i]);
 
 		/* openat2 came with Linux 5.6, close_range with 5.9, ... */
 		if (fd == -ENOENT) {
@@ -113,13 +116,14 @@ static int attach_fd_exits(struct tracer *t, struct bpf_program *prog, bool verb
 		}
 		if (fd < 0)
 			return fd;
-		fd = tracer_attach_through_event(t, prog, fd);
+		fd = tracer_attach_through_event(t, exit, fd);
 		if (fd < 0)
 			return fd;
 		if (verbose)
 			fprintf(stderr, "leaksnoop: tracepoint/syscalls/%s\n", exits[i]);
 	}
-	return 0;
+	fd = perf_event_tracepoint("syscalls", "sys_enter_close");
+	return fd < 0 ? fd : tracer_attach_through_event(t, close, fd);
 }
 
 int tracer_attach_fds(struct tracer *t, const struct tracer_config *cfg, uint32_t max_fds,
@@ -143,9 +147,8 @@ int tracer_attach_fds(struct tracer *t, const struct tracer_config *cfg, uint32_
 		return err;
 	}
 	t->fds = skel;
-	err = attach_fd_exits(t, skel->progs.fd_sys_exit, verbose);
-	if (!err)
-		err = tracer_attach_kept(t, skel->progs.fd_enter_close);
+	err = tracer_attach_fd_calls(t, skel->progs.fd_sys_exit, skel->progs.fd_enter_close,
+				     verbose);
 	return err ? err : tracer_attach_kept(t, skel->progs.fd_exec);
 }
 

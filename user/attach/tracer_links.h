@@ -21,6 +21,9 @@ int tracer_keep_link(struct tracer *t, struct bpf_link *link);
 
 /* Attach a program that needs no target (a tracepoint) and keep its link. */
 int tracer_attach_kept(struct tracer *t, struct bpf_program *prog);
+/* exit at each sys_exit_ tracepoint of LS_FD_EXIT_CALLS this kernel has, close at sys_enter_close. */
+int tracer_attach_fd_calls(struct tracer *t, struct bpf_program *exit, struct bpf_program *close,
+			   bool verbose);
 
 /* A uprobe (or uretprobe) on path+offset for process pid (-1: every process). */
 int tracer_attach_uprobe(struct tracer *t, struct bpf_program *prog, pid_t pid, const char *path,
