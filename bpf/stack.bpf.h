@@ -459,24 +459,36 @@ static __always_inline bool return_address(struct stack_scratch *scratch, __u64 
 	       known_to_follow_call(scratch, word);
 }
 
-/*
- * Is word, read from the stack at index i above sp, the wrapper's return
- * address?  At i = 0 it is a leaf's (one that keeps no frame).  Higher up,
- * one with a frame and no frame pointer (glibc's open64 pushes %rbp, then
- * keeps an argument in it) has the caller's %rbp, pushed first, just below
- * it: a frame further up the stack.  What is left in the frame's unused
- * slots from earlier calls (return addresses among them) has no such word
- * below it, mostly.
- */
-static __always_inline bool wrapper_return_at(struct stack_scratch *scratch, __u32 i, __u64 sp)
-{
-	__u64 word = scratch->stack_copy[i & (LS_STACK_COPY_WORDS - 1)], saved_bp;
+/* A wrapper's code is shorter than this: a return address so near the call is its own. */
+#define LS_WRAPPER_BYTES 256
 
-	if (i > 0) {
-		saved_bp = scratch->stack_copy[(i - 1) & (LS_STACK_COPY_WORDS - 1)];
-		if (saved_bp <= sp + 8 * i || saved_bp - sp >= LS_STACK_REACH || (saved_bp & 7))
-			return false;
-	}
+/* Could v be a frame pointer saved for (or kept by) a frame above stack word i? */
+static __always_inline bool frame_above(__u64 v, __u64 sp, __u32 i)
+{
+	return v > sp + 8 * i && v - sp < LS_STACK_REACH && !(v & 7);
+}
+
+/*
+ * Is the word at index i above sp the wrapper's return address?  At i = 0 it
+ * is a leaf's (one that keeps no frame).  Higher up, the wrapper has a frame
+ * of its own, and the walk must go on from a frame pointer above it: the
+ * caller's %rbp pushed just below it (glibc's open64 pushes %rbp, then keeps
+ * an argument in it), or %rbp itself, which a wrapper that leaves it alone
+ * (glibc's accept, sub $0x28,%rsp) still holds.  What its frame's other
+ * slots keep of earlier calls is not taken: a return address into the
+ * wrapper itself (from its own call to a helper), or one with no frame
+ * pointer above it.
+ */
+static __always_inline bool wrapper_return_at(struct stack_scratch *scratch, __u32 i, __u64 sp,
+					      __u64 ip, __u64 bp)
+{
+	__u64 word = scratch->stack_copy[i & (LS_STACK_COPY_WORDS - 1)];
+
+	if (word + LS_WRAPPER_BYTES >= ip && word <= ip + LS_WRAPPER_BYTES)
+		return false;
+	if (i > 0 && !frame_above(bp, sp, i) &&
+	    !frame_above(scratch->stack_copy[(i - 1) & (LS_STACK_COPY_WORDS - 1)], sp, i))
+		return false;
 	return return_address(scratch, word, sp);
 }
 
@@ -495,30 +507,33 @@ static __always_inline bool wrapper_return_at(struct stack_scratch *scratch, __u
 __noinline int trace_syscall_stack(struct stack_scratch *scratch)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	__u64 sp, window;
+	__u64 sp, window, ip, bp, saved;
 	int found = -1;
 
 	if (!regs || !scratch)
 		return 0;
 	sp = regs->sp;
+	ip = regs->ip;
+	bp = regs->bp;
 	window = copy_stack_window(scratch, sp);
 	for (__u32 i = 0; i < LS_WRAPPER_WORDS && i * 8 + 8 <= window; i++) {
-		if (wrapper_return_at(scratch, i, sp)) {
+		if (wrapper_return_at(scratch, i, sp, ip, bp)) {
 			found = i;
 			break;
 		}
 	}
-	scratch->trace.ips[0] = regs->ip;
+	scratch->trace.ips[0] = ip;
 	scratch->unwind.sp = sp;
 	scratch->unwind.window = window;
 	scratch->unwind.first = 1;
-	scratch->unwind.bp = regs->bp; /* a leaf wrapper's is its caller's */
+	scratch->unwind.bp = bp; /* a leaf wrapper's, or one that left it alone: its caller's */
 	if (found >= 0) {
 		scratch->trace.ips[1] = scratch->stack_copy[found & (LS_STACK_COPY_WORDS - 1)];
 		scratch->unwind.first = 2;
 	}
-	if (found > 0)
-		scratch->unwind.bp = scratch->stack_copy[(found - 1) & (LS_STACK_COPY_WORDS - 1)];
+	saved = found > 0 ? scratch->stack_copy[(found - 1) & (LS_STACK_COPY_WORDS - 1)] : 0;
+	if (found > 0 && frame_above(saved, sp, found))
+		scratch->unwind.bp = saved;
 	scratch->unwind.depth = scratch->unwind.first;
 	bpf_loop(LS_MAX_STACK_DEPTH - 2, fp_step, &scratch, 0);
 	scratch->trace.depth = scratch->unwind.depth;

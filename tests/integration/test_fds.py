@@ -1,12 +1,16 @@
 # SPDX-License-Identifier: MIT
 """--fds: descriptors per opening stack (tests/progs/fds.c), each site checked
 against the program's own /proc/self/fd, read by the program after its exec."""
+import json
 import os
 import signal
 import subprocess
+import tempfile
 import time
 
-from harness import LEAKSNOOP, LeaksnoopTest, Run, prog, site
+import urllib.request
+
+from harness import LEAKSNOOP, LeaksnoopTest, Run, Target, free_port, prog, site
 
 KEPT = {"leak_files": "file", "leak_dups": "file", "dup2_site": "file",
         "leak_pipes": "pipe", "leak_eventfds": "eventfd", "leak_perf_events": "other"}
@@ -201,3 +205,72 @@ class Fds(LeaksnoopTest):
         directory = tempfile.mkdtemp()
         self.addCleanup(shutil.rmtree, directory)
         return directory
+
+
+class Growth(LeaksnoopTest):
+    """-p --fds on a server that forgets to close its clients' connections while two
+    threads race open+close for the same numbers (tests/progs/fd_growth.c)."""
+
+    def test_the_leaking_connections_stack_its_count_and_growth_everywhere(self):
+        target = Target("fd_growth")
+        port = free_port()
+        run = Run(["-p", str(target.pid), "--fds", "-o", "0", "-T", "100", "--listen",
+                   "127.0.0.1:%d" % port, "1"])
+        try:
+            run.wait_tracing()
+            target.release()
+            time.sleep(3.5)
+            os.kill(target.pid, signal.SIGUSR2)
+            target.wait_done()
+            time.sleep(1.5)  # a report after the program stopped
+            with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
+                metrics = r.read().decode()
+            self.assertEqual(run.stop(), 0, run.stderr())
+            reports = run.reports()
+        finally:
+            run.close()
+            target.close()
+        said = dict(line.split() for line in target.lines if len(line.split()) == 2)
+        leaked, churned = int(said["leaked"]), int(said["churned"])
+        self.assertGreater(leaked, 40)
+        self.assertGreater(churned, 1000)
+        final = reports[-1]
+        # Exact, against the program's own counts: every connection it kept, every
+        # racing open closed again, every accepted socket closed.
+        self.assertEqual(site(final, "leak_connection", kind="fd"), (0, leaked, leaked))
+        self.assertEqual(site(final, "churn_site", kind="fd"), (0, 0, churned))
+        self.assertEqual(site(final, "accept_and_close", kind="fd"), (0, 0, leaked))
+        self.assertEqual(final["totals"]["fds_open"], leaked)
+        [stack] = [s for s in final["stacks"] if s["kind"] == "fd" and
+                   "leak_connection" in [f.get("symbol") for f in s["frames"]]]
+        self.assertEqual(stack["socket_families"], {"inet": leaked})
+        # While it leaked (20 a second), the reports said how fast.
+        during = [r for r in reports[1:-2] for s in r["stacks"] if s["kind"] == "fd" and
+                  "leak_connection" in [f.get("symbol") for f in s["frames"]]]
+        self.assertTrue(during)
+        rates = [s["growth_per_s"] for r in during for s in r["stacks"] if s["kind"] == "fd"
+                 and "leak_connection" in [f.get("symbol") for f in s["frames"]]]
+        self.assertTrue(all(5 < rate < 40 for rate in rates), rates)
+        # /metrics, read after it stopped: the same count, per stack (named by its
+        # frame #0, socket's wrapper) and per process.
+        self.assertRegex(metrics, r'leaksnoop_stack_open_fds\{[^}]*kind="fd",site="__socket",'
+                         r'pid="%d"[^}]*\} %d\n' % (target.pid, leaked))
+        self.assertRegex(metrics, r'leaksnoop_fds_open\{pid="%d"[^}]*\} %d\n'
+                         % (target.pid, leaked))
+        # leaksnoop diff between the first report and the last: the connections kept since.
+        with tempfile.TemporaryDirectory() as d:
+            first, last = os.path.join(d, "first.json"), os.path.join(d, "last.json")
+            for path, report in ((first, reports[0]), (last, final)):
+                with open(path, "w") as f:
+                    json.dump(report, f)
+            out = subprocess.run([LEAKSNOOP, "diff", "--sample", "fds", first, last],
+                                 capture_output=True, text=True, timeout=30)
+            heap = subprocess.run([LEAKSNOOP, "diff", "--sample", "inuse_objects", first, last],
+                                  capture_output=True, text=True, timeout=30)
+        self.assertEqual(out.returncode, 0, out.stderr)
+        before = site(reports[0], "leak_connection", kind="fd")
+        change = [line for line in out.stdout.splitlines() if "leak_connection" in line]
+        self.assertTrue(change, out.stdout)
+        self.assertEqual(int(change[0].split()[0]), leaked - (before[1] if before else 0),
+                         out.stdout)
+        self.assertNotIn("leak_connection", heap.stdout)  # descriptors are not heap objects

@@ -7,12 +7,17 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 
 #include "diff.h"
 #include "json_reader.h"
+
+const char *const diff_value_names[DIFF_VALUES] = {
+	"alloc_objects", "alloc_space", "inuse_objects", "inuse_space", "fds",
+};
 
 static int read_file(const char *path, unsigned char **data, size_t *len)
 {
@@ -123,9 +128,13 @@ static int load_json(const char *path, char *text, bool peak, struct diff_profil
 		 json_get(from, "elapsed_s") ? json_get(from, "elapsed_s")->number : 0.0);
 	for (size_t i = 0; i < stacks->count && !err; i++) {
 		const struct json_value *s = &stacks->items[i], *frames = json_get(s, "frames");
+		const struct json_value *kind = json_get(s, "kind");
+		bool fd = kind && kind->string && !strcmp(kind->string, "fd");
+		/* A descriptor stack weighs in DIFF_FDS alone, as in the pprof profile. */
 		int64_t values[DIFF_VALUES] = {
-			number(s, "allocs"), number(s, "alloc_bytes"),
-			number(s, "outstanding_allocs"), number(s, "outstanding_bytes"),
+			fd ? 0 : number(s, "allocs"), fd ? 0 : number(s, "alloc_bytes"),
+			fd ? 0 : number(s, "outstanding_allocs"), fd ? 0 : number(s, "outstanding_bytes"),
+			fd ? number(s, "outstanding_allocs") : 0,
 		};
 		char key[4096] = "";
 
@@ -243,9 +252,6 @@ static int grow_u64(uint64_t **array, size_t count)
 /* First pass: strings, functions, locations, sample types. */
 static int read_tables(struct pb_reader whole, struct proto_tables *t)
 {
-	static const char *const types[DIFF_VALUES] = {
-		"alloc_objects", "alloc_space", "inuse_objects", "inuse_space",
-	};
 	struct pb_reader r = whole, sub, inner, line;
 	unsigned field, wire, f2, w2, f3, w3;
 	uint64_t value, v2, v3;
@@ -268,7 +274,7 @@ static int read_tables(struct pb_reader whole, struct proto_tables *t)
 				if (f2 == 1)
 					type = v2;
 			for (int i = 0; i < DIFF_VALUES; i++)
-				if (!strcmp(proto_string(t, type, buf, sizeof(buf)), types[i]))
+				if (!strcmp(proto_string(t, type, buf, sizeof(buf)), diff_value_names[i]))
 					t->value_index[i] = (int)t->type_count;
 			t->type_count++;
 		} else if (field == 5) { /* function */
@@ -470,20 +476,25 @@ static int compare_change(const void *x, const void *y)
 	return strcmp(p->key, q->key);
 }
 
-static int64_t value_of(const struct diff_profile *p, const char *key, int value)
+/* p's stack with this key, or NULL. */
+static const struct diff_stack *stack_of(const struct diff_profile *p, const char *key)
 {
 	for (size_t i = 0; i < p->count; i++)
 		if (!strcmp(p->stacks[i].key, key))
-			return p->stacks[i].values[value];
-	return 0;
+			return &p->stacks[i];
+	return NULL;
+}
+
+static int64_t value_of(const struct diff_profile *p, const char *key, int value)
+{
+	const struct diff_stack *stack = stack_of(p, key);
+
+	return stack ? stack->values[value] : 0;
 }
 
 void diff_print(FILE *out, const struct diff_profile *a, const struct diff_profile *b,
 		int value, size_t top)
 {
-	static const char *const names[DIFF_VALUES] = {
-		"alloc_objects", "alloc_space", "inuse_objects", "inuse_space",
-	};
 	struct diff_row *rows = calloc(a->count + b->count + 1, sizeof(*rows));
 	size_t n = 0, shown = 0;
 	int64_t total_a = 0, total_b = 0;
@@ -494,9 +505,7 @@ void diff_print(FILE *out, const struct diff_profile *a, const struct diff_profi
 		rows[n++] = (struct diff_row){ a->stacks[i].key, a->stacks[i].values[value],
 					       value_of(b, a->stacks[i].key, value) };
 	for (size_t i = 0; i < b->count; i++)
-		if (!value_of(a, b->stacks[i].key, value) &&
-		    !(value_of(a, b->stacks[i].key, DIFF_ALLOC_OBJECTS) ||
-		      value_of(a, b->stacks[i].key, DIFF_INUSE_OBJECTS)))
+		if (!stack_of(a, b->stacks[i].key))
 			rows[n++] = (struct diff_row){ b->stacks[i].key, 0, b->stacks[i].values[value] };
 	for (size_t i = 0; i < n; i++) {
 		total_a += rows[i].a;
@@ -504,7 +513,7 @@ void diff_print(FILE *out, const struct diff_profile *a, const struct diff_profi
 	}
 	qsort(rows, n, sizeof(*rows), compare_change);
 	fprintf(out, "base: %s\nnew:  %s\n%s: %" PRId64 " -> %" PRId64 " (%+" PRId64 ")\n\n",
-		a->label, b->label, names[value], total_a, total_b, total_b - total_a);
+		a->label, b->label, diff_value_names[value], total_a, total_b, total_b - total_a);
 	fprintf(out, "%14s %14s %14s  %s\n", "change", "base", "new", "stack (innermost first)");
 	for (size_t i = 0; i < n && shown < top; i++) {
 		if (rows[i].a == rows[i].b)
@@ -527,9 +536,6 @@ int diff_main(int argc, char **argv)
 		{ "help", no_argument, NULL, 'h' },
 		{ 0 },
 	};
-	static const char *const names[DIFF_VALUES] = {
-		"alloc_objects", "alloc_space", "inuse_objects", "inuse_space",
-	};
 	struct diff_profile a, b;
 	int value = DIFF_INUSE_SPACE, opt, err;
 	long top = 20;
@@ -545,8 +551,8 @@ int diff_main(int argc, char **argv)
 			     "Per-stack change from BASE to NEW: JSON report files (the last report of\n"
 			     "each) or pprof profiles.  --peak: from the peak that the final report of\n"
 			     "the JSON file REPORTS keeps to that final report.  TYPE: inuse_space\n"
-			     "(default), inuse_objects, alloc_space, alloc_objects.  -T: rows shown\n"
-			     "(default 20).");
+			     "(default), inuse_objects, alloc_space, alloc_objects, fds (descriptors\n"
+			     "open, --fds).  -T: rows shown (default 20).");
 			return 0;
 		}
 		if (opt == 'p') {
@@ -556,7 +562,8 @@ int diff_main(int argc, char **argv)
 		if (opt == 'T' && (top = strtol(optarg, NULL, 10)) > 0)
 			continue;
 		if (opt == 's') {
-			for (value = 0; value < DIFF_VALUES && strcmp(optarg, names[value]); value++)
+			for (value = 0; value < DIFF_VALUES && strcmp(optarg, diff_value_names[value]);
+			     value++)
 				;
 			if (value < DIFF_VALUES)
 				continue;

@@ -17,8 +17,14 @@
  * two runs of one program compare.
  */
 
-/* Values of a stack, in pprof's order. */
-enum { DIFF_ALLOC_OBJECTS, DIFF_ALLOC_SPACE, DIFF_INUSE_OBJECTS, DIFF_INUSE_SPACE, DIFF_VALUES };
+/* Values of a stack, in pprof's order; DIFF_FDS: descriptors open (--fds), apart from the heap's. */
+enum {
+	DIFF_ALLOC_OBJECTS, DIFF_ALLOC_SPACE, DIFF_INUSE_OBJECTS, DIFF_INUSE_SPACE, DIFF_FDS,
+	DIFF_VALUES
+};
+
+/* The values' names, as pprof's sample types and --sample name them. */
+extern const char *const diff_value_names[DIFF_VALUES];
 
 struct diff_stack {
 	char *key;     /* frames, innermost first, joined by " < " */
