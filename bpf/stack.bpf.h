@@ -477,12 +477,15 @@ static __always_inline bool frame_above(__u64 v, __u64 sp, __u32 i)
  * (glibc's accept, sub $0x28,%rsp) still holds.  What its frame's other
  * slots keep of earlier calls is not taken: a return address into the
  * wrapper itself (from its own call to a helper), or one with no frame
- * pointer above it.
+ * pointer above it.  The registers are read from the scratch (map memory)
+ * each time, not kept: what a comparison teaches the verifier of a kept one
+ * would make each word's paths differ from the last's, and their number
+ * double with every word.
  */
-static __always_inline bool wrapper_return_at(struct stack_scratch *scratch, __u32 i, __u64 sp,
-					      __u64 ip, __u64 bp)
+static __always_inline bool wrapper_return_at(struct stack_scratch *scratch, __u32 i)
 {
 	__u64 word = scratch->stack_copy[i & (LS_STACK_COPY_WORDS - 1)];
+	__u64 sp = scratch->unwind.sp, bp = scratch->unwind.bp, ip = scratch->trace.ips[0];
 
 	if (word + LS_WRAPPER_BYTES >= ip && word <= ip + LS_WRAPPER_BYTES)
 		return false;
@@ -507,26 +510,24 @@ static __always_inline bool wrapper_return_at(struct stack_scratch *scratch, __u
 __noinline int trace_syscall_stack(struct stack_scratch *scratch)
 {
 	struct pt_regs *regs = (struct pt_regs *)bpf_task_pt_regs(bpf_get_current_task_btf());
-	__u64 sp, window, ip, bp, saved;
+	__u64 sp, window, saved;
 	int found = -1;
 
 	if (!regs || !scratch)
 		return 0;
 	sp = regs->sp;
-	ip = regs->ip;
-	bp = regs->bp;
 	window = copy_stack_window(scratch, sp);
+	scratch->trace.ips[0] = regs->ip;
+	scratch->unwind.sp = sp;
+	scratch->unwind.window = window;
+	scratch->unwind.first = 1;
+	scratch->unwind.bp = regs->bp; /* a leaf wrapper's, or one that left it alone: its caller's */
 	for (__u32 i = 0; i < LS_WRAPPER_WORDS && i * 8 + 8 <= window; i++) {
-		if (wrapper_return_at(scratch, i, sp, ip, bp)) {
+		if (wrapper_return_at(scratch, i)) {
 			found = i;
 			break;
 		}
 	}
-	scratch->trace.ips[0] = ip;
-	scratch->unwind.sp = sp;
-	scratch->unwind.window = window;
-	scratch->unwind.first = 1;
-	scratch->unwind.bp = bp; /* a leaf wrapper's, or one that left it alone: its caller's */
 	if (found >= 0) {
 		scratch->trace.ips[1] = scratch->stack_copy[found & (LS_STACK_COPY_WORDS - 1)];
 		scratch->unwind.first = 2;
