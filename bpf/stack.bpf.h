@@ -51,7 +51,6 @@ struct stack_scratch {
 		__u64 ip, sp, bp;
 		__u64 copy_base, window; /* stack_copy holds [copy_base, copy_base + window) */
 		__u32 depth;
-		__u32 first; /* fp_step: the frame of its step 0 lands at trace.ips[first] */
 		__u32 search_lo, search_hi;
 	} unwind;
 	struct stack_trace trace;
@@ -347,8 +346,9 @@ static __always_inline __u64 copy_stack_window(struct stack_scratch *scratch, __
  * The walk's state is in the scratch (map memory), whose values the verifier
  * does not track one by one, so the step is verified once, not once per
  * depth and path: the walk used to take ~0.4 s of verification per program.
+ * Its frame lands at trace.ips[index + first], first a constant of each caller.
  */
-static long fp_step(__u64 index, void *ctx)
+static __always_inline long fp_step_into(__u64 index, void *ctx, __u32 first)
 {
 	struct stack_scratch *scratch = *(struct stack_scratch **)ctx;
 	__u64 sp = scratch->unwind.sp, fp = scratch->unwind.bp;
@@ -370,13 +370,25 @@ static long fp_step(__u64 index, void *ctx)
 	}
 	if (!frame[1])
 		return 1;
-	index += scratch->unwind.first;
+	index += first;
 	scratch->trace.ips[index & (LS_MAX_STACK_DEPTH - 1)] = real_return(fp + 8, frame[1]);
 	scratch->unwind.depth = index + 1;
 	if (frame[0] <= fp)
 		return 1;
 	scratch->unwind.bp = frame[0];
 	return 0;
+}
+
+/* The walk's frames from trace.ips[1]: after the leaf frame (a probe's, a system call's). */
+static long fp_step(__u64 index, void *ctx)
+{
+	return fp_step_into(index, ctx, 1);
+}
+
+/* From trace.ips[2]: after a system call wrapper and its return address. */
+static long fp_step_past_wrapper(__u64 index, void *ctx)
+{
+	return fp_step_into(index, ctx, 2);
 }
 
 /*
@@ -394,7 +406,6 @@ static __always_inline int walk_user_stack(struct pt_regs *regs, struct stack_sc
 	scratch->unwind.bp = PT_REGS_FP(regs);
 	scratch->unwind.window = copy_stack_window(scratch, sp);
 	scratch->unwind.depth = 1;
-	scratch->unwind.first = 1;
 	scratch->trace.ips[0] = PT_REGS_IP(regs);
 	bpf_loop(LS_MAX_STACK_DEPTH - 1, fp_step, &scratch, 0);
 	scratch->trace.depth = scratch->unwind.depth;
@@ -520,7 +531,6 @@ __noinline int trace_syscall_stack(struct stack_scratch *scratch)
 	scratch->trace.ips[0] = regs->ip;
 	scratch->unwind.sp = sp;
 	scratch->unwind.window = window;
-	scratch->unwind.first = 1;
 	scratch->unwind.bp = regs->bp; /* a leaf wrapper's, or one that left it alone: its caller's */
 	for (__u32 i = 0; i < LS_WRAPPER_WORDS && i * 8 + 8 <= window; i++) {
 		if (wrapper_return_at(scratch, i)) {
@@ -528,15 +538,17 @@ __noinline int trace_syscall_stack(struct stack_scratch *scratch)
 			break;
 		}
 	}
-	if (found >= 0) {
-		scratch->trace.ips[1] = scratch->stack_copy[found & (LS_STACK_COPY_WORDS - 1)];
-		scratch->unwind.first = 2;
-	}
 	saved = found > 0 ? scratch->stack_copy[(found - 1) & (LS_STACK_COPY_WORDS - 1)] : 0;
 	if (found > 0 && frame_above(saved, sp, found))
 		scratch->unwind.bp = saved;
-	scratch->unwind.depth = scratch->unwind.first;
-	bpf_loop(LS_MAX_STACK_DEPTH - 2, fp_step, &scratch, 0);
+	if (found >= 0) {
+		scratch->trace.ips[1] = scratch->stack_copy[found & (LS_STACK_COPY_WORDS - 1)];
+		scratch->unwind.depth = 2;
+		bpf_loop(LS_MAX_STACK_DEPTH - 2, fp_step_past_wrapper, &scratch, 0);
+	} else {
+		scratch->unwind.depth = 1;
+		bpf_loop(LS_MAX_STACK_DEPTH - 1, fp_step, &scratch, 0);
+	}
 	scratch->trace.depth = scratch->unwind.depth;
 	return 1;
 }

@@ -10,7 +10,7 @@ import time
 
 import urllib.request
 
-from harness import LEAKSNOOP, LeaksnoopTest, Run, Target, free_port, prog, site
+from harness import LEAKSNOOP, LeaksnoopTest, Run, Target, free_port, frames_of, prog, site
 
 KEPT = {"leak_files": "file", "leak_dups": "file", "dup2_site": "file",
         "leak_pipes": "pipe", "leak_eventfds": "eventfd", "leak_perf_events": "other"}
@@ -207,6 +207,12 @@ class Fds(LeaksnoopTest):
         return directory
 
 
+def leaking(report):
+    """fd_growth.c's descriptor stacks through leak_connection."""
+    return [s for s in report["stacks"] if s["kind"] == "fd" and
+            "leak_connection" in frames_of(s)]
+
+
 class Growth(LeaksnoopTest):
     """-p --fds on a server that forgets to close its clients' connections while two
     threads race open+close for the same numbers (tests/progs/fd_growth.c)."""
@@ -241,15 +247,11 @@ class Growth(LeaksnoopTest):
         self.assertEqual(site(final, "churn_site", kind="fd"), (0, 0, churned))
         self.assertEqual(site(final, "accept_and_close", kind="fd"), (0, 0, leaked))
         self.assertEqual(final["totals"]["fds_open"], leaked)
-        [stack] = [s for s in final["stacks"] if s["kind"] == "fd" and
-                   "leak_connection" in [f.get("symbol") for f in s["frames"]]]
+        [stack] = leaking(final)
         self.assertEqual(stack["socket_families"], {"inet": leaked})
         # While it leaked (20 a second), the reports said how fast.
-        during = [r for r in reports[1:-2] for s in r["stacks"] if s["kind"] == "fd" and
-                  "leak_connection" in [f.get("symbol") for f in s["frames"]]]
-        self.assertTrue(during)
-        rates = [s["growth_per_s"] for r in during for s in r["stacks"] if s["kind"] == "fd"
-                 and "leak_connection" in [f.get("symbol") for f in s["frames"]]]
+        rates = [s["growth_per_s"] for r in reports[1:-2] for s in leaking(r)]
+        self.assertTrue(rates)
         self.assertTrue(all(5 < rate < 40 for rate in rates), rates)
         # /metrics, read after it stopped: the same count, per stack (named by its
         # frame #0, socket's wrapper) and per process.
